@@ -1,0 +1,62 @@
+package boxoffice
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Notification kinds.
+const (
+	NotifyBookingConfirmed  = "booking_confirmed"
+	NotifyBookingCancelled  = "booking_cancelled"
+	NotifyBookingFailed     = "booking_failed"
+	NotifyShowtimeCancelled = "showtime_cancelled"
+)
+
+// Delivery limits: a notification is tried at most this often, with
+// exponential backoff between tries, then given up (and kept, with its
+// last error, for the operator).
+const (
+	NotifyAttemptsMax = 8
+	NotifyBackoffMin  = time.Second
+	NotifyBackoffMax  = 5 * time.Minute
+)
+
+// Notification is a message to a user, kept in an outbox until delivered.
+// ID is derived from what it is about (kind + booking) so that a saga that
+// runs twice enqueues it once.
+type Notification struct {
+	ID          string          `json:"id"`
+	UserID      string          `json:"user_id"`
+	Kind        string          `json:"kind"`
+	BookingID   string          `json:"booking_id"`
+	Channel     string          `json:"channel"`
+	Payload     json.RawMessage `json:"payload,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	DeliveredAt *time.Time      `json:"delivered_at"`
+	Attempts    int             `json:"attempts"`
+	NextAt      time.Time       `json:"-"`
+	LastError   string          `json:"-"`
+}
+
+// NotificationStore is the outbox (the notifications service's database).
+type NotificationStore interface {
+	// EnqueueNotification stores n unless its ID exists (then it does
+	// nothing and returns nil).
+	EnqueueNotification(ctx context.Context, n *Notification) error
+	// DueNotifications lists undelivered notifications with NextAt <= now
+	// and Attempts below max, oldest first, at most limit.
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]*Notification, error)
+	// MarkDelivered sets DeliveredAt. Returns ENOTFOUND.
+	MarkDelivered(ctx context.Context, id string, at time.Time) error
+	// MarkAttempt records a failed try: Attempts+1, NextAt, LastError.
+	MarkAttempt(ctx context.Context, id string, nextAt time.Time, lastErr string) error
+	// NotificationsByUser lists a user's notifications, newest first.
+	NotificationsByUser(ctx context.Context, userID string, p Page) ([]*Notification, string, error)
+}
+
+// NotificationService lists what the notification actor has sent.
+type NotificationService interface {
+	Notifications(ctx context.Context, userID string, p Page) ([]*Notification, string, error)
+}

@@ -1,0 +1,459 @@
+package boxoffice
+
+import (
+	"container/heap"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// endedHoldsMax bounds how many finished holds a seat map remembers, so that
+// a late request for one gets "expired" or "released" instead of "unknown".
+const endedHoldsMax = 4096
+
+// SeatMap is the seat state of one showtime and the rules that change it.
+// It is pure: no I/O, no clock of its own (every command takes now), no
+// goroutines. The showtime grain wraps it; tests drive it directly.
+//
+// Every command first expires the holds whose deadline has passed and then
+// decides. It returns the events to journal, which it has already applied to
+// the map. Events are returned even when the command itself fails (the
+// expiries it found on the way still happened), so callers always journal
+// them.
+type SeatMap struct {
+	showtimeID string
+	currency   string
+	startsAt   time.Time
+	layout     []Seat         // immutable: ID, category, price
+	index      map[string]int // seat ID -> position in layout
+
+	seq      uint64
+	closed   bool
+	seats    []seatState              // by position in layout
+	holds    map[string]*Hold         // live holds
+	deadline deadlineHeap             // live holds by expiry
+	bookings map[string]*seatBooking  // confirmed and cancelled bookings
+	ended    map[string]SeatEventKind // recently finished holds: why
+	endedQ   []string                 // FIFO of ended, bounded by endedHoldsMax
+}
+
+type seatState struct {
+	hold    string // live hold ID, or ""
+	booking string // confirmed booking ID, or ""
+}
+
+type seatBooking struct {
+	HoldID    string   `json:"hold_id"`
+	Owner     string   `json:"owner"`
+	Seats     []string `json:"seats"`
+	Cancelled bool     `json:"cancelled,omitempty"`
+}
+
+// NewSeatMap returns the empty seat map of a showtime in a hall.
+func NewSeatMap(st *Showtime, hall *Hall) *SeatMap {
+	layout := hall.SeatLayout(st.Prices)
+	m := &SeatMap{
+		showtimeID: st.ID,
+		currency:   st.Currency,
+		startsAt:   st.StartsAt,
+		layout:     layout,
+		index:      make(map[string]int, len(layout)),
+		seats:      make([]seatState, len(layout)),
+		holds:      map[string]*Hold{},
+		bookings:   map[string]*seatBooking{},
+		ended:      map[string]SeatEventKind{},
+	}
+	for i, s := range layout {
+		m.index[s.ID] = i
+	}
+	return m
+}
+
+// Seq is the sequence number of the last event applied: the seat map's version.
+func (m *SeatMap) Seq() uint64 { return m.seq }
+
+// Closed reports whether the showtime was cancelled.
+func (m *SeatMap) Closed() bool { return m.closed }
+
+// HoldRequest asks for seats for an owner. The caller picks the hold ID
+// (NewHoldID) so that deciding stays deterministic.
+type HoldRequest struct {
+	HoldID string
+	Owner  string
+	Seats  []string
+	TTL    time.Duration
+}
+
+// Hold places a hold on all requested seats or on none. Returns EINVALID for
+// an empty, duplicate, unknown or too long seat list, ECONFLICT with
+// details["unavailable"] when a seat is held or booked, and ECONFLICT when
+// the showtime started or was cancelled.
+func (m *SeatMap) Hold(now time.Time, req HoldRequest) (*Hold, []SeatEvent, error) {
+	evs := m.Expire(now)
+	if err := m.checkHold(now, req); err != nil {
+		return nil, evs, err
+	}
+	e := m.next(SeatEvent{Kind: EventHeld, At: now, HoldID: req.HoldID, Owner: req.Owner,
+		Seats: slices.Clone(req.Seats), ExpiresAt: now.Add(req.TTL)})
+	return m.holdCopy(m.holds[req.HoldID]), append(evs, e), nil
+}
+
+func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
+	switch {
+	case len(req.Seats) == 0:
+		return Errorf(EINVALID, "seats: at least one seat is required")
+	case len(req.Seats) > HoldSeatsMax:
+		return Errorf(EINVALID, "seats: at most %d seats per hold", HoldSeatsMax)
+	case req.TTL <= 0:
+		return Errorf(EINVALID, "hold TTL must be positive")
+	case req.Owner == "":
+		return Errorf(EINVALID, "hold owner is required")
+	case m.holds[req.HoldID] != nil || m.ended[req.HoldID] != "":
+		return Errorf(ECONFLICT, "hold %s already exists", req.HoldID)
+	}
+	seen := make(map[string]bool, len(req.Seats))
+	var unknown, taken []string
+	for _, id := range req.Seats {
+		if seen[id] {
+			return Errorf(EINVALID, "seats: %s appears twice", id)
+		}
+		seen[id] = true
+		i, ok := m.index[id]
+		if !ok {
+			unknown = append(unknown, id)
+		} else if m.seats[i] != (seatState{}) {
+			taken = append(taken, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return Errorf(EINVALID, "seats: unknown seat %s", unknown[0]).WithDetail("unknown", unknown)
+	}
+	if m.closed {
+		return Errorf(ECONFLICT, "showtime is cancelled")
+	}
+	if !now.Before(m.startsAt) {
+		return Errorf(ECONFLICT, "showtime has started")
+	}
+	if len(taken) > 0 {
+		return Errorf(ECONFLICT, "seat %s is not available", taken[0]).WithDetail("unavailable", taken)
+	}
+	return nil
+}
+
+// Release frees a live hold's seats. Only the owner may release it. Returns
+// ENOTFOUND for an unknown or released hold, EGONE for an expired one,
+// EFORBIDDEN for someone else's.
+func (m *SeatMap) Release(now time.Time, holdID, owner string) ([]SeatEvent, error) {
+	evs := m.Expire(now)
+	h, err := m.liveHold(holdID, owner)
+	if err != nil {
+		return evs, err
+	}
+	return append(evs, m.next(SeatEvent{Kind: EventReleased, At: now, HoldID: h.ID, Seats: h.Seats})), nil
+}
+
+// Confirm turns a live hold into a booking. Only the owner may confirm, and
+// only before the hold expires and the showtime starts. Confirming the same
+// hold again for the same booking succeeds without events, so a booking
+// that was interrupted can be finished. Returns the confirmed hold.
+func (m *SeatMap) Confirm(now time.Time, holdID, owner, bookingID string) (*Hold, []SeatEvent, error) {
+	evs := m.Expire(now)
+	if b := m.bookings[bookingID]; b != nil && b.HoldID == holdID {
+		if b.Owner != owner {
+			return nil, evs, Errorf(EFORBIDDEN, "hold %s belongs to someone else", holdID)
+		}
+		if b.Cancelled {
+			return nil, evs, Errorf(ECONFLICT, "booking %s was cancelled", bookingID)
+		}
+		return m.bookingHold(bookingID, b), evs, nil
+	}
+	if bookingID == "" || m.bookings[bookingID] != nil {
+		return nil, evs, Errorf(EINVALID, "booking ID %q is empty or already used", bookingID)
+	}
+	h, err := m.liveHold(holdID, owner)
+	if err != nil {
+		if m.ended[holdID] == EventConfirmed {
+			err = Errorf(ECONFLICT, "hold %s is already booked", holdID)
+		}
+		return nil, evs, err
+	}
+	if m.closed {
+		return nil, evs, Errorf(ECONFLICT, "showtime is cancelled")
+	}
+	if !now.Before(m.startsAt) {
+		return nil, evs, Errorf(ECONFLICT, "showtime has started")
+	}
+	confirmed := m.holdCopy(h)
+	e := m.next(SeatEvent{Kind: EventConfirmed, At: now, HoldID: holdID, BookingID: bookingID, Seats: h.Seats})
+	return confirmed, append(evs, e), nil
+}
+
+// Cancel frees the seats of a confirmed booking. Cancelling a cancelled
+// booking succeeds without events. Returns ENOTFOUND for an unknown booking.
+func (m *SeatMap) Cancel(now time.Time, bookingID string) ([]SeatEvent, error) {
+	evs := m.Expire(now)
+	b := m.bookings[bookingID]
+	if b == nil {
+		return evs, Errorf(ENOTFOUND, "booking %s has no seats in this showtime", bookingID)
+	}
+	if b.Cancelled {
+		return evs, nil
+	}
+	return append(evs, m.next(SeatEvent{Kind: EventCancelled, At: now, BookingID: bookingID, Seats: b.Seats})), nil
+}
+
+// Close marks the showtime cancelled: live holds end and no new hold or
+// confirmation is accepted. Bookings keep their seats until each is
+// cancelled (and refunded). Closing twice yields no events.
+func (m *SeatMap) Close(now time.Time) []SeatEvent {
+	evs := m.Expire(now)
+	if m.closed {
+		return evs
+	}
+	return append(evs, m.next(SeatEvent{Kind: EventClosed, At: now}))
+}
+
+// Expire ends every hold whose deadline is at or before now.
+func (m *SeatMap) Expire(now time.Time) []SeatEvent {
+	var evs []SeatEvent
+	for len(m.deadline) > 0 && !m.deadline[0].at.After(now) {
+		h := m.holds[m.deadline[0].holdID]
+		evs = append(evs, m.next(SeatEvent{Kind: EventExpired, At: now, HoldID: h.ID, Seats: h.Seats}))
+	}
+	return evs
+}
+
+// NextDeadline returns the earliest hold expiry, if any hold is live.
+func (m *SeatMap) NextDeadline() (time.Time, bool) {
+	if len(m.deadline) == 0 {
+		return time.Time{}, false
+	}
+	return m.deadline[0].at, true
+}
+
+// HoldByID returns a live hold of owner (owner "" skips the owner check).
+// Returns ENOTFOUND, EGONE if it expired (at or before now), EFORBIDDEN.
+func (m *SeatMap) HoldByID(now time.Time, holdID, owner string) (*Hold, error) {
+	h, err := m.liveHold(holdID, owner)
+	if err != nil {
+		return nil, err
+	}
+	if !now.Before(h.ExpiresAt) {
+		return nil, Errorf(EGONE, "hold %s has expired", holdID)
+	}
+	return m.holdCopy(h), nil
+}
+
+// BookingSeats returns the seats of a booking and whether it is still
+// confirmed. ok is false if this showtime never confirmed the booking.
+func (m *SeatMap) BookingSeats(bookingID string) (seats []string, confirmed, ok bool) {
+	b := m.bookings[bookingID]
+	if b == nil {
+		return nil, false, false
+	}
+	return slices.Clone(b.Seats), !b.Cancelled, true
+}
+
+func (m *SeatMap) liveHold(holdID, owner string) (*Hold, error) {
+	h := m.holds[holdID]
+	if h == nil {
+		switch m.ended[holdID] {
+		case EventExpired:
+			return nil, Errorf(EGONE, "hold %s has expired", holdID)
+		case EventConfirmed:
+			return nil, Errorf(ENOTFOUND, "hold %s was booked", holdID)
+		}
+		return nil, Errorf(ENOTFOUND, "hold %s not found", holdID)
+	}
+	if owner != "" && h.Owner != owner {
+		return nil, Errorf(EFORBIDDEN, "hold %s belongs to someone else", holdID)
+	}
+	return h, nil
+}
+
+// next numbers e, applies it and returns it.
+func (m *SeatMap) next(e SeatEvent) SeatEvent {
+	e.Seq = m.seq + 1
+	if err := m.Apply(e); err != nil {
+		panic(err) // a command produced an event that its own state refuses: a bug
+	}
+	return e
+}
+
+// Apply applies a journaled event. Replaying a journal calls it for each
+// event in order; it returns an error if the event does not fit the state
+// (a gap in Seq or a seat that is not free), which means the journal is
+// corrupt.
+func (m *SeatMap) Apply(e SeatEvent) error {
+	if e.Seq != m.seq+1 {
+		return fmt.Errorf("seat map %s: event seq %d after %d", m.showtimeID, e.Seq, m.seq)
+	}
+	var err error
+	switch e.Kind {
+	case EventHeld:
+		err = m.applyHeld(e)
+	case EventReleased, EventExpired:
+		err = m.endHold(e.HoldID, e.Kind)
+	case EventConfirmed:
+		err = m.applyConfirmed(e)
+	case EventCancelled:
+		err = m.applyCancelled(e)
+	case EventClosed:
+		for _, id := range slices.Sorted(maps.Keys(m.holds)) {
+			if err = m.endHold(id, EventReleased); err != nil {
+				break
+			}
+		}
+		m.closed = true
+	default:
+		err = fmt.Errorf("unknown event kind %q", e.Kind)
+	}
+	if err != nil {
+		return fmt.Errorf("seat map %s: event %d: %w", m.showtimeID, e.Seq, err)
+	}
+	m.seq = e.Seq
+	return nil
+}
+
+func (m *SeatMap) applyHeld(e SeatEvent) error {
+	if m.holds[e.HoldID] != nil {
+		return fmt.Errorf("hold %s exists", e.HoldID)
+	}
+	h := &Hold{ID: e.HoldID, ShowtimeID: m.showtimeID, Owner: e.Owner, Seats: e.Seats,
+		ExpiresAt: e.ExpiresAt, Currency: m.currency}
+	for _, id := range e.Seats {
+		i, ok := m.index[id]
+		if !ok || m.seats[i] != (seatState{}) {
+			return fmt.Errorf("seat %s is not free", id)
+		}
+	}
+	for _, id := range e.Seats {
+		i := m.index[id]
+		m.seats[i].hold = e.HoldID
+		h.TotalCents += m.layout[i].PriceCents
+	}
+	m.holds[e.HoldID] = h
+	heap.Push(&m.deadline, deadlineEntry{at: e.ExpiresAt, holdID: e.HoldID})
+	return nil
+}
+
+func (m *SeatMap) applyConfirmed(e SeatEvent) error {
+	h := m.holds[e.HoldID]
+	if h == nil {
+		return fmt.Errorf("confirm of unknown hold %s", e.HoldID)
+	}
+	if err := m.endHold(e.HoldID, EventConfirmed); err != nil {
+		return err
+	}
+	for _, id := range h.Seats {
+		m.seats[m.index[id]].booking = e.BookingID
+	}
+	m.bookings[e.BookingID] = &seatBooking{HoldID: h.ID, Owner: h.Owner, Seats: h.Seats}
+	return nil
+}
+
+func (m *SeatMap) applyCancelled(e SeatEvent) error {
+	b := m.bookings[e.BookingID]
+	if b == nil || b.Cancelled {
+		return fmt.Errorf("cancel of unknown booking %s", e.BookingID)
+	}
+	for _, id := range b.Seats {
+		m.seats[m.index[id]].booking = ""
+	}
+	b.Cancelled = true
+	return nil
+}
+
+// endHold removes a live hold and frees its seats.
+func (m *SeatMap) endHold(holdID string, why SeatEventKind) error {
+	h := m.holds[holdID]
+	if h == nil {
+		return fmt.Errorf("end of unknown hold %s", holdID)
+	}
+	for _, id := range h.Seats {
+		m.seats[m.index[id]].hold = ""
+	}
+	delete(m.holds, holdID)
+	m.deadline.remove(holdID)
+	m.ended[holdID] = why
+	m.endedQ = append(m.endedQ, holdID)
+	if len(m.endedQ) > endedHoldsMax {
+		delete(m.ended, m.endedQ[0])
+		m.endedQ = m.endedQ[1:]
+	}
+	return nil
+}
+
+func (m *SeatMap) holdCopy(h *Hold) *Hold {
+	c := *h
+	c.Seats = slices.Clone(h.Seats)
+	return &c
+}
+
+func (m *SeatMap) bookingHold(bookingID string, b *seatBooking) *Hold {
+	h := &Hold{ID: b.HoldID, ShowtimeID: m.showtimeID, Owner: b.Owner, Seats: slices.Clone(b.Seats), Currency: m.currency}
+	for _, id := range b.Seats {
+		h.TotalCents += m.layout[m.index[id]].PriceCents
+	}
+	return h
+}
+
+// Status returns the public status of a seat.
+func (m *SeatMap) Status(seatID string) (SeatStatus, bool) {
+	i, ok := m.index[seatID]
+	if !ok {
+		return "", false
+	}
+	return m.seats[i].status(), true
+}
+
+func (s seatState) status() SeatStatus {
+	switch {
+	case s.booking != "":
+		return SeatBooked
+	case s.hold != "":
+		return SeatHeld
+	}
+	return SeatFree
+}
+
+// View returns the public seat map at now: holds past their deadline show
+// as free even before an Expire command ends them.
+func (m *SeatMap) View(now time.Time) SeatMapView {
+	v := SeatMapView{ShowtimeID: m.showtimeID, Version: m.seq, Seats: make([]Seat, len(m.layout))}
+	for i, s := range m.layout {
+		s.Status = m.seats[i].status()
+		if s.Status == SeatHeld && !now.Before(m.holds[m.seats[i].hold].ExpiresAt) {
+			s.Status = SeatFree
+		}
+		v.Seats[i] = s
+	}
+	return v
+}
+
+// Changes returns the seats that events touched with their current status.
+func (m *SeatMap) Changes(evs []SeatEvent) []SeatChange {
+	var out []SeatChange
+	seen := map[string]bool{}
+	add := func(ids []string) {
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				st, _ := m.Status(id)
+				out = append(out, SeatChange{ID: id, Status: st})
+			}
+		}
+	}
+	for _, e := range evs {
+		switch {
+		case len(e.Seats) > 0:
+			add(e.Seats)
+		case e.Kind == EventClosed:
+			for _, s := range m.layout {
+				add([]string{s.ID})
+			}
+		}
+	}
+	return out
+}

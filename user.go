@@ -1,0 +1,123 @@
+package boxoffice
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Roles.
+const (
+	RoleUser  = "user"
+	RoleAdmin = "admin"
+)
+
+// Limits on user input.
+const (
+	PasswordLenMin = 8
+	PasswordLenMax = 128 // bcrypt reads at most 72 bytes; longer is refused, not silently cut
+	NameLenMax     = 200
+	EmailLenMax    = 254
+)
+
+// User is a person with an account.
+type User struct {
+	ID           string    `json:"id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	Role         string    `json:"role"`
+	PasswordHash string    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// NormalizeEmail lowercases and trims an email address so that lookups do
+// not depend on how the user typed it.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// ValidateRegistration checks the fields of a new account.
+func ValidateRegistration(email, password, name string) error {
+	if err := ValidateEmail(email); err != nil {
+		return err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	return ValidateName(name)
+}
+
+// ValidateEmail checks an email address.
+func ValidateEmail(email string) error {
+	if email == "" {
+		return Errorf(EINVALID, "email is required")
+	}
+	if len(email) > EmailLenMax {
+		return Errorf(EINVALID, "email is longer than %d bytes", EmailLenMax)
+	}
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return Errorf(EINVALID, "email %q is not a valid address", email)
+	}
+	return nil
+}
+
+// ValidatePassword checks a new password.
+func ValidatePassword(password string) error {
+	if utf8.RuneCountInString(password) < PasswordLenMin {
+		return Errorf(EINVALID, "password must be at least %d characters", PasswordLenMin)
+	}
+	if len(password) > PasswordLenMax {
+		return Errorf(EINVALID, "password must be at most %d bytes", PasswordLenMax)
+	}
+	return nil
+}
+
+// ValidateName checks a display name.
+func ValidateName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return Errorf(EINVALID, "name is required")
+	}
+	if utf8.RuneCountInString(name) > NameLenMax {
+		return Errorf(EINVALID, "name is longer than %d characters", NameLenMax)
+	}
+	return nil
+}
+
+// RefreshToken is a stored refresh token. Only its hash is kept. Tokens of
+// one login form a family: using a token rotates it (it is marked used and a
+// new one of the same family is issued); presenting a used token again means
+// it was stolen, so the whole family is revoked.
+type RefreshToken struct {
+	Hash      string
+	UserID    string
+	Family    string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+}
+
+// UserStore keeps accounts and refresh tokens (the users service's database).
+type UserStore interface {
+	// CreateUser stores u (ID, CreatedAt set by the caller). Returns ECONFLICT
+	// if the email is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByID returns ENOTFOUND if there is no such user.
+	UserByID(ctx context.Context, id string) (*User, error)
+	// UserByEmail looks up a normalized email. Returns ENOTFOUND.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UpdateUserName returns ENOTFOUND.
+	UpdateUserName(ctx context.Context, id, name string) (*User, error)
+	// SetUserRole returns ENOTFOUND.
+	SetUserRole(ctx context.Context, id, role string) (*User, error)
+	// UpsertAdmin creates or updates the account with this email to role
+	// admin and the given password hash (admin bootstrap; idempotent).
+	UpsertAdmin(ctx context.Context, u *User) (*User, error)
+
+	// CreateRefreshToken stores a new token.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// UseRefreshToken marks the token with this hash used at now and returns
+	// it as it was before. Returns EUNAUTHORIZED if it is unknown, expired,
+	// revoked or already used; in the already-used case the whole family is
+	// revoked first.
+	UseRefreshToken(ctx context.Context, hash string, now time.Time) (*RefreshToken, error)
+}
