@@ -1,0 +1,236 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// KindShowtime is the cluster kind of showtime grains; the identity is the
+// showtime ID.
+const KindShowtime = "showtime"
+
+// Bounds of a showtime grain.
+const (
+	waitersMax      = 20_000 // replies waiting for a write; past it, answer 503 at once
+	watchersMax     = 10_000 // parked live-feed requests
+	feedBatchesMax  = 256    // committed batches the live feed can replay
+	watchWaitMax    = 25 * time.Second
+	snapshotEvery   = 500 // events between snapshots
+	writeTimeout    = 5 * time.Second
+	stopWriteWait   = 8 * time.Second // a stopping grain waits this long for its write
+	idleTimeoutBase = 10 * time.Minute
+)
+
+// showtimeGrain serializes the seat holds of one showtime. It decides every
+// command in memory with the pure boxoffice.SeatMap and replies only after
+// the events are durable. While one write is in flight it goes on deciding
+// and collects the next batch (group commit), so one showtime takes many
+// holds per database round trip.
+type showtimeGrain struct {
+	env *env
+	id  string
+	log *slog.Logger
+
+	m        *boxoffice.SeatMap // nil until loaded, and after a failed write
+	loadErr  error              // a permanent load error (not found)
+	lastSnap uint64
+
+	pending  *batch // decided, not yet written
+	inflight *batch // being written
+	waiting  int    // replies in pending and inflight
+
+	feed     []feedBatch // committed changes, oldest first
+	watchers []*watcher
+
+	expiry *time.Timer
+}
+
+// batch is one group commit: events to write and the replies that may go
+// out once they are durable.
+type batch struct {
+	events  []boxoffice.SeatEvent
+	changes []boxoffice.SeatChange
+	replies []pendingReply
+	snap    *boxoffice.SeatSnapshot
+	done    chan error // closed-over result, for a grain that stops mid-write
+}
+
+type pendingReply struct {
+	to  *actor.PID
+	msg proto.Message
+}
+
+type feedBatch struct {
+	from, to uint64 // versions: changes take the map from `from` to `to`
+	changes  []boxoffice.SeatChange
+}
+
+type watcher struct {
+	to    *actor.PID
+	since uint64
+	timer *time.Timer
+	done  bool
+}
+
+// Messages the grain sends itself; they never leave the node.
+type (
+	writeDone    struct{ b *batch; err error }
+	expireTick   struct{}
+	watchTimeout struct{ w *watcher }
+)
+
+func newShowtimeGrain(e *env) actor.Actor { return &showtimeGrain{env: e} }
+
+// Receive handles one message at a time.
+func (g *showtimeGrain) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *cluster.ClusterInit:
+		g.id = msg.Identity.Identity
+		g.log = g.env.log.With("showtime", g.id)
+		ctx.SetReceiveTimeout(g.env.idleTimeout)
+		g.load()
+	case *actor.ReceiveTimeout:
+		g.passivate(ctx)
+	case *actor.Stopping:
+		g.stopping(ctx)
+	case *writeDone:
+		g.written(ctx, msg)
+	case *expireTick:
+		g.expire(ctx)
+	case *watchTimeout:
+		g.unpark(ctx, msg.w, nil)
+	case proto.Message:
+		g.command(ctx, msg)
+	}
+}
+
+// command decides one request and queues its reply behind the writes it
+// depends on.
+func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
+	if ctx.Sender() == nil {
+		return // a request without a reply address has no one to answer
+	}
+	if g.waiting >= waitersMax {
+		ctx.Respond(failureOf(boxoffice.Errorf(boxoffice.ETOOMANYREQUESTS, "showtime is overloaded; retry shortly")))
+		return
+	}
+	if err := g.ready(); err != nil {
+		ctx.Respond(failureOf(err))
+		g.stopIfGone(ctx)
+		return
+	}
+	now := g.env.clock.Now()
+	var (
+		evs   []boxoffice.SeatEvent
+		reply proto.Message
+		err   error
+	)
+	switch req := msg.(type) {
+	case *PlaceHold:
+		evs, reply, err = g.placeHold(now, req)
+	case *GetHold:
+		var h *boxoffice.Hold
+		if h, err = g.m.HoldByID(now, req.HoldId, req.Owner); err == nil {
+			reply = &HoldReply{Hold: holdInfo(h)}
+		}
+	case *ReleaseHold:
+		evs, err = g.m.Release(now, req.HoldId, req.Owner)
+		reply = &Done{}
+	case *ConfirmHold:
+		var h *boxoffice.Hold
+		h, evs, err = g.m.Confirm(now, req.HoldId, req.Owner, req.BookingId)
+		if err == nil {
+			reply = &HoldReply{Hold: holdInfo(h)}
+		}
+	case *CancelSeats:
+		evs, err = g.m.Cancel(now, req.BookingId)
+		reply = &Done{}
+	case *CloseShowtime:
+		evs, reply = g.m.Close(now), &Done{}
+	case *GetSeats:
+		reply = seatsReply(g.m.View(now))
+	case *GetBookingSeats:
+		seats, confirmed, found := g.m.BookingSeats(req.BookingId)
+		reply = &BookingSeatsReply{Seats: seats, Confirmed: confirmed, Found: found}
+	case *WatchSeats:
+		g.watch(ctx, req)
+		return
+	default:
+		g.log.Warn("showtime grain: unknown message", "type", string(proto.MessageName(msg)))
+		return
+	}
+	if err != nil {
+		if boxoffice.ErrorCode(err) == boxoffice.EINTERNAL {
+			g.log.Error("showtime command failed", "err", err)
+		}
+		reply = failureOf(err)
+	}
+	g.enqueue(ctx, evs, pendingReply{to: ctx.Sender(), msg: reply})
+}
+
+func (g *showtimeGrain) placeHold(now time.Time, req *PlaceHold) ([]boxoffice.SeatEvent, proto.Message, error) {
+	ttl := time.Duration(req.TtlMs) * time.Millisecond
+	h, evs, err := g.m.Hold(now, boxoffice.HoldRequest{HoldID: req.HoldId, Owner: req.Owner, Seats: req.Seats, TTL: ttl})
+	if err != nil {
+		return evs, nil, err
+	}
+	return evs, &HoldReply{Hold: holdInfo(h)}, nil
+}
+
+// ready loads the seat map if it is not in memory.
+func (g *showtimeGrain) ready() error {
+	if g.loadErr != nil {
+		return g.loadErr
+	}
+	if g.m == nil {
+		return g.load()
+	}
+	return nil
+}
+
+// load builds the seat map from the catalog and the journal. Every
+// activation loads: a showtime may have lived on another node a moment ago.
+func (g *showtimeGrain) load() error {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	m, err := g.env.loadSeatMap(ctx, g.id)
+	if err != nil {
+		if boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND {
+			g.loadErr = err
+			return err
+		}
+		g.log.Error("showtime grain: load failed", "err", err)
+		return unavailable("seats of showtime %s cannot be loaded now; retry shortly", g.id)
+	}
+	g.m, g.lastSnap = m, m.Seq()
+	g.feed = nil // versions before this load may have been rewritten
+	return nil
+}
+
+// stopIfGone stops a grain whose showtime does not exist, so a stream of
+// requests for garbage IDs does not keep actors alive.
+func (g *showtimeGrain) stopIfGone(ctx actor.Context) {
+	if g.loadErr != nil && g.inflight == nil {
+		ctx.Stop(ctx.Self())
+	}
+}
+
+func holdInfo(h *boxoffice.Hold) *HoldInfo {
+	return &HoldInfo{HoldId: h.ID, ShowtimeId: h.ShowtimeID, Owner: h.Owner, Seats: h.Seats,
+		ExpiresAtMs: h.ExpiresAt.UnixMilli(), TotalCents: h.TotalCents, Currency: h.Currency}
+}
+
+func seatsReply(v boxoffice.SeatMapView) *SeatsReply {
+	r := &SeatsReply{Version: v.Version, Seats: make([]*SeatInfo, len(v.Seats))}
+	for i, s := range v.Seats {
+		r.Seats[i] = &SeatInfo{Id: s.ID, Category: s.Category, PriceCents: s.PriceCents, Status: string(s.Status)}
+	}
+	return r
+}

@@ -1,0 +1,185 @@
+package actors
+
+import (
+	"context"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// enqueue adds decided events and a reply to the pending batch. A reply
+// never overtakes a write it may depend on: with nothing pending or in
+// flight it goes out at once, otherwise after the pending batch commits.
+func (g *showtimeGrain) enqueue(ctx actor.Context, evs []boxoffice.SeatEvent, r pendingReply) {
+	if len(evs) == 0 && g.pending == nil && g.inflight == nil {
+		ctx.Send(r.to, r.msg)
+		return
+	}
+	if g.pending == nil {
+		g.pending = &batch{}
+	}
+	g.pending.events = append(g.pending.events, evs...)
+	g.pending.changes = append(g.pending.changes, g.m.Changes(evs)...)
+	if r.to != nil {
+		g.pending.replies = append(g.pending.replies, r)
+		g.waiting++
+	}
+	g.flush(ctx)
+}
+
+// flush starts writing the pending batch if no write is in flight.
+func (g *showtimeGrain) flush(ctx actor.Context) {
+	if g.inflight != nil || g.pending == nil {
+		return
+	}
+	b := g.pending
+	g.pending = nil
+	if len(b.events) == 0 {
+		g.reply(ctx, b, nil)
+		return
+	}
+	if g.m.Seq()-g.lastSnap >= snapshotEvery {
+		// The map is exactly at the end of this batch: later commands go
+		// to the next batch, so this is the state the events lead to.
+		if snap, err := g.m.Snapshot(); err == nil {
+			b.snap = snap
+		} else {
+			g.log.Error("showtime grain: snapshot failed", "err", err)
+		}
+	}
+	g.inflight = b
+	b.done = make(chan error, 1)
+	self, root, store, id := ctx.Self(), ctx.ActorSystem().Root, g.env.seats, g.id
+	go func() {
+		wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		err := store.AppendSeats(wctx, id, b.events, b.snap)
+		cancel()
+		b.done <- err
+		root.Send(self, &writeDone{b: b, err: err})
+	}()
+}
+
+// written finishes a write: replies go out, or every waiting command fails
+// and the grain reloads (or stops, if another activation took over).
+func (g *showtimeGrain) written(ctx actor.Context, msg *writeDone) {
+	if msg.b != g.inflight {
+		return // already handled while stopping
+	}
+	g.inflight = nil
+	if msg.err != nil {
+		g.writeFailed(ctx, msg.b, msg.err)
+		return
+	}
+	if msg.b.snap != nil {
+		g.lastSnap = msg.b.snap.Seq
+	}
+	g.reply(ctx, msg.b, nil)
+	g.publish(ctx, msg.b)
+	g.flush(ctx)
+	g.armExpiry(ctx)
+}
+
+func (g *showtimeGrain) writeFailed(ctx actor.Context, b *batch, err error) {
+	fenced := boxoffice.ErrorCode(err) == boxoffice.ECONFLICT
+	if fenced {
+		g.log.Warn("showtime grain: another activation wrote first; stopping", "err", err)
+	} else {
+		g.log.Error("showtime grain: write failed; reloading", "err", err)
+	}
+	fail := unavailable("showtime %s could not save the change; retry shortly", g.id)
+	g.reply(ctx, b, fail)
+	if g.pending != nil {
+		// Decided on top of the failed batch: their state never existed.
+		g.reply(ctx, g.pending, fail)
+		g.pending = nil
+	}
+	g.m = nil
+	for _, w := range g.watchers {
+		g.unpark(ctx, w, fail)
+	}
+	if fenced {
+		ctx.Stop(ctx.Self())
+	}
+}
+
+// reply sends a batch's replies, or err to each of them.
+func (g *showtimeGrain) reply(ctx actor.Context, b *batch, err error) {
+	for _, r := range b.replies {
+		msg := r.msg
+		if err != nil {
+			msg = failureOf(err)
+		}
+		ctx.Send(r.to, msg)
+	}
+	g.waiting -= len(b.replies)
+	b.replies = nil
+}
+
+// expire ends the holds past their deadline; the timer calls it, and
+// commands expire lazily on their own too.
+func (g *showtimeGrain) expire(ctx actor.Context) {
+	if g.m == nil {
+		return
+	}
+	if evs := g.m.Expire(g.env.clock.Now()); len(evs) > 0 {
+		g.enqueue(ctx, evs, pendingReply{})
+	}
+	g.armExpiry(ctx)
+}
+
+// armExpiry sets the timer to the earliest hold deadline.
+func (g *showtimeGrain) armExpiry(ctx actor.Context) {
+	if g.m == nil {
+		return
+	}
+	at, ok := g.m.NextDeadline()
+	if !ok {
+		return
+	}
+	d := at.Sub(g.env.clock.Now()) + time.Millisecond
+	if g.expiry != nil {
+		g.expiry.Stop()
+	}
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	g.expiry = time.AfterFunc(max(d, time.Millisecond), func() { root.Send(self, &expireTick{}) })
+}
+
+// passivate stops an idle grain; its state is in the store.
+func (g *showtimeGrain) passivate(ctx actor.Context) {
+	if g.inflight != nil || g.pending != nil || len(g.watchers) > 0 {
+		return
+	}
+	ctx.Stop(ctx.Self())
+}
+
+// stopping finishes the write in flight before the grain goes (a node
+// stops, or the showtime moves to another node), so no caller that is
+// owed a reply is left without one.
+func (g *showtimeGrain) stopping(ctx actor.Context) {
+	if g.expiry != nil {
+		g.expiry.Stop()
+	}
+	gone := unavailable("showtime %s is moving; retry shortly", g.id)
+	if b := g.inflight; b != nil {
+		g.inflight = nil
+		select {
+		case err := <-b.done:
+			if err != nil {
+				g.reply(ctx, b, gone)
+			} else {
+				g.reply(ctx, b, nil)
+			}
+		case <-time.After(stopWriteWait):
+			g.reply(ctx, b, gone)
+		}
+	}
+	if g.pending != nil {
+		g.reply(ctx, g.pending, gone)
+		g.pending = nil
+	}
+	for _, w := range g.watchers {
+		g.unpark(ctx, w, gone)
+	}
+}
