@@ -1,0 +1,265 @@
+// Package sqlite is the embedded default store: every store of the root
+// package kept in SQLite files under one data directory, one file per service
+// (users.db, catalog.db, seats.db, bookings.db, payments.db,
+// notifications.db), through the pure-Go modernc.org/sqlite driver so that
+// the binary needs no C toolchain. It serves a single node only.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+//go:embed migrations/*/*.sql
+var migrations embed.FS
+
+// busyTimeoutMs bounds how long a statement waits for a lock held by another
+// process on the same file (a backup, the sqlite3 shell) before it fails.
+const busyTimeoutMs = 5000
+
+// DB is one service's database file.
+//
+// Writes to one SQLite file are serialized by SQLite anyway, so the pool has
+// a single connection: writers queue in Go instead of failing with
+// SQLITE_BUSY, and a transaction never waits on a lock held by another of our
+// own connections. Reads queue behind writes too; a file per service keeps
+// that queue short.
+type DB struct {
+	db      *sql.DB
+	service string
+	path    string
+}
+
+// Open opens (creating dir and the files if missing) the database of every
+// service under dir, migrates them and returns their stores.
+func Open(ctx context.Context, dir string) (_ *boxoffice.Stores, err error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: create data dir: %w", err)
+	}
+	dbs := make([]*DB, 0, len(boxoffice.Services))
+	defer func() {
+		if err != nil {
+			_ = closeAll(dbs)
+		}
+	}()
+	byService := make(map[string]*DB, len(boxoffice.Services))
+	for _, service := range boxoffice.Services {
+		db, err := OpenDB(ctx, dir, service)
+		if err != nil {
+			return nil, err
+		}
+		dbs = append(dbs, db)
+		byService[service] = db
+	}
+	return &boxoffice.Stores{
+		Users:         NewUserStore(byService["users"]),
+		Catalog:       NewCatalogStore(byService["catalog"]),
+		Seats:         NewSeatStore(byService["seats"]),
+		Bookings:      NewBookingStore(byService["bookings"]),
+		Payments:      NewPaymentStore(byService["payments"]),
+		Notifications: NewNotificationStore(byService["notifications"]),
+		Ping: func(ctx context.Context) error {
+			for _, db := range dbs {
+				if err := db.Ping(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Close: func() error { return closeAll(dbs) },
+	}, nil
+}
+
+func closeAll(dbs []*DB) error {
+	var errs []error
+	for _, db := range dbs {
+		errs = append(errs, db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// OpenDB opens dir/<service>.db (one of boxoffice.Services) and applies its
+// migrations.
+func OpenDB(ctx context.Context, dir, service string) (*DB, error) {
+	if !slices.Contains(boxoffice.Services, service) {
+		return nil, fmt.Errorf("sqlite: unknown service %q", service)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, service+".db"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", service, err)
+	}
+	sdb, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(1)
+	sdb.SetMaxIdleConns(1)
+	sdb.SetConnMaxLifetime(0)
+	sdb.SetConnMaxIdleTime(0)
+	db := &DB{db: sdb, service: service, path: path}
+	if err := db.migrate(ctx); err != nil {
+		_ = sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn sets the pragmas on every connection the pool opens. WAL lets readers
+// of other processes run beside the writer; synchronous=FULL syncs the WAL at
+// every commit, so a write that was answered with a 2xx survives kill -9 and
+// power loss. Transactions begin IMMEDIATE: they take the write lock at once
+// instead of failing to upgrade a read lock halfway.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(busyTimeoutMs)+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// migrate applies the service's embedded migrations with a goose Provider,
+// which keeps no global state (unlike goose.Up), so services and tests can
+// migrate side by side.
+func (db *DB) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations/"+db.service)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s migrations: %w", db.service, err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.db, fsys,
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlite: %s migrations: %w", db.service, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Ping checks that the file answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		// The code tells /readyz what to answer; the cause is kept for the log.
+		return fmt.Errorf("%w: %w", boxoffice.Errorf(boxoffice.EUNAVAILABLE,
+			"%s database does not answer", db.service), err)
+	}
+	return nil
+}
+
+// Close closes the file. Calling it again does nothing.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Path returns the database file's absolute path.
+func (db *DB) Path() string { return db.path }
+
+// withTx runs fn in a transaction and commits if fn returns nil.
+func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err, db.service+" transaction")
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return translate(tx.Commit(), db.service+" commit")
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// translate turns a driver error into the domain's codes so that callers
+// never see one: what names the thing the statement was about ("movie X").
+// Errors that no code fits are wrapped, and so internal.
+func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var be *boxoffice.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return boxoffice.Errorf(boxoffice.ENOTFOUND, "%s not found", what)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return boxoffice.Errorf(boxoffice.ECONFLICT, "%s already exists", what)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return boxoffice.Errorf(boxoffice.EINVALID, "%s refers to something that does not exist", what)
+		}
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return boxoffice.Errorf(boxoffice.EUNAVAILABLE, "database busy, try again")
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", what, err)
+}
+
+// isConflict reports whether err is a unique or primary key violation.
+func isConflict(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
+		se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// notFoundIfNone returns ENOTFOUND when an UPDATE or DELETE touched no row.
+func notFoundIfNone(res sql.Result, err error, what string) error {
+	if err != nil {
+		return translate(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return translate(err, what)
+	}
+	if n == 0 {
+		return boxoffice.Errorf(boxoffice.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}
+
+// Times are stored as UTC unix microseconds: integers compare and index
+// cheaply, and microseconds are what PostgreSQL keeps, so both stores round
+// the same way.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullMicros stores a nil time as NULL.
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromNullMicros(us sql.NullInt64) *time.Time {
+	if !us.Valid {
+		return nil
+	}
+	t := fromMicros(us.Int64)
+	return &t
+}

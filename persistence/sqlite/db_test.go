@@ -1,0 +1,92 @@
+package sqlite_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/persistence/sqlite"
+)
+
+// TestPragmas reads back, on the pool's connection, the settings that
+// durability and error handling rely on.
+func TestPragmas(t *testing.T) {
+	db, err := sqlite.OpenDB(t.Context(), t.TempDir(), "bookings")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"synchronous":  "2", // FULL
+		"foreign_keys": "1",
+		"busy_timeout": "5000",
+	} {
+		var got string
+		require.NoError(t, db.SQL().QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got))
+		require.Equal(t, want, got, pragma)
+	}
+}
+
+// crashDirEnv tells the test binary, started again by
+// TestKill9KeepsAcknowledgedWrites, to be the writer that gets killed.
+const crashDirEnv = "BOXOFFICE_SQLITE_CRASH_DIR"
+
+// TestKill9KeepsAcknowledgedWrites starts a child process that appends seat
+// events and prints the seq of each append that returned, kills it with
+// SIGKILL in the middle of its writes, and expects every acknowledged event
+// in the journal after a reopen: what was answered must survive a crash.
+func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
+	if dir := os.Getenv(crashDirEnv); dir != "" {
+		appendUntilKilled(t, dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestKill9KeepsAcknowledgedWrites$")
+	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
+	cmd.Stderr = os.Stderr // the child's failures, if any
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+
+	acked := uint64(0)
+	lines := bufio.NewScanner(out)
+	for acked < 300 && lines.Scan() {
+		if seq, ok := strings.CutPrefix(lines.Text(), "acked "); ok {
+			acked, err = strconv.ParseUint(seq, 10, 64)
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	require.Equal(t, uint64(300), acked, "the child stopped early")
+
+	s := MustOpen(t, dir)
+	_, events, err := s.Seats.LoadSeats(t.Context(), "crash")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, uint64(len(events)), acked)
+	for i, e := range events {
+		require.Equal(t, uint64(i+1), e.Seq)
+	}
+}
+
+// appendUntilKilled is the child: it writes until it is killed, or gives up
+// after a while so that it never outlives a parent that died.
+func appendUntilKilled(t *testing.T, dir string) {
+	db, err := sqlite.OpenDB(t.Context(), dir, "seats")
+	require.NoError(t, err)
+	seats := sqlite.NewSeatStore(db)
+	deadline := time.Now().Add(time.Minute)
+	for seq := uint64(1); time.Now().Before(deadline); seq++ {
+		ev := boxoffice.SeatEvent{Seq: seq, Kind: boxoffice.EventHeld, At: time.Now().UTC(),
+			HoldID: "hold", Owner: "owner", Seats: []string{"A1"}}
+		require.NoError(t, seats.AppendSeats(t.Context(), "crash", []boxoffice.SeatEvent{ev}, nil))
+		_, err := os.Stdout.WriteString("acked " + strconv.FormatUint(seq, 10) + "\n")
+		require.NoError(t, err)
+	}
+}

@@ -1,0 +1,118 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// NotificationStore is the outbox in notifications.db.
+type NotificationStore struct{ db *DB }
+
+var _ boxoffice.NotificationStore = (*NotificationStore)(nil)
+
+// NewNotificationStore returns the outbox of db (the notifications
+// database).
+func NewNotificationStore(db *DB) *NotificationStore { return &NotificationStore{db: db} }
+
+const notificationColumns = `id, user_id, kind, booking_id, channel, payload, created_at,
+	delivered_at, attempts, next_at, last_error`
+
+func scanNotification(s scanner) (*boxoffice.Notification, error) {
+	var n boxoffice.Notification
+	var payload []byte
+	var created, next int64
+	var delivered sql.NullInt64
+	if err := s.Scan(&n.ID, &n.UserID, &n.Kind, &n.BookingID, &n.Channel, &payload, &created,
+		&delivered, &n.Attempts, &next, &n.LastError); err != nil {
+		return nil, err
+	}
+	if payload != nil {
+		n.Payload = json.RawMessage(payload)
+	}
+	n.CreatedAt = fromMicros(created)
+	n.DeliveredAt = fromNullMicros(delivered)
+	n.NextAt = fromMicros(next)
+	return &n, nil
+}
+
+// EnqueueNotification stores n unless its ID exists (then it does nothing
+// and returns nil): a saga that runs twice enqueues once.
+func (s *NotificationStore) EnqueueNotification(ctx context.Context, n *boxoffice.Notification) error {
+	var payload any
+	if len(n.Payload) > 0 {
+		payload = []byte(n.Payload)
+	}
+	_, err := s.db.db.ExecContext(ctx,
+		`INSERT INTO notifications (`+notificationColumns+`)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		n.ID, n.UserID, n.Kind, n.BookingID, n.Channel, payload, micros(n.CreatedAt),
+		nullMicros(n.DeliveredAt), n.Attempts, micros(n.NextAt), n.LastError)
+	return translate(err, "notification "+n.ID)
+}
+
+// DueNotifications lists undelivered notifications with NextAt <= now and
+// Attempts below NotifyAttemptsMax, oldest first, at most limit
+// (PageLimitMax if limit <= 0).
+func (s *NotificationStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*boxoffice.Notification, error) {
+	rows, err := s.db.db.QueryContext(ctx,
+		`SELECT `+notificationColumns+` FROM notifications
+		 WHERE delivered_at IS NULL AND next_at <= ? AND attempts < ?
+		 ORDER BY created_at, id LIMIT ?`,
+		micros(now), boxoffice.NotifyAttemptsMax, listLimit(limit))
+	if err != nil {
+		return nil, translate(err, "notifications")
+	}
+	ns, err := collect(rows, scanNotification)
+	return ns, translate(err, "notifications")
+}
+
+// MarkDelivered sets DeliveredAt. Returns ENOTFOUND.
+func (s *NotificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.db.ExecContext(ctx,
+		`UPDATE notifications SET delivered_at = ? WHERE id = ?`, micros(at), id)
+	return notFoundIfNone(res, err, "notification "+id)
+}
+
+// MarkAttempt records a failed try: Attempts+1, NextAt, LastError. Returns
+// ENOTFOUND.
+func (s *NotificationStore) MarkAttempt(ctx context.Context, id string, nextAt time.Time, lastErr string) error {
+	res, err := s.db.db.ExecContext(ctx,
+		`UPDATE notifications SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`,
+		micros(nextAt), lastErr, id)
+	return notFoundIfNone(res, err, "notification "+id)
+}
+
+// NotificationsByUser lists a user's notifications, newest first (by
+// creation time, then ID: notification IDs name what they are about, so they
+// are not time-ordered). The cursor is the last creation time and ID.
+func (s *NotificationStore) NotificationsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
+	p = p.Normalize()
+	where := []string{`user_id = ?`}
+	args := []any{userID}
+	if p.Cursor != "" {
+		created, id, err := decodeTimeCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where = append(where, `(created_at, id) < (?, ?)`)
+		args = append(args, created, id)
+	}
+	rows, err := s.db.db.QueryContext(ctx,
+		`SELECT `+notificationColumns+` FROM notifications`+whereClause(where)+
+			` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, p.Limit+1)...)
+	if err != nil {
+		return nil, "", translate(err, "notifications")
+	}
+	ns, err := collect(rows, scanNotification)
+	if err != nil {
+		return nil, "", translate(err, "notifications")
+	}
+	ns, next := trimPage(ns, p.Limit, func(n *boxoffice.Notification) string {
+		return encodeTimeCursor(micros(n.CreatedAt), n.ID)
+	})
+	return ns, next, nil
+}

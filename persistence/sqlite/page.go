@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// A cursor is the sort key and the ID of the last item of a page: the next
+// page starts strictly after that pair, so items with equal keys are neither
+// repeated nor skipped. Clients see it as an opaque base64 string.
+
+func encodeCursor(key, id string) string {
+	b, _ := json.Marshal([2]string{key, id}) // two strings always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(cursor string) (key, id string, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	var pair [2]string
+	if err == nil {
+		err = json.Unmarshal(b, &pair)
+	}
+	if err != nil || pair[1] == "" {
+		return "", "", boxoffice.Errorf(boxoffice.EINVALID, "cursor %q is not valid", cursor)
+	}
+	return pair[0], pair[1], nil
+}
+
+// encodeTimeCursor makes a cursor whose key is a time in unix microseconds.
+func encodeTimeCursor(us int64, id string) string {
+	return encodeCursor(strconv.FormatInt(us, 10), id)
+}
+
+func decodeTimeCursor(cursor string) (us int64, id string, err error) {
+	key, id, err := decodeCursor(cursor)
+	if err != nil {
+		return 0, "", err
+	}
+	us, err = strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		return 0, "", boxoffice.Errorf(boxoffice.EINVALID, "cursor %q is not valid", cursor)
+	}
+	return us, id, nil
+}
+
+// trimPage cuts items, fetched with one row more than limit to learn whether
+// another page follows, to limit and returns the cursor of the last item
+// kept, or "" when there is no more.
+func trimPage[T any](items []T, limit int, cursor func(T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	return items, cursor(items[limit-1])
+}
+
+// listLimit gives the unpaged scans a bound when the caller gives none. A
+// larger limit is kept as asked: a caller that reads "fewer than limit" as
+// "done" must not be cut short.
+func listLimit(limit int) int {
+	if limit <= 0 {
+		return boxoffice.PageLimitMax
+	}
+	return limit
+}

@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// SeatStore keeps the seat journals and snapshots in seats.db.
+type SeatStore struct{ db *DB }
+
+var _ boxoffice.SeatStore = (*SeatStore)(nil)
+
+// NewSeatStore returns the seat store of db (the seats database).
+func NewSeatStore(db *DB) *SeatStore { return &SeatStore{db: db} }
+
+const (
+	// appendRowsMax bounds the rows of one INSERT statement (3 parameters
+	// each) well below SQLite's limit of 32766 parameters; a larger batch is
+	// written as several statements of the same transaction.
+	appendRowsMax = 500
+	// snapshotsKept is how many snapshots of a showtime survive an append:
+	// the latest is all that loading needs, the others are a margin should
+	// one be unreadable by a newer version of the code.
+	snapshotsKept = 3
+)
+
+// LoadSeats returns the latest snapshot (nil if none) and the events after
+// it in Seq order. Both reads share a transaction, so they see one state.
+func (s *SeatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffice.SeatSnapshot, []boxoffice.SeatEvent, error) {
+	var snap *boxoffice.SeatSnapshot
+	var events []boxoffice.SeatEvent
+	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		snap, err = loadSnapshot(ctx, tx, showtimeID)
+		if err != nil {
+			return err
+		}
+		after := uint64(0)
+		if snap != nil {
+			after = snap.Seq
+		}
+		events, err = loadEvents(ctx, tx, showtimeID, after)
+		return err
+	})
+	if err != nil {
+		return nil, nil, translate(err, "seats of showtime "+showtimeID)
+	}
+	return snap, events, nil
+}
+
+func loadSnapshot(ctx context.Context, tx *sql.Tx, showtimeID string) (*boxoffice.SeatSnapshot, error) {
+	snap := &boxoffice.SeatSnapshot{ShowtimeID: showtimeID}
+	var state []byte
+	err := tx.QueryRowContext(ctx,
+		`SELECT seq, state FROM seat_snapshots WHERE showtime_id = ? ORDER BY seq DESC LIMIT 1`,
+		showtimeID).Scan(&snap.Seq, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	snap.State = json.RawMessage(state)
+	return snap, nil
+}
+
+func loadEvents(ctx context.Context, tx *sql.Tx, showtimeID string, after uint64) ([]boxoffice.SeatEvent, error) {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT seq, data FROM seat_events WHERE showtime_id = ? AND seq > ? ORDER BY seq`,
+		showtimeID, after)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(s scanner) (boxoffice.SeatEvent, error) {
+		var e boxoffice.SeatEvent
+		var seq uint64
+		var data []byte
+		if err := s.Scan(&seq, &data); err != nil {
+			return e, err
+		}
+		if err := json.Unmarshal(data, &e); err != nil {
+			return e, err
+		}
+		e.Seq = seq // the key column is the truth, whatever the JSON says
+		return e, nil
+	})
+}
+
+// AppendSeats stores events (consecutive Seq from 1 up) and, if snap is not
+// nil, a snapshot, in one transaction. Returns ECONFLICT if any Seq already
+// exists (another activation of the showtime wrote first: nothing of this
+// call is stored), EINVALID if the Seqs are not consecutive.
+func (s *SeatStore) AppendSeats(ctx context.Context, showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
+	if err := checkAppend(showtimeID, events, snap); err != nil {
+		return err
+	}
+	if len(events) == 0 && snap == nil {
+		return nil
+	}
+	args, err := eventArgs(showtimeID, events)
+	if err != nil {
+		return translate(err, "seat events")
+	}
+	err = s.db.withTx(ctx, func(tx *sql.Tx) error {
+		for len(args) > 0 {
+			n := min(len(args)/3, appendRowsMax)
+			q := `INSERT INTO seat_events (showtime_id, seq, data) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+			if _, err := tx.ExecContext(ctx, q, args[:3*n]...); err != nil {
+				return err
+			}
+			args = args[3*n:]
+		}
+		if snap == nil {
+			return nil
+		}
+		return putSnapshot(ctx, tx, showtimeID, snap)
+	})
+	if isConflict(err) {
+		return boxoffice.Errorf(boxoffice.ECONFLICT,
+			"seats of showtime %s were written by another activation", showtimeID)
+	}
+	return translate(err, "seats of showtime "+showtimeID)
+}
+
+// checkAppend asserts what the journal relies on: Seqs start at 1 and have
+// no gaps within a batch, and a snapshot has a state and belongs to the
+// showtime.
+func checkAppend(showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
+	for i, e := range events {
+		if e.Seq == 0 || (i > 0 && e.Seq != events[i-1].Seq+1) {
+			return boxoffice.Errorf(boxoffice.EINVALID,
+				"seat events of showtime %s: seq must be consecutive from 1", showtimeID)
+		}
+	}
+	if snap != nil && (snap.Seq == 0 || len(snap.State) == 0 ||
+		(snap.ShowtimeID != "" && snap.ShowtimeID != showtimeID)) {
+		return boxoffice.Errorf(boxoffice.EINVALID,
+			"seat snapshot does not belong to showtime %s", showtimeID)
+	}
+	return nil
+}
+
+// eventArgs encodes events as the flat parameter list of a multi-row INSERT.
+func eventArgs(showtimeID string, events []boxoffice.SeatEvent) ([]any, error) {
+	args := make([]any, 0, 3*len(events))
+	for _, e := range events {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, showtimeID, e.Seq, string(data))
+	}
+	return args, nil
+}
+
+// putSnapshot stores snap and drops all but the latest snapshotsKept of the
+// showtime. Events are kept: the journal is the history.
+func putSnapshot(ctx context.Context, tx *sql.Tx, showtimeID string, snap *boxoffice.SeatSnapshot) error {
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO seat_snapshots (showtime_id, seq, state) VALUES (?, ?, ?)`,
+		showtimeID, snap.Seq, []byte(snap.State)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx,
+		`DELETE FROM seat_snapshots WHERE showtime_id = ? AND seq < (
+		   SELECT seq FROM seat_snapshots WHERE showtime_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+		showtimeID, showtimeID, snapshotsKept-1)
+	return err
+}

@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// UserStore keeps accounts and refresh tokens in users.db.
+type UserStore struct{ db *DB }
+
+var _ boxoffice.UserStore = (*UserStore)(nil)
+
+// NewUserStore returns the user store of db (the users database).
+func NewUserStore(db *DB) *UserStore { return &UserStore{db: db} }
+
+const userColumns = `id, email, name, role, password_hash, created_at`
+
+func scanUser(s scanner) (*boxoffice.User, error) {
+	var u boxoffice.User
+	var created int64
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &created); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMicros(created)
+	return &u, nil
+}
+
+// CreateUser stores u. Returns ECONFLICT if the email is taken.
+func (s *UserStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
+	_, err := s.db.db.ExecContext(ctx,
+		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, u.Role, u.PasswordHash, micros(u.CreatedAt))
+	if isConflict(err) {
+		return boxoffice.Errorf(boxoffice.ECONFLICT, "email %s is already registered", u.Email)
+	}
+	return translate(err, "user "+u.ID)
+}
+
+// UserByID returns ENOTFOUND if there is no such user.
+func (s *UserStore) UserByID(ctx context.Context, id string) (*boxoffice.User, error) {
+	u, err := scanUser(s.db.db.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, translate(err, "user "+id)
+}
+
+// UserByEmail looks up a normalized email. Returns ENOTFOUND.
+func (s *UserStore) UserByEmail(ctx context.Context, email string) (*boxoffice.User, error) {
+	u, err := scanUser(s.db.db.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	return u, translate(err, "user with email "+email)
+}
+
+// UpdateUserName returns ENOTFOUND.
+func (s *UserStore) UpdateUserName(ctx context.Context, id, name string) (*boxoffice.User, error) {
+	u, err := scanUser(s.db.db.QueryRowContext(ctx,
+		`UPDATE users SET name = ? WHERE id = ? RETURNING `+userColumns, name, id))
+	return u, translate(err, "user "+id)
+}
+
+// SetUserRole returns ENOTFOUND.
+func (s *UserStore) SetUserRole(ctx context.Context, id, role string) (*boxoffice.User, error) {
+	u, err := scanUser(s.db.db.QueryRowContext(ctx,
+		`UPDATE users SET role = ? WHERE id = ? RETURNING `+userColumns, role, id))
+	return u, translate(err, "user "+id)
+}
+
+// UpsertAdmin creates the account with u's email as an admin, or makes the
+// existing one an admin with u's password hash (keeping its ID, name and
+// creation time). One statement, so two bootstraps cannot race.
+func (s *UserStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoffice.User, error) {
+	got, err := scanUser(s.db.db.QueryRowContext(ctx,
+		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
+		 RETURNING `+userColumns,
+		u.ID, u.Email, u.Name, boxoffice.RoleAdmin, u.PasswordHash, micros(u.CreatedAt)))
+	return got, translate(err, "user "+u.ID)
+}
+
+const tokenColumns = `hash, user_id, family, expires_at, used_at, revoked_at`
+
+func scanToken(s scanner) (*boxoffice.RefreshToken, error) {
+	var t boxoffice.RefreshToken
+	var expires int64
+	var used, revoked sql.NullInt64
+	if err := s.Scan(&t.Hash, &t.UserID, &t.Family, &expires, &used, &revoked); err != nil {
+		return nil, err
+	}
+	t.ExpiresAt = fromMicros(expires)
+	t.UsedAt = fromNullMicros(used)
+	t.RevokedAt = fromNullMicros(revoked)
+	return &t, nil
+}
+
+// CreateRefreshToken stores a new token. Returns ECONFLICT if the hash
+// exists and EINVALID if the user does not.
+func (s *UserStore) CreateRefreshToken(ctx context.Context, t *boxoffice.RefreshToken) error {
+	_, err := s.db.db.ExecContext(ctx,
+		`INSERT INTO refresh_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.UserID, t.Family, micros(t.ExpiresAt), nullMicros(t.UsedAt), nullMicros(t.RevokedAt))
+	return translate(err, "refresh token")
+}
+
+// errTokenInvalid is the one answer for every bad token, so that a client
+// cannot tell an unknown token from a revoked one.
+var errTokenInvalid = boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "refresh token is not valid")
+
+// UseRefreshToken marks the token used at now and returns it as it was.
+// Returns EUNAUTHORIZED if it is unknown, expired (now at or after
+// ExpiresAt), revoked or already used; a used token means it was stolen, so
+// its whole family is revoked first. Read, check and write happen in one
+// transaction so two uses of one token cannot both succeed.
+func (s *UserStore) UseRefreshToken(ctx context.Context, hash string, now time.Time) (*boxoffice.RefreshToken, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, translate(err, "refresh token")
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	t, err := scanToken(tx.QueryRowContext(ctx,
+		`SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, errTokenInvalid
+	case err != nil:
+		return nil, translate(err, "refresh token")
+	case t.UsedAt != nil:
+		// The revocation must be committed even though the call fails.
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`,
+			micros(now), t.Family); err != nil {
+			return nil, translate(err, "refresh token family")
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, translate(err, "refresh token family")
+		}
+		return nil, errTokenInvalid
+	case t.RevokedAt != nil, !now.Before(t.ExpiresAt):
+		return nil, errTokenInvalid
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, micros(now), hash); err != nil {
+		return nil, translate(err, "refresh token")
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, translate(err, "refresh token")
+	}
+	return t, nil
+}
