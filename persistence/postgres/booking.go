@@ -1,0 +1,165 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/jackc/pgx/v5"
+)
+
+// bookingStore is boxoffice.BookingStore on the bookings database.
+type bookingStore struct{ db *db }
+
+var _ boxoffice.BookingStore = (*bookingStore)(nil)
+
+const bookingColumns = `id, user_id, showtime_id, hold_id, seats, total_cents, currency, status, failure,
+	payment_id, payment_status, created_at, updated_at`
+
+func scanBooking(row pgx.Row) (*boxoffice.Booking, error) {
+	var b boxoffice.Booking
+	var paymentID, paymentStatus *string
+	err := row.Scan(&b.ID, &b.UserID, &b.ShowtimeID, &b.HoldID, &b.Seats, &b.TotalCents, &b.Currency,
+		&b.Status, &b.Failure, &paymentID, &paymentStatus, &b.CreatedAt, &b.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	if paymentID != nil {
+		b.Payment = &boxoffice.PaymentSummary{ID: *paymentID}
+		if paymentStatus != nil {
+			b.Payment.Status = *paymentStatus
+		}
+	}
+	b.Seats = orEmpty(b.Seats)
+	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
+	return &b, nil
+}
+
+func collectBookings(rows pgx.Rows) ([]*boxoffice.Booking, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*boxoffice.Booking, error) { return scanBooking(r) })
+}
+
+// summaryColumns splits the summary into its two nullable columns.
+func summaryColumns(p *boxoffice.PaymentSummary) (id, status *string) {
+	if p == nil {
+		return nil, nil
+	}
+	return &p.ID, &p.Status
+}
+
+func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) error {
+	payID, payStatus := summaryColumns(b.Payment)
+	_, err := s.db.pool.Exec(ctx, `INSERT INTO bookings (`+bookingColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		b.ID, b.UserID, b.ShowtimeID, b.HoldID, orEmpty(b.Seats), b.TotalCents, b.Currency, b.Status,
+		b.Failure, payID, payStatus, b.CreatedAt, b.UpdatedAt)
+	if isUnique(err, "") {
+		return boxoffice.Errorf(boxoffice.ECONFLICT, "booking %q already exists", b.ID)
+	}
+	return s.db.wrap(err)
+}
+
+func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
+	payID, payStatus := summaryColumns(b.Payment)
+	tag, err := s.db.pool.Exec(ctx,
+		`UPDATE bookings SET status = $2, failure = $3, payment_id = $4, payment_status = $5, updated_at = $6
+		WHERE id = $1`,
+		b.ID, b.Status, b.Failure, payID, payStatus, b.UpdatedAt)
+	if err != nil {
+		return s.db.wrap(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return boxoffice.Errorf(boxoffice.ENOTFOUND, "booking %q not found", b.ID)
+	}
+	return nil
+}
+
+func (s *bookingStore) Booking(ctx context.Context, id string) (*boxoffice.Booking, error) {
+	b, err := scanBooking(s.db.pool.QueryRow(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE id = $1`, id))
+	return b, s.db.notFound(err, "booking %q not found", id)
+}
+
+// BookingsByUser pages newest first by (created_at, id) descending.
+func (s *bookingStore) BookingsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Booking, string, error) {
+	p = p.Normalize()
+	at, id, err := newestFirstCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
+		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`,
+		userID, at, id, p.Limit+1)
+	if err != nil {
+		return nil, "", s.db.wrap(err)
+	}
+	list, err := collectBookings(rows)
+	if err != nil {
+		return nil, "", s.db.wrap(err)
+	}
+	list, next := page(list, p.Limit, func(b *boxoffice.Booking) []string {
+		return []string{timeKey(b.CreatedAt), b.ID}
+	})
+	return list, next, nil
+}
+
+// BookingsByShowtime lists oldest first; no statuses means all of them.
+func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, statuses ...string) ([]*boxoffice.Booking, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
+		WHERE showtime_id = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2))
+		ORDER BY created_at, id`,
+		showtimeID, orEmpty(statuses))
+	if err != nil {
+		return nil, s.db.wrap(err)
+	}
+	list, err := collectBookings(rows)
+	return list, s.db.wrap(err)
+}
+
+// BookingsByStatus lists oldest first, at most limit (PageLimitMax when
+// limit is not positive). No statuses match no booking.
+func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses ...string) ([]*boxoffice.Booking, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
+		WHERE status = ANY($1) ORDER BY created_at, id LIMIT $2`,
+		statuses, limitOr(limit))
+	if err != nil {
+		return nil, s.db.wrap(err)
+	}
+	list, err := collectBookings(rows)
+	return list, s.db.wrap(err)
+}
+
+// PutIdempotency inserts or, when the key exists, reads the stored record.
+// ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to
+// commit, so the read that follows always finds it.
+func (s *bookingStore) PutIdempotency(ctx context.Context, r *boxoffice.IdempotencyRecord) (*boxoffice.IdempotencyRecord, bool, error) {
+	const columns = `user_id, key, request_hash, booking_id, created_at`
+	stored, err := scanIdempotency(s.db.pool.QueryRow(ctx,
+		`INSERT INTO idempotency_keys (`+columns+`) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, key) DO NOTHING RETURNING `+columns,
+		r.UserID, r.Key, r.RequestHash, r.BookingID, r.CreatedAt))
+	if err == nil {
+		return stored, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, s.db.wrap(err)
+	}
+	stored, err = scanIdempotency(s.db.pool.QueryRow(ctx,
+		`SELECT `+columns+` FROM idempotency_keys WHERE user_id = $1 AND key = $2`, r.UserID, r.Key))
+	if err != nil {
+		return nil, false, s.db.wrap(err)
+	}
+	return stored, false, nil
+}
+
+func scanIdempotency(row pgx.Row) (*boxoffice.IdempotencyRecord, error) {
+	var r boxoffice.IdempotencyRecord
+	if err := row.Scan(&r.UserID, &r.Key, &r.RequestHash, &r.BookingID, &r.CreatedAt); err != nil {
+		return nil, err
+	}
+	r.CreatedAt = r.CreatedAt.UTC()
+	return &r, nil
+}

@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Timeouts that keep a dead database from hanging a request: a connection
+// attempt gives up after ConnectTimeout (unless the URL sets
+// connect_timeout), and Ping gives each database PingTimeout.
+const (
+	ConnectTimeout = 2 * time.Second
+	PingTimeout    = 2 * time.Second
+)
+
+// PrefixDefault is the database name prefix when Config.Prefix is empty.
+const PrefixDefault = "boxoffice"
+
+// Config says where the six service databases are.
+type Config struct {
+	// BaseURL is a server URL (BOXOFFICE_DATABASE_URL). Each service uses
+	// the database Prefix + "_" + service on that server, and the database
+	// named in BaseURL (default "postgres") is where missing ones are
+	// created from.
+	BaseURL string
+	// Prefix names the service databases; default PrefixDefault.
+	Prefix string
+	// URLs points single services elsewhere (BOXOFFICE_<SERVICE>_DATABASE_URL),
+	// keyed by a name of boxoffice.Services. Such a URL names its database.
+	URLs map[string]string
+	// MaxConns caps each service's pool; 0 keeps the URL's pool_max_conns
+	// or pgxpool's default.
+	MaxConns int32
+	// Logger receives database creation and migration messages; nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// ConfigFromEnv reads the database settings of the API contract with
+// getenv (os.Getenv, or a map in tests): BOXOFFICE_DATABASE_URL,
+// BOXOFFICE_DATABASE_PREFIX and BOXOFFICE_<SERVICE>_DATABASE_URL.
+func ConfigFromEnv(getenv func(string) string) Config {
+	cfg := Config{
+		BaseURL: getenv("BOXOFFICE_DATABASE_URL"),
+		Prefix:  getenv("BOXOFFICE_DATABASE_PREFIX"),
+		URLs:    map[string]string{},
+	}
+	for _, s := range boxoffice.Services {
+		if u := getenv("BOXOFFICE_" + strings.ToUpper(s) + "_DATABASE_URL"); u != "" {
+			cfg.URLs[s] = u
+		}
+	}
+	return cfg
+}
+
+// DatabaseName returns the database a service uses when it has no URL of
+// its own: Prefix + "_" + service.
+func (c Config) DatabaseName(service string) string {
+	prefix := c.Prefix
+	if prefix == "" {
+		prefix = PrefixDefault
+	}
+	return prefix + "_" + service
+}
+
+// prefixRE keeps derived database names plain identifiers, so they never
+// need quoting by an operator and cannot smuggle SQL.
+var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// prefixLenMax leaves room for the longest service suffix within
+// PostgreSQL's 63-byte identifiers.
+const prefixLenMax = 63 - len("_notifications")
+
+func (c Config) validate() error {
+	if c.Prefix != "" && (!prefixRE.MatchString(c.Prefix) || len(c.Prefix) > prefixLenMax) {
+		return fmt.Errorf("postgres: database prefix %q must be lowercase letters, digits and _ (at most %d bytes)", c.Prefix, prefixLenMax)
+	}
+	for s := range c.URLs {
+		if !slices.Contains(boxoffice.Services, s) {
+			return fmt.Errorf("postgres: database URL for unknown service %q (services: %s)", s, strings.Join(boxoffice.Services, ", "))
+		}
+	}
+	for _, s := range boxoffice.Services {
+		if c.URLs[s] == "" && c.BaseURL == "" {
+			return fmt.Errorf("postgres: no database URL for the %s service: set BOXOFFICE_DATABASE_URL or BOXOFFICE_%s_DATABASE_URL", s, strings.ToUpper(s))
+		}
+	}
+	return nil
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+// target is where one service's database lives: the pool configuration
+// for it, and the configuration of a database on the same server to
+// create it from when it is missing.
+type target struct {
+	service string
+	pool    *pgxpool.Config
+	maint   *pgxpool.Config
+}
+
+// target resolves a service's URL: its own URL if set, else BaseURL with
+// the database swapped for the derived name.
+func (c Config) target(service string) (*target, error) {
+	url, derived := c.URLs[service], false
+	if url == "" {
+		url, derived = c.BaseURL, true
+	}
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error quotes the URL with the password redacted.
+		return nil, fmt.Errorf("postgres: %s database URL: %w", service, err)
+	}
+	if !derived && pcfg.ConnConfig.Database == "" {
+		return nil, fmt.Errorf("postgres: the %s database URL must name its database", service)
+	}
+	maint := pcfg.Copy()
+	if derived {
+		pcfg.ConnConfig.Database = c.DatabaseName(service)
+	}
+	if !derived || maint.ConnConfig.Database == "" {
+		maint.ConnConfig.Database = "postgres"
+	}
+	for _, p := range []*pgxpool.Config{pcfg, maint} {
+		if p.ConnConfig.ConnectTimeout == 0 {
+			p.ConnConfig.ConnectTimeout = ConnectTimeout
+		}
+		if _, ok := p.ConnConfig.RuntimeParams["application_name"]; !ok {
+			p.ConnConfig.RuntimeParams["application_name"] = "boxoffice-" + service
+		}
+	}
+	if c.MaxConns > 0 {
+		pcfg.MaxConns = c.MaxConns
+	}
+	return &target{service: service, pool: pcfg, maint: maint}, nil
+}
+
+// name is the service's database name, for messages.
+func (t *target) name() string { return t.pool.ConnConfig.Database }

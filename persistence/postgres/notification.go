@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/jackc/pgx/v5"
+)
+
+// notificationStore is boxoffice.NotificationStore on the notifications
+// database: the outbox.
+type notificationStore struct{ db *db }
+
+var _ boxoffice.NotificationStore = (*notificationStore)(nil)
+
+const notificationColumns = `id, user_id, kind, booking_id, channel, payload, created_at, delivered_at,
+	attempts, next_at, last_error`
+
+func scanNotification(row pgx.Row) (*boxoffice.Notification, error) {
+	var n boxoffice.Notification
+	var payload []byte
+	err := row.Scan(&n.ID, &n.UserID, &n.Kind, &n.BookingID, &n.Channel, &payload, &n.CreatedAt,
+		&n.DeliveredAt, &n.Attempts, &n.NextAt, &n.LastError)
+	if err != nil {
+		return nil, err
+	}
+	if payload != nil {
+		n.Payload = json.RawMessage(payload)
+	}
+	n.CreatedAt, n.NextAt, n.DeliveredAt = n.CreatedAt.UTC(), n.NextAt.UTC(), utc(n.DeliveredAt)
+	return &n, nil
+}
+
+func collectNotifications(rows pgx.Rows) ([]*boxoffice.Notification, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*boxoffice.Notification, error) {
+		return scanNotification(r)
+	})
+}
+
+// EnqueueNotification ignores a second notification with the same ID: IDs
+// are derived from what the notification is about, so a saga that runs
+// twice enqueues once.
+func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffice.Notification) error {
+	var payload any // NULL for an empty payload; the column is json
+	if len(n.Payload) > 0 {
+		payload = string(n.Payload)
+	}
+	_, err := s.db.pool.Exec(ctx, `INSERT INTO notifications (`+notificationColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+		n.ID, n.UserID, n.Kind, n.BookingID, n.Channel, payload, n.CreatedAt, n.DeliveredAt,
+		n.Attempts, n.NextAt, n.LastError)
+	return s.db.wrap(err)
+}
+
+// DueNotifications lists oldest first from the partial index of
+// undelivered rows.
+func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*boxoffice.Notification, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $2
+		ORDER BY created_at, id LIMIT $3`,
+		now, boxoffice.NotifyAttemptsMax, limitOr(limit))
+	if err != nil {
+		return nil, s.db.wrap(err)
+	}
+	list, err := collectNotifications(rows)
+	return list, s.db.wrap(err)
+}
+
+func (s *notificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
+	return s.update(ctx, id, `UPDATE notifications SET delivered_at = $2 WHERE id = $1`, at)
+}
+
+// MarkAttempt returns ENOTFOUND like MarkDelivered.
+func (s *notificationStore) MarkAttempt(ctx context.Context, id string, nextAt time.Time, lastErr string) error {
+	return s.update(ctx, id,
+		`UPDATE notifications SET attempts = attempts + 1, next_at = $2, last_error = $3 WHERE id = $1`,
+		nextAt, lastErr)
+}
+
+func (s *notificationStore) update(ctx context.Context, id, sql string, args ...any) error {
+	tag, err := s.db.pool.Exec(ctx, sql, append([]any{id}, args...)...)
+	if err != nil {
+		return s.db.wrap(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return boxoffice.Errorf(boxoffice.ENOTFOUND, "notification %q not found", id)
+	}
+	return nil
+}
+
+// NotificationsByUser pages newest first by (created_at, id) descending.
+func (s *notificationStore) NotificationsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
+	p = p.Normalize()
+	at, id, err := newestFirstCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`,
+		userID, at, id, p.Limit+1)
+	if err != nil {
+		return nil, "", s.db.wrap(err)
+	}
+	list, err := collectNotifications(rows)
+	if err != nil {
+		return nil, "", s.db.wrap(err)
+	}
+	list, next := page(list, p.Limit, func(n *boxoffice.Notification) []string {
+		return []string{timeKey(n.CreatedAt), n.ID}
+	})
+	return list, next, nil
+}
