@@ -10,7 +10,7 @@ import (
 
 // endedHoldsMax bounds how many finished holds a seat map remembers, so that
 // a late request for one gets "expired" or "released" instead of "unknown".
-const endedHoldsMax = 4096
+const endedHoldsMax = 1024
 
 // SeatMap is the seat state of one showtime and the rules that change it.
 // It is pure: no I/O, no clock of its own (every command takes now), no
@@ -109,6 +109,10 @@ func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
 		return Errorf(EINVALID, "hold TTL must be positive")
 	case req.Owner == "":
 		return Errorf(EINVALID, "hold owner is required")
+	case req.HoldID == "":
+		// An empty ID would mark the seats with the "no hold" value: they
+		// would show free and could be held again while this hold lives.
+		return Errorf(EINVALID, "hold ID is required")
 	case m.holds[req.HoldID] != nil || m.ended[req.HoldID] != "":
 		return Errorf(ECONFLICT, "hold %s already exists", req.HoldID)
 	}
@@ -171,15 +175,22 @@ func (m *SeatMap) Confirm(now time.Time, holdID, owner, bookingID string) (*Hold
 	if bookingID == "" || m.bookings[bookingID] != nil {
 		return nil, evs, Errorf(EINVALID, "booking ID %q is empty or already used", bookingID)
 	}
+	if m.closed {
+		// Before the hold lookup: closing ended every hold, which would
+		// otherwise answer "not found".
+		return nil, evs, Errorf(ECONFLICT, "showtime is cancelled")
+	}
 	h, err := m.liveHold(holdID, owner)
+	if err == nil && h.Owner != owner {
+		// liveHold skips the owner check for an empty owner (HoldByID's
+		// lookup without owner): confirming is for the owner only.
+		err = Errorf(EFORBIDDEN, "hold %s belongs to someone else", holdID)
+	}
 	if err != nil {
 		if m.ended[holdID] == EventConfirmed {
 			err = Errorf(ECONFLICT, "hold %s is already booked", holdID)
 		}
 		return nil, evs, err
-	}
-	if m.closed {
-		return nil, evs, Errorf(ECONFLICT, "showtime is cancelled")
 	}
 	if !now.Before(m.startsAt) {
 		return nil, evs, Errorf(ECONFLICT, "showtime has started")
@@ -317,8 +328,8 @@ func (m *SeatMap) Apply(e SeatEvent) error {
 }
 
 func (m *SeatMap) applyHeld(e SeatEvent) error {
-	if m.holds[e.HoldID] != nil {
-		return fmt.Errorf("hold %s exists", e.HoldID)
+	if e.HoldID == "" || m.holds[e.HoldID] != nil {
+		return fmt.Errorf("hold %q exists or is empty", e.HoldID)
 	}
 	h := &Hold{ID: e.HoldID, ShowtimeID: m.showtimeID, Owner: e.Owner, Seats: e.Seats,
 		ExpiresAt: e.ExpiresAt, Currency: m.currency}

@@ -103,6 +103,9 @@ func (m *SeatMap) restoreSnapshot(snap *SeatSnapshot) error {
 		return fmt.Errorf("seat map %s: snapshot %d: %d owners for %d holds", m.showtimeID, snap.Seq, len(st.Owners), len(st.Holds))
 	}
 	for i, h := range st.Holds {
+		if h == nil || h.ID == "" || m.holds[h.ID] != nil {
+			return fmt.Errorf("seat map %s: snapshot %d: hold %d is null, unnamed or repeated", m.showtimeID, snap.Seq, i)
+		}
 		h.Owner = st.Owners[i]
 		h.ShowtimeID = m.showtimeID
 		for _, id := range h.Seats {
@@ -116,6 +119,9 @@ func (m *SeatMap) restoreSnapshot(snap *SeatSnapshot) error {
 		heap.Push(&m.deadline, deadlineEntry{at: h.ExpiresAt, holdID: h.ID})
 	}
 	for id, b := range st.Bookings {
+		if b == nil {
+			return fmt.Errorf("seat map %s: snapshot %d: booking %s is null", m.showtimeID, snap.Seq, id)
+		}
 		m.bookings[id] = b
 		if b.Cancelled {
 			continue
