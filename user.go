@@ -17,7 +17,7 @@ const (
 // Limits on user input.
 const (
 	PasswordLenMin = 8
-	PasswordLenMax = 128 // bcrypt reads at most 72 bytes; longer is refused, not silently cut
+	PasswordLenMax = 72 // bcrypt reads at most 72 bytes; longer is refused, not silently cut
 	NameLenMax     = 200
 	EmailLenMax    = 254
 )

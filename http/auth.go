@@ -1,0 +1,309 @@
+package http
+
+import (
+	"context"
+	"errors"
+	nethttp "net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+const (
+	ctxKeyCaller = "boxoffice.caller"
+	// bcryptPasswordLenMax is what bcrypt reads; longer passwords are refused
+	// at registration instead of being silently cut.
+	bcryptPasswordLenMax = 72
+	adminNameDefault     = "Administrator"
+)
+
+var errBadCredentials = boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "invalid email or password")
+
+func (s *Server) authRoutes(g *echo.Group) {
+	g.POST("/auth/register", s.handleRegister)
+	g.POST("/auth/login", s.handleLogin)
+	g.POST("/auth/refresh", s.handleRefresh)
+	g.GET("/users/me", s.handleMe, s.authn)
+	g.PATCH("/users/me", s.handleUpdateMe, s.authn)
+	g.PUT("/admin/users/:id/role", s.handleSetRole, s.admin)
+}
+
+// authn requires a valid access token and puts its caller in the context.
+func (s *Server) authn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scheme, raw, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="boxoffice"`)
+			return boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "a bearer access token is required")
+		}
+		caller, err := s.tokens.verify(strings.TrimSpace(raw))
+		if err != nil {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="boxoffice", error="invalid_token"`)
+			return err
+		}
+		c.Set(ctxKeyCaller, caller)
+		return next(c)
+	}
+}
+
+// admin requires a valid access token with role admin. The role is the
+// token's: a role change applies to tokens issued after it.
+func (s *Server) admin(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.authn(func(c echo.Context) error {
+		if !callerOf(c).Admin {
+			return boxoffice.Errorf(boxoffice.EFORBIDDEN, "admin role required")
+		}
+		return next(c)
+	})
+}
+
+type registerRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+func (s *Server) handleRegister(c echo.Context) error {
+	var req registerRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	email := boxoffice.NormalizeEmail(req.Email)
+	if err := boxoffice.ValidateRegistration(email, req.Password, req.Name); err != nil {
+		return err
+	}
+	hash, err := s.hashPassword(req.Password)
+	if err != nil {
+		return err
+	}
+	u := &boxoffice.User{
+		ID:           boxoffice.NewID(),
+		Email:        email,
+		Name:         strings.TrimSpace(req.Name),
+		Role:         boxoffice.RoleUser,
+		PasswordHash: hash,
+		CreatedAt:    s.cfg.Clock.Now().UTC(),
+	}
+	if err := s.cfg.Users.CreateUser(c.Request().Context(), u); err != nil {
+		if boxoffice.ErrorCode(err) == boxoffice.ECONFLICT {
+			return boxoffice.Errorf(boxoffice.ECONFLICT, "email %s is already registered", email)
+		}
+		return err
+	}
+	return c.JSON(nethttp.StatusCreated, u)
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// tokenResponse is the answer of login and refresh.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// handleLogin answers unknown emails and wrong passwords alike, and spends
+// a bcrypt comparison on both so that timing does not tell them apart.
+func (s *Server) handleLogin(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	email := boxoffice.NormalizeEmail(req.Email)
+	var u *boxoffice.User
+	var err error
+	if boxoffice.ValidateEmail(email) == nil {
+		u, err = s.cfg.Users.UserByEmail(ctx, email)
+		if err != nil && boxoffice.ErrorCode(err) != boxoffice.ENOTFOUND {
+			return err
+		}
+	}
+	hash := s.dummyHash()
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) == nil
+	if u == nil || !ok {
+		return errBadCredentials
+	}
+	return s.issueTokens(c, u, boxoffice.NewID())
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// handleRefresh rotates a refresh token: the old one is spent and a new one
+// of the same family is issued with a fresh access token carrying the
+// user's current role. A spent token presented again revokes the family.
+func (s *Server) handleRefresh(c echo.Context) error {
+	var req refreshRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.RefreshToken == "" {
+		return boxoffice.Errorf(boxoffice.EINVALID, "refresh_token is required")
+	}
+	errInvalid := boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "invalid or expired refresh token")
+	if len(req.RefreshToken) > refreshTokenLenMax {
+		return errInvalid
+	}
+	ctx := c.Request().Context()
+	old, err := s.cfg.Users.UseRefreshToken(ctx, hashRefreshToken(req.RefreshToken), s.cfg.Clock.Now().UTC())
+	if err != nil {
+		if boxoffice.ErrorCode(err) == boxoffice.EUNAUTHORIZED {
+			return errInvalid
+		}
+		return err
+	}
+	u, err := s.cfg.Users.UserByID(ctx, old.UserID)
+	if err != nil {
+		if boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND {
+			return errInvalid
+		}
+		return err
+	}
+	return s.issueTokens(c, u, old.Family)
+}
+
+// issueTokens answers a new access token and a new refresh token of family.
+func (s *Server) issueTokens(c echo.Context, u *boxoffice.User, family string) error {
+	access, err := s.tokens.issue(u)
+	if err != nil {
+		return err
+	}
+	raw, hash := newRefreshToken()
+	rt := &boxoffice.RefreshToken{
+		Hash:      hash,
+		UserID:    u.ID,
+		Family:    family,
+		ExpiresAt: s.cfg.Clock.Now().UTC().Add(s.cfg.RefreshTTL),
+	}
+	if err := s.cfg.Users.CreateRefreshToken(c.Request().Context(), rt); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store") // tokens must not sit in caches
+	return c.JSON(nethttp.StatusOK, tokenResponse{
+		AccessToken:  access,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(s.cfg.AccessTTL / time.Second),
+		RefreshToken: raw,
+	})
+}
+
+func (s *Server) handleMe(c echo.Context) error {
+	u, err := s.cfg.Users.UserByID(c.Request().Context(), callerOf(c).UserID)
+	if err != nil {
+		return notFoundAs(err, "user not found")
+	}
+	return c.JSON(nethttp.StatusOK, u)
+}
+
+type updateMeRequest struct {
+	Name string `json:"name"`
+}
+
+func (s *Server) handleUpdateMe(c echo.Context) error {
+	var req updateMeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := boxoffice.ValidateName(req.Name); err != nil {
+		return err
+	}
+	u, err := s.cfg.Users.UpdateUserName(c.Request().Context(), callerOf(c).UserID, strings.TrimSpace(req.Name))
+	if err != nil {
+		return notFoundAs(err, "user not found")
+	}
+	return c.JSON(nethttp.StatusOK, u)
+}
+
+type setRoleRequest struct {
+	Role string `json:"role"`
+}
+
+func (s *Server) handleSetRole(c echo.Context) error {
+	id, err := pathID(c, "user")
+	if err != nil {
+		return err
+	}
+	var req setRoleRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Role != boxoffice.RoleUser && req.Role != boxoffice.RoleAdmin {
+		return boxoffice.Errorf(boxoffice.EINVALID, "role must be %q or %q", boxoffice.RoleUser, boxoffice.RoleAdmin)
+	}
+	u, err := s.cfg.Users.SetUserRole(c.Request().Context(), id, req.Role)
+	if err != nil {
+		return notFoundAs(err, "user not found")
+	}
+	return c.JSON(nethttp.StatusOK, u)
+}
+
+func (s *Server) hashPassword(password string) (string, error) {
+	return HashPassword(password, s.cfg.BcryptCost)
+}
+
+// HashPassword returns the bcrypt hash of a password as the server stores
+// it (cost 0 means bcrypt.DefaultCost). Passwords over 72 bytes are EINVALID:
+// bcrypt would ignore the rest.
+func HashPassword(password string, cost int) (string, error) {
+	if len(password) > bcryptPasswordLenMax {
+		return "", boxoffice.Errorf(boxoffice.EINVALID, "password must be at most %d bytes", bcryptPasswordLenMax)
+	}
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", err
+	}
+	return string(hash), nil
+}
+
+// dummyHash is compared against when the email is unknown, at the cost the
+// real hashes use, so that a login takes as long either way.
+func (s *Server) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		hash, err := HashPassword("boxoffice-no-such-user", s.cfg.BcryptCost)
+		if err != nil {
+			panic("http: bcrypt: " + err.Error())
+		}
+		s.dummy = hash
+	})
+	return s.dummy
+}
+
+// EnsureAdmin creates or updates the account with this email to role admin
+// and this password (the admin bootstrap of API.md; idempotent). cost is
+// the bcrypt cost, 0 for the default.
+func EnsureAdmin(ctx context.Context, users boxoffice.UserStore, email, password string, cost int, now time.Time) (*boxoffice.User, error) {
+	email = boxoffice.NormalizeEmail(email)
+	if err := boxoffice.ValidateEmail(email); err != nil {
+		return nil, err
+	}
+	if err := boxoffice.ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	if users == nil {
+		return nil, errors.New("http: EnsureAdmin needs a user store")
+	}
+	hash, err := HashPassword(password, cost)
+	if err != nil {
+		return nil, err
+	}
+	return users.UpsertAdmin(ctx, &boxoffice.User{
+		ID: boxoffice.NewID(), Email: email, Name: adminNameDefault,
+		Role: boxoffice.RoleAdmin, PasswordHash: hash, CreatedAt: now.UTC(),
+	})
+}

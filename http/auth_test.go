@@ -1,0 +1,173 @@
+package http_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/boxoffice/boxoffice"
+	boxhttp "github.com/boxoffice/boxoffice/http"
+)
+
+// TestRegister proves registration creates a user with role user, and
+// refuses bad and duplicate input with the contract's codes.
+func TestRegister(t *testing.T) {
+	ts := MustOpenServer(t)
+	t.Run("Created", func(t *testing.T) {
+		var u boxoffice.User
+		ts.Do(t, "POST", "/api/v1/auth/register", "", map[string]string{
+			"email": " Ann@Example.com ", "password": testPassword, "name": " Ann ",
+		}).Decode(t, http.StatusCreated, &u)
+		assert.True(t, boxoffice.ValidID(u.ID))
+		assert.Equal(t, "ann@example.com", u.Email)
+		assert.Equal(t, "Ann", u.Name)
+		assert.Equal(t, boxoffice.RoleUser, u.Role)
+		stored, err := ts.Users.UserByID(context.Background(), u.ID)
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(stored.PasswordHash, "$2"), "bcrypt hash stored")
+	})
+	t.Run("ErrDuplicateEmail", func(t *testing.T) {
+		ts.Do(t, "POST", "/api/v1/auth/register", "", map[string]string{
+			"email": "ann@example.com", "password": testPassword, "name": "Ann 2",
+		}).RequireError(t, http.StatusConflict, boxoffice.ECONFLICT)
+	})
+	for name, body := range map[string]map[string]any{
+		"ErrShortPassword":   {"email": "b@example.com", "password": "short", "name": "B"},
+		"ErrLongPassword":    {"email": "b@example.com", "password": strings.Repeat("p", 100), "name": "B"},
+		"ErrBadEmail":        {"email": "not-an-email", "password": testPassword, "name": "B"},
+		"ErrNoName":          {"email": "b@example.com", "password": testPassword, "name": "  "},
+		"ErrRoleNotSettable": {"email": "b@example.com", "password": testPassword, "name": "B", "role": "admin"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ts.Do(t, "POST", "/api/v1/auth/register", "", body).RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+		})
+	}
+}
+
+// TestLogin proves a login returns a bearer pair, and that an unknown email
+// and a wrong password are indistinguishable.
+func TestLogin(t *testing.T) {
+	ts := MustOpenServer(t)
+	u, tok := ts.Register(t, "bob")
+	assert.Equal(t, "Bearer", tok.TokenType)
+	assert.Equal(t, 15*60, tok.ExpiresIn)
+	assert.NotEmpty(t, tok.AccessToken)
+	assert.NotEmpty(t, tok.RefreshToken)
+	r := ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": testPassword})
+	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	assert.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
+
+	var me boxoffice.User
+	ts.Do(t, "GET", "/api/v1/users/me", tok.AccessToken, nil).Decode(t, http.StatusOK, &me)
+	assert.Equal(t, u.ID, me.ID)
+
+	wrong := ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "wrong password"}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	unknown := ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "nobody@example.com", "password": testPassword}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	garbage := ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "x", "password": ""}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	assert.Equal(t, wrong.Message, unknown.Message)
+	assert.Equal(t, wrong.Message, garbage.Message)
+}
+
+// TestRefresh proves refresh tokens rotate: each works once, and presenting
+// a spent one is 401 and revokes its whole family.
+func TestRefresh(t *testing.T) {
+	ts := MustOpenServer(t)
+	_, first := ts.Register(t, "cat")
+
+	var second tokenPair
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": first.RefreshToken}).
+		Decode(t, http.StatusOK, &second)
+	assert.NotEqual(t, first.RefreshToken, second.RefreshToken)
+	ts.Do(t, "GET", "/api/v1/users/me", second.AccessToken, nil).Decode(t, http.StatusOK, nil)
+
+	t.Run("ErrReused", func(t *testing.T) {
+		ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": first.RefreshToken}).
+			RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	})
+	t.Run("ErrFamilyRevokedAfterReuse", func(t *testing.T) {
+		ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": second.RefreshToken}).
+			RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	})
+	t.Run("ErrUnknown", func(t *testing.T) {
+		ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": "garbage"}).
+			RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+		ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": strings.Repeat("x", 5000)}).
+			RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	})
+	t.Run("ErrMissing", func(t *testing.T) {
+		ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{}).
+			RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+	})
+}
+
+// TestUpdateMe proves a user can rename themselves and nothing else.
+func TestUpdateMe(t *testing.T) {
+	ts := MustOpenServer(t)
+	_, tok := ts.Register(t, "dan")
+	var u boxoffice.User
+	ts.Do(t, "PATCH", "/api/v1/users/me", tok.AccessToken, map[string]string{"name": "Daniel"}).Decode(t, http.StatusOK, &u)
+	assert.Equal(t, "Daniel", u.Name)
+	ts.Do(t, "PATCH", "/api/v1/users/me", tok.AccessToken, map[string]string{"name": ""}).
+		RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+	ts.Do(t, "PATCH", "/api/v1/users/me", tok.AccessToken, map[string]string{"role": "admin"}).
+		RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+	ts.Do(t, "GET", "/api/v1/users/me", "", nil).RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+}
+
+// TestSetRole proves only admins change roles, and that a new role takes
+// effect in tokens issued afterwards (by login or refresh).
+func TestSetRole(t *testing.T) {
+	ts := MustOpenServer(t)
+	admin := ts.Admin(t)
+	u, tok := ts.Register(t, "eve")
+	movie := map[string]any{"title": "Alien", "duration_minutes": 117}
+
+	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), tok.AccessToken, map[string]string{"role": "admin"}).
+		RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+	ts.Do(t, "POST", "/api/v1/movies", tok.AccessToken, movie).RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+
+	var got boxoffice.User
+	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), admin, map[string]string{"role": "admin"}).Decode(t, http.StatusOK, &got)
+	assert.Equal(t, boxoffice.RoleAdmin, got.Role)
+
+	// The old token still says user; a refreshed one says admin.
+	ts.Do(t, "POST", "/api/v1/movies", tok.AccessToken, movie).RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+	var fresh tokenPair
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tok.RefreshToken}).Decode(t, http.StatusOK, &fresh)
+	ts.Do(t, "POST", "/api/v1/movies", fresh.AccessToken, movie).Decode(t, http.StatusCreated, nil)
+
+	t.Run("ErrBadRole", func(t *testing.T) {
+		ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), admin, map[string]string{"role": "root"}).
+			RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+	})
+	t.Run("ErrUnknownUser", func(t *testing.T) {
+		ts.Do(t, "PUT", path("/admin/users/%s/role", boxoffice.NewID()), admin, map[string]string{"role": "user"}).
+			RequireError(t, http.StatusNotFound, boxoffice.ENOTFOUND)
+		ts.Do(t, "PUT", path("/admin/users/garbage/role"), admin, map[string]string{"role": "user"}).
+			RequireError(t, http.StatusNotFound, boxoffice.ENOTFOUND)
+	})
+}
+
+// TestEnsureAdmin proves the admin bootstrap is idempotent and that the
+// account can log in with the given password.
+func TestEnsureAdmin(t *testing.T) {
+	ts := MustOpenServer(t)
+	ctx := context.Background()
+	a, err := boxhttp.EnsureAdmin(ctx, ts.Users, "Root@Example.com", "first password", bcrypt.MinCost, ts.Clock.Now())
+	require.NoError(t, err)
+	b, err := boxhttp.EnsureAdmin(ctx, ts.Users, "root@example.com", "second password", bcrypt.MinCost, ts.Clock.Now())
+	require.NoError(t, err)
+	assert.Equal(t, a.ID, b.ID)
+	assert.Equal(t, boxoffice.RoleAdmin, b.Role)
+	ts.Login(t, "root@example.com", "second password")
+	_, err = boxhttp.EnsureAdmin(ctx, ts.Users, "root@example.com", "short", 0, ts.Clock.Now())
+	assert.Equal(t, boxoffice.EINVALID, boxoffice.ErrorCode(err))
+}

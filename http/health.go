@@ -1,0 +1,113 @@
+package http
+
+import (
+	"context"
+	nethttp "net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// readyTimeout bounds the readiness check so that a hung store answers 503
+// rather than hanging the probe.
+const readyTimeout = 2 * time.Second
+
+type statusResponse struct {
+	Status string `json:"status"`
+}
+
+// handleHealthz says the process is up and serving.
+func (s *Server) handleHealthz(c echo.Context) error {
+	return c.JSON(nethttp.StatusOK, statusResponse{Status: "ok"})
+}
+
+// handleReadyz says whether the stores answer and the cluster is joined.
+// The cause of a failure goes to the log, not to the client.
+func (s *Server) handleReadyz(c echo.Context) error {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.Warn("http: not ready", "err", err)
+			return boxoffice.Errorf(boxoffice.EUNAVAILABLE, "not ready")
+		}
+	}
+	return c.JSON(nethttp.StatusOK, statusResponse{Status: "ready"})
+}
+
+func (s *Server) handleMetrics(c echo.Context) error {
+	s.metrics.handler.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// metrics are the server's Prometheus series.
+type metrics struct {
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	panics     prometheus.Counter
+	sseStreams prometheus.Gauge
+	handler    nethttp.Handler
+}
+
+// newMetrics registers the series in reg, or in a new registry with the Go
+// and process collectors when reg is nil. Series already registered by
+// another server on the same registry are shared.
+func newMetrics(reg *prometheus.Registry) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m := &metrics{
+		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "boxoffice_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"})),
+		duration: register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "boxoffice_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"})),
+		panics: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "boxoffice_http_panics_total", Help: "Handler panics recovered.",
+		})),
+		sseStreams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "boxoffice_http_seat_streams", Help: "Open seat event streams.",
+		})),
+	}
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m
+}
+
+func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
+	if err := reg.Register(c); err != nil {
+		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic("http: register metric: " + err.Error())
+	}
+	return c
+}
+
+// knownMethods bounds the method label: anything else is "other".
+var knownMethods = map[string]bool{
+	nethttp.MethodGet: true, nethttp.MethodHead: true, nethttp.MethodPost: true, nethttp.MethodPut: true,
+	nethttp.MethodPatch: true, nethttp.MethodDelete: true, nethttp.MethodOptions: true,
+}
+
+// observe counts a request and, unless it is a long-lived stream whose
+// duration says nothing about latency, times it.
+func (m *metrics) observe(method, route string, status int, d time.Duration, timed bool) {
+	if !knownMethods[method] {
+		method = "other"
+	}
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	if timed {
+		m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+	}
+}
