@@ -2,6 +2,7 @@ package actors
 
 import (
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,20 @@ type Config struct {
 	HoldTTL     time.Duration   // default boxoffice.HoldTTLDefault
 	IdleTimeout time.Duration   // an idle showtime grain passivates after it; default 10m
 	Logger      *slog.Logger    // default slog.Default()
+
+	// Payments is the card gateway; default a simulated Gateway.
+	Payments boxoffice.PaymentProvider
+	// ChargeTimeout bounds one card gateway call; default 10s.
+	ChargeTimeout time.Duration
+	// WebhookURL, when set, receives every notification as a JSON POST
+	// (environment: BOXOFFICE_NOTIFY_WEBHOOK_URL, see EnvWebhookURL).
+	WebhookURL string
+	// NotifySweepEvery is how often the outbox is read for notifications
+	// that are due (retries, leftovers of a crash); default 1s.
+	NotifySweepEvery time.Duration
+	// RecoverEvery is how often bookings left pending or cancelling are
+	// resumed (also once at Start); default 1m.
+	RecoverEvery time.Duration
 }
 
 // Engine is the actor side of boxoffice on one node: the cluster kinds it
@@ -28,6 +43,14 @@ type Engine struct {
 	cluster atomic.Pointer[cluster.Cluster]
 
 	showtimes *Showtimes
+
+	// The booking, payment and notification services (booking.go,
+	// payment.go, notification.go); started by Start (recovery.go).
+	bookingEnv *bookingEnv
+	bookings   *Bookings
+	paymentSvc *paymentService
+	notifier   *notifier
+	life       lifecycle
 }
 
 // New returns an engine; register Kinds with the node, then Attach the
@@ -51,6 +74,7 @@ func New(cfg Config) *Engine {
 		holdTTL: cfg.HoldTTL, idleTimeout: cfg.IdleTimeout,
 	}
 	e.showtimes = &Showtimes{cluster: e.cluster.Load, clock: cfg.Clock, holdTTL: cfg.HoldTTL}
+	e.initBookings()
 	return e
 }
 
@@ -58,6 +82,7 @@ func New(cfg Config) *Engine {
 func (e *Engine) Kinds() []*cluster.Kind {
 	return []*cluster.Kind{
 		cluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor { return newShowtimeGrain(e.env) })),
+		cluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) })),
 	}
 }
 
@@ -66,3 +91,14 @@ func (e *Engine) Attach(c *cluster.Cluster) { e.cluster.Store(c) }
 
 // Holds is the hold service backed by showtime grains.
 func (e *Engine) Holds() *Showtimes { return e.showtimes }
+
+// ActiveShowtimes lists the showtime grains that live on this node.
+func (e *Engine) ActiveShowtimes() []string {
+	var ids []string
+	e.env.active.Range(func(k, _ any) bool {
+		ids = append(ids, k.(string))
+		return true
+	})
+	slices.Sort(ids)
+	return ids
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/boxoffice/boxoffice"
@@ -17,6 +18,7 @@ type env struct {
 	log         *slog.Logger
 	holdTTL     time.Duration
 	idleTimeout time.Duration
+	active      sync.Map // showtime ID -> struct{}: grains live on this node
 }
 
 // loadSeatMap builds a showtime's seat map from the catalog (layout and

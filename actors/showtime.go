@@ -49,7 +49,9 @@ type showtimeGrain struct {
 	feed     []feedBatch // committed changes, oldest first
 	watchers []*watcher
 
-	expiry *time.Timer
+	expiry  *time.Timer
+	idle    *time.Timer // passivation: see passivate
+	lastCmd time.Time   // when the last command came in (wall clock)
 }
 
 // batch is one group commit: events to write and the replies that may go
@@ -81,9 +83,13 @@ type watcher struct {
 
 // Messages the grain sends itself; they never leave the node.
 type (
-	writeDone    struct{ b *batch; err error }
+	writeDone struct {
+		b   *batch
+		err error
+	}
 	expireTick   struct{}
 	watchTimeout struct{ w *watcher }
+	idleTick     struct{}
 )
 
 func newShowtimeGrain(e *env) actor.Actor { return &showtimeGrain{env: e} }
@@ -94,12 +100,17 @@ func (g *showtimeGrain) Receive(ctx actor.Context) {
 	case *cluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.log = g.env.log.With("showtime", g.id)
-		ctx.SetReceiveTimeout(g.env.idleTimeout)
-		g.load()
-	case *actor.ReceiveTimeout:
+		g.env.active.Store(g.id, struct{}{})
+		g.lastCmd = time.Now()
+		g.armIdle(ctx, g.env.idleTimeout)
+		if g.load() == nil {
+			g.armExpiry(ctx) // holds loaded from the store expire on time too
+		}
+	case *idleTick:
 		g.passivate(ctx)
 	case *actor.Stopping:
 		g.stopping(ctx)
+		g.env.active.Delete(g.id)
 	case *writeDone:
 		g.written(ctx, msg)
 	case *expireTick:
@@ -117,11 +128,12 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 	if ctx.Sender() == nil {
 		return // a request without a reply address has no one to answer
 	}
+	g.lastCmd = time.Now()
 	if g.waiting >= waitersMax {
 		ctx.Respond(failureOf(boxoffice.Errorf(boxoffice.ETOOMANYREQUESTS, "showtime is overloaded; retry shortly")))
 		return
 	}
-	if err := g.ready(); err != nil {
+	if err := g.ready(ctx); err != nil {
 		ctx.Respond(failureOf(err))
 		g.stopIfGone(ctx)
 		return
@@ -184,13 +196,17 @@ func (g *showtimeGrain) placeHold(now time.Time, req *PlaceHold) ([]boxoffice.Se
 	return evs, &HoldReply{Hold: holdInfo(h)}, nil
 }
 
-// ready loads the seat map if it is not in memory.
-func (g *showtimeGrain) ready() error {
+// ready loads the seat map if it is not in memory, and arms the expiry
+// timer for the holds it loaded.
+func (g *showtimeGrain) ready(ctx actor.Context) error {
 	if g.loadErr != nil {
 		return g.loadErr
 	}
 	if g.m == nil {
-		return g.load()
+		if err := g.load(); err != nil {
+			return err
+		}
+		g.armExpiry(ctx)
 	}
 	return nil
 }
@@ -223,8 +239,12 @@ func (g *showtimeGrain) stopIfGone(ctx actor.Context) {
 }
 
 func holdInfo(h *boxoffice.Hold) *HoldInfo {
-	return &HoldInfo{HoldId: h.ID, ShowtimeId: h.ShowtimeID, Owner: h.Owner, Seats: h.Seats,
-		ExpiresAtMs: h.ExpiresAt.UnixMilli(), TotalCents: h.TotalCents, Currency: h.Currency}
+	hi := &HoldInfo{HoldId: h.ID, ShowtimeId: h.ShowtimeID, Owner: h.Owner, Seats: h.Seats,
+		TotalCents: h.TotalCents, Currency: h.Currency}
+	if !h.ExpiresAt.IsZero() { // a hold that became a booking has no expiry
+		hi.ExpiresAtMs = h.ExpiresAt.UnixMilli()
+	}
+	return hi
 }
 
 func seatsReply(v boxoffice.SeatMapView) *SeatsReply {

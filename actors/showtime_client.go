@@ -138,8 +138,12 @@ func (s *Showtimes) BookingSeats(ctx context.Context, showtimeID, bookingID stri
 }
 
 func holdOf(h *HoldInfo) *boxoffice.Hold {
-	return &boxoffice.Hold{ID: h.HoldId, ShowtimeID: h.ShowtimeId, Owner: h.Owner, Seats: h.Seats,
-		ExpiresAt: time.UnixMilli(h.ExpiresAtMs).UTC(), TotalCents: h.TotalCents, Currency: h.Currency}
+	out := &boxoffice.Hold{ID: h.HoldId, ShowtimeID: h.ShowtimeId, Owner: h.Owner, Seats: h.Seats,
+		TotalCents: h.TotalCents, Currency: h.Currency}
+	if h.ExpiresAtMs != 0 {
+		out.ExpiresAt = time.UnixMilli(h.ExpiresAtMs).UTC()
+	}
+	return out
 }
 
 // ownerOf is the owner a caller may act as: admins act on any hold.

@@ -96,9 +96,7 @@ func (g *showtimeGrain) writeFailed(ctx actor.Context, b *batch, err error) {
 		g.pending = nil
 	}
 	g.m = nil
-	for _, w := range g.watchers {
-		g.unpark(ctx, w, fail)
-	}
+	g.unparkAll(ctx, fail)
 	if fenced {
 		ctx.Stop(ctx.Self())
 	}
@@ -146,12 +144,29 @@ func (g *showtimeGrain) armExpiry(ctx actor.Context) {
 	g.expiry = time.AfterFunc(max(d, time.Millisecond), func() { root.Send(self, &expireTick{}) })
 }
 
-// passivate stops an idle grain; its state is in the store.
+// passivate stops a grain that no command reached for the idle timeout;
+// its state is in the store. The grain keeps its own idle timer instead of
+// protoactor's receive timeout: that one's timer goroutine writes the actor
+// context without synchronization (a data race under -race, and a Reset of
+// a timer it has just set to nil), and once fired it stays cancelled, so a
+// grain that declined to stop (a write in flight, a parked watcher) never
+// passivated.
 func (g *showtimeGrain) passivate(ctx actor.Context) {
+	if left := g.env.idleTimeout - time.Since(g.lastCmd); left > 0 {
+		g.armIdle(ctx, left)
+		return
+	}
 	if g.inflight != nil || g.pending != nil || len(g.watchers) > 0 {
+		g.armIdle(ctx, g.env.idleTimeout)
 		return
 	}
 	ctx.Stop(ctx.Self())
+}
+
+// armIdle sends the grain an idleTick after d.
+func (g *showtimeGrain) armIdle(ctx actor.Context, d time.Duration) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	g.idle = time.AfterFunc(d, func() { root.Send(self, &idleTick{}) })
 }
 
 // stopping finishes the write in flight before the grain goes (a node
@@ -160,6 +175,9 @@ func (g *showtimeGrain) passivate(ctx actor.Context) {
 func (g *showtimeGrain) stopping(ctx actor.Context) {
 	if g.expiry != nil {
 		g.expiry.Stop()
+	}
+	if g.idle != nil {
+		g.idle.Stop()
 	}
 	gone := unavailable("showtime %s is moving; retry shortly", g.id)
 	if b := g.inflight; b != nil {
@@ -179,7 +197,5 @@ func (g *showtimeGrain) stopping(ctx actor.Context) {
 		g.reply(ctx, g.pending, gone)
 		g.pending = nil
 	}
-	for _, w := range g.watchers {
-		g.unpark(ctx, w, gone)
-	}
+	g.unparkAll(ctx, gone)
 }

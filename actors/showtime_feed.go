@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-
 )
 
 // watch answers a live-feed request: at once if the map moved past
@@ -80,6 +79,17 @@ func (g *showtimeGrain) publish(ctx actor.Context, b *batch) {
 			w.done = true
 			ctx.Send(w.to, g.changesSince(w.since))
 		}
+	}
+}
+
+// unparkAll answers every parked watcher with err. It detaches the list
+// first: unpark removes its watcher from g.watchers, which would make a
+// range over g.watchers skip every other one.
+func (g *showtimeGrain) unparkAll(ctx actor.Context, err error) {
+	ws := g.watchers
+	g.watchers = nil
+	for _, w := range ws {
+		g.unpark(ctx, w, err)
 	}
 }
 

@@ -1,0 +1,118 @@
+package actors
+
+import (
+	"github.com/boxoffice/boxoffice"
+)
+
+// cancel runs POST /bookings/{id}/cancel and the per-booking part of a
+// showtime cancellation. The booking becomes cancelling (durable) before
+// anything is undone, so a crash in the middle is finished by recovery;
+// cancelling a cancelled booking answers it again.
+func (g *bookingGrain) cancel(m *CancelBooking) (*boxoffice.Booking, error) {
+	b, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	if b == nil || (!m.Admin && b.UserID != m.UserId) {
+		// Someone else's booking does not exist, as far as they know.
+		return nil, boxoffice.Errorf(boxoffice.ENOTFOUND, "booking %s not found", g.id)
+	}
+	if b.Status == boxoffice.BookingPending && m.ShowtimeCancelled {
+		// A saga interrupted while the showtime was cancelled: finish it
+		// first (the closed showtime refuses the seats, so it fails and
+		// refunds unless the seats were confirmed before).
+		if b, err = g.resume(); err != nil {
+			return nil, err
+		}
+		if b.Status == boxoffice.BookingFailed {
+			return b, nil
+		}
+	}
+	switch b.Status {
+	case boxoffice.BookingCancelled:
+		return b, nil
+	case boxoffice.BookingCancelling:
+		return g.completeCancel(b, m.ShowtimeCancelled || g.showtimeCancelled(b))
+	case boxoffice.BookingConfirmed:
+	default:
+		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s is %s: only a confirmed booking can be cancelled", b.ID, b.Status)
+	}
+	if !m.ShowtimeCancelled {
+		if err := g.checkNotStarted(b); err != nil {
+			return nil, err
+		}
+	}
+	b.Status = boxoffice.BookingCancelling
+	if err := g.save(b); err != nil {
+		return nil, err
+	}
+	g.log.Info("booking cancelling", "by_admin", m.Admin, "showtime_cancelled", m.ShowtimeCancelled)
+	return g.completeCancel(b, m.ShowtimeCancelled)
+}
+
+// checkNotStarted refuses to cancel once the showtime has begun.
+func (g *bookingGrain) checkNotStarted(b *boxoffice.Booking) error {
+	ctx, cancel := step(stepTimeout)
+	defer cancel()
+	st, err := g.env.catalog.Showtime(ctx, b.ShowtimeID)
+	if err != nil {
+		g.log.Error("booking: showtime read failed", "err", err)
+		return unavailable("showtime of booking %s cannot be read now; retry shortly", b.ID)
+	}
+	if st.Status != boxoffice.ShowtimeCancelled && st.Started(g.env.clock.Now()) {
+		return boxoffice.Errorf(boxoffice.ECONFLICT, "showtime %s has started: booking %s can no longer be cancelled", st.ID, b.ID)
+	}
+	return nil
+}
+
+// completeCancel frees the seats, refunds and notifies, then marks the
+// booking cancelled. Every step is idempotent, so running it again after
+// a crash finishes the job without doing any step twice.
+func (g *bookingGrain) completeCancel(b *boxoffice.Booking, showtimeCancelled bool) (*boxoffice.Booking, error) {
+	ctx, cancel := step(stepTimeout)
+	err := g.env.showtimes.CancelSeats(ctx, b.ShowtimeID, b.ID)
+	cancel()
+	switch boxoffice.ErrorCode(err) {
+	case "":
+	case boxoffice.ENOTFOUND:
+		// The showtime never had these seats booked: nothing to free, and
+		// the money must still go back.
+		g.log.Warn("booking: showtime has no seats for this booking", "err", err)
+	default:
+		g.log.Warn("booking: seats not freed yet", "err", err)
+		return nil, unavailable("booking %s is being cancelled; retry shortly", b.ID)
+	}
+	ctx, cancel = step(g.env.chargeTimeout)
+	p, err := g.env.payments.refund(ctx, b.ID)
+	cancel()
+	if err != nil && boxoffice.ErrorCode(err) != boxoffice.ENOTFOUND {
+		g.log.Warn("booking: refund not done yet", "err", err)
+		return nil, unavailable("booking %s is being cancelled; its refund will follow", b.ID)
+	}
+	b.Status = boxoffice.BookingCancelled
+	if p != nil {
+		b.Payment = summaryOf(p)
+	}
+	kind := boxoffice.NotifyBookingCancelled
+	if showtimeCancelled {
+		kind = boxoffice.NotifyShowtimeCancelled
+	}
+	if err := g.notify(kind, b); err != nil {
+		return nil, err
+	}
+	if err := g.save(b); err != nil {
+		return nil, err
+	}
+	g.env.notifier.poke()
+	g.log.Info("booking cancelled", "notification", kind)
+	return b, nil
+}
+
+// showtimeCancelled tells whether b's showtime was cancelled, which is
+// what a resumed cancellation says in its notification.
+func (g *bookingGrain) showtimeCancelled(b *boxoffice.Booking) bool {
+	ctx, cancel := step(stepTimeout)
+	defer cancel()
+	st, err := g.env.catalog.Showtime(ctx, b.ShowtimeID)
+	return err == nil && st.Status == boxoffice.ShowtimeCancelled
+}

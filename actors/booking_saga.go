@@ -1,0 +1,265 @@
+package actors
+
+import (
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Why a booking failed, as stored in Booking.Failure. A retry under the
+// same Idempotency-Key must get the first answer again, so each message
+// starts with a fixed text that failureErr maps back to its error code.
+const (
+	failDeclined    = "payment declined"
+	failHoldLost    = "the hold ended before the seats were confirmed; the payment was refunded"
+	failShowtime    = "the showtime was cancelled or started before the seats were confirmed; the payment was refunded"
+	failInterrupted = "the booking was interrupted before any payment; nothing was charged"
+)
+
+var failureCodes = []struct{ prefix, code string }{
+	{failDeclined, boxoffice.EUNPROCESSABLE},
+	{failHoldLost, boxoffice.EGONE},
+	{failShowtime, boxoffice.ECONFLICT},
+	{failInterrupted, boxoffice.EGONE},
+}
+
+// failureErr is the error a failed booking answers with.
+func failureErr(b *boxoffice.Booking) error {
+	for _, f := range failureCodes {
+		if strings.HasPrefix(b.Failure, f.prefix) {
+			return boxoffice.Errorf(f.code, "%s", b.Failure)
+		}
+	}
+	return boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s failed: %s", b.ID, b.Failure)
+}
+
+// start runs POST /bookings: check the hold, record the booking, charge,
+// confirm the seats. A booking that exists already (a retry under the same
+// Idempotency-Key) is finished if it is pending and answered as it ended.
+func (g *bookingGrain) start(m *StartBooking) (*boxoffice.Booking, error) {
+	if m.BookingId != g.id {
+		return nil, boxoffice.Errorf(boxoffice.EINVALID, "booking ID %q does not match the grain", m.BookingId)
+	}
+	b, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		if b, err = g.begin(m); err != nil {
+			return nil, err
+		}
+	} else if b.UserID != m.UserId || b.HoldID != m.HoldId {
+		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s belongs to another request", g.id)
+	}
+	g.token = m.PaymentToken
+	return g.settled(b)
+}
+
+// settled answers with a booking as it ended, finishing it first if it is
+// still pending.
+func (g *bookingGrain) settled(b *boxoffice.Booking) (*boxoffice.Booking, error) {
+	switch b.Status {
+	case boxoffice.BookingPending:
+		b, err := g.finish(b)
+		if err != nil {
+			return nil, err
+		}
+		return g.settled(b)
+	case boxoffice.BookingFailed:
+		return nil, failureErr(b)
+	}
+	return b, nil
+}
+
+// begin checks the hold and the showtime and records the pending booking.
+// Nothing is recorded when the hold is not the user's to book, so those
+// answers (404, 403, 410) cost nothing and charge nothing.
+func (g *bookingGrain) begin(m *StartBooking) (*boxoffice.Booking, error) {
+	ctx, cancel := step(stepTimeout)
+	defer cancel()
+	h, err := g.env.showtimes.Hold(ctx, m.HoldId, boxoffice.Caller{UserID: m.UserId})
+	if err != nil {
+		return nil, err
+	}
+	st, err := g.env.catalog.Showtime(ctx, h.ShowtimeID)
+	if err != nil {
+		return nil, err
+	}
+	now := storedNow(g.env.clock)
+	if st.Status == boxoffice.ShowtimeCancelled || st.Started(now) {
+		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "showtime %s is cancelled or has started", st.ID)
+	}
+	b := &boxoffice.Booking{
+		ID: g.id, UserID: m.UserId, ShowtimeID: h.ShowtimeID, HoldID: h.ID, Seats: h.Seats,
+		TotalCents: h.TotalCents, Currency: h.Currency, Status: boxoffice.BookingPending,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := g.env.bookings.CreateBooking(ctx, b); err != nil {
+		g.log.Error("booking: create failed", "err", err)
+		return nil, unavailable("booking could not be recorded; retry shortly")
+	}
+	g.log.Info("booking started", "showtime", b.ShowtimeID, "hold", b.HoldID, "user", b.UserID)
+	return b, nil
+}
+
+// finish takes a pending booking as far as it can go: paid and confirmed,
+// or failed (and refunded when money moved). An error with the booking
+// still pending means an outcome is unknown; recovery finishes it later.
+func (g *bookingGrain) finish(b *boxoffice.Booking) (*boxoffice.Booking, error) {
+	p, err := g.pay(b)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p == nil:
+		return g.fail(b, nil, failInterrupted)
+	case p.Status == boxoffice.PaymentDeclined:
+		reason := failDeclined
+		if p.Failure != "" {
+			reason += ": " + p.Failure
+		}
+		return g.fail(b, p, reason)
+	case p.Status == boxoffice.PaymentRefunded:
+		// Refunded by an earlier run that stopped before saving the booking.
+		return g.fail(b, p, failHoldLost)
+	}
+	return g.confirm(b, p)
+}
+
+// pay charges the booking (idempotent: a second charge asks the gateway
+// about the first with the same key). Without a card token (a booking
+// resumed by recovery) it charges nothing new: a booking with no payment
+// yet returns nil, and a pending one is settled with the gateway.
+func (g *bookingGrain) pay(b *boxoffice.Booking) (*boxoffice.Payment, error) {
+	if g.token == "" {
+		ctx, cancel := step(stepTimeout)
+		defer cancel()
+		p, err := g.env.paymentStore.PaymentByBooking(ctx, b.ID)
+		switch {
+		case boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND:
+			return nil, nil
+		case err != nil:
+			g.log.Error("booking: payment read failed", "err", err)
+			return nil, unavailable("payment of booking %s cannot be read now", b.ID)
+		case p.Status != boxoffice.PaymentPending:
+			return p, nil
+		}
+	}
+	ctx, cancel := step(g.env.chargeTimeout)
+	defer cancel()
+	return g.env.payments.charge(ctx, &chargeCmd{
+		BookingID: b.ID, UserID: b.UserID, AmountCents: b.TotalCents, Currency: b.Currency,
+		Method: boxoffice.PaymentMethodCard, Token: g.token,
+	})
+}
+
+// confirm turns the hold into the booking's seats. Confirm is idempotent
+// per booking, so after a crash it also tells whether the seats were
+// confirmed before. Only a definite refusal leads to a refund: an unknown
+// outcome leaves the booking pending, never refunded while its seats may
+// be booked.
+func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment) (*boxoffice.Booking, error) {
+	var err error
+	for try := 0; try < confirmTries; try++ {
+		if try > 0 {
+			time.Sleep(confirmRetryPause)
+		}
+		ctx, cancel := step(stepTimeout)
+		_, err = g.env.showtimes.Confirm(ctx, b.HoldID, b.UserID, b.ID)
+		cancel()
+		if !unknownOutcome(err) {
+			break
+		}
+	}
+	switch boxoffice.ErrorCode(err) {
+	case "":
+	case boxoffice.EUNAVAILABLE, boxoffice.ETOOMANYREQUESTS, boxoffice.EINTERNAL:
+		g.log.Warn("booking: confirm outcome unknown; left pending", "err", err)
+		return nil, unavailable("seats of booking %s could not be confirmed yet; it will be completed or refunded", b.ID)
+	case boxoffice.ECONFLICT:
+		return g.fail(b, p, failShowtime)
+	default:
+		return g.fail(b, p, failHoldLost)
+	}
+	b.Status, b.Payment = boxoffice.BookingConfirmed, summaryOf(p)
+	// Enqueued before the row says confirmed: if the write fails, the
+	// booking stays pending, and finishing it enqueues the same ID again.
+	if err := g.notify(boxoffice.NotifyBookingConfirmed, b); err != nil {
+		return nil, err
+	}
+	if err := g.save(b); err != nil {
+		return nil, err
+	}
+	g.env.notifier.poke()
+	g.log.Info("booking confirmed", "payment", p.ID, "total_cents", b.TotalCents)
+	return b, nil
+}
+
+// fail ends a booking that will not be confirmed, refunding a captured
+// payment first. The booking stays pending until the refund is recorded:
+// INVARIANT: a captured payment always belongs to a confirmed booking or
+// is on its way to a refund.
+func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, reason string) (*boxoffice.Booking, error) {
+	if p != nil && p.Status == boxoffice.PaymentCaptured {
+		ctx, cancel := step(g.env.chargeTimeout)
+		rp, err := g.env.payments.refund(ctx, b.ID)
+		cancel()
+		if err != nil {
+			g.log.Warn("booking: refund failed; left pending", "err", err)
+			return nil, unavailable("booking %s failed and its refund is pending; it will be refunded", b.ID)
+		}
+		p = rp
+	}
+	b.Status, b.Failure, b.Payment = boxoffice.BookingFailed, reason, summaryOf(p)
+	if p != nil && p.Status == boxoffice.PaymentRefunded {
+		if err := g.notify(boxoffice.NotifyBookingFailed, b); err != nil {
+			return nil, err
+		}
+	}
+	if err := g.save(b); err != nil {
+		return nil, err
+	}
+	g.env.notifier.poke()
+	g.log.Info("booking failed", "reason", reason)
+	return b, nil
+}
+
+// unknownOutcome tells the errors after which a command may or may not
+// have been applied.
+func unknownOutcome(err error) bool {
+	switch boxoffice.ErrorCode(err) {
+	case boxoffice.EUNAVAILABLE, boxoffice.ETOOMANYREQUESTS, boxoffice.EINTERNAL:
+		return true
+	}
+	return false
+}
+
+// resume finishes or compensates a booking that a crash (or an unknown
+// outcome) left pending or cancelling; others are answered as they are.
+func (g *bookingGrain) resume() (*boxoffice.Booking, error) {
+	b, err := g.load()
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, boxoffice.Errorf(boxoffice.ENOTFOUND, "booking %s not found", g.id)
+	}
+	switch b.Status {
+	case boxoffice.BookingPending:
+		ctx, cancel := step(stepTimeout)
+		err := g.env.payments.settle(ctx, b.ID)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		b, err := g.finish(b)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	case boxoffice.BookingCancelling:
+		return g.completeCancel(b, g.showtimeCancelled(b))
+	}
+	return b, nil
+}

@@ -1,0 +1,154 @@
+package actors
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Bounds of the notification actor: deliveries run in goroutines, at most
+// notifyWorkersMax at a time, so a slow webhook holds up neither the
+// mailbox nor more than its share of deliveries.
+const (
+	notifyWorkersMax     = 16
+	notifyBatchMax       = 100 // due notifications read per store query
+	notifySweepDefault   = time.Second
+	notifyStoreWait      = 5 * time.Second
+	notifyWebhookTimeout = 5 * time.Second
+)
+
+// Messages of the notification actor (local to its node).
+type (
+	// notifyPoke says that notifications may be due now: the saga sends it
+	// after enqueueing, and the periodic sweep sends it too, which is what
+	// delivers whatever a crash or a failed attempt left behind.
+	notifyPoke  struct{}
+	notifyBatch struct {
+		due []*boxoffice.Notification
+		err error
+	}
+	notifyDone struct{ id string }
+)
+
+// notificationActor delivers the outbox. It keeps no notification in
+// memory longer than a delivery: the store is the queue.
+type notificationActor struct {
+	n        *notifier
+	fetching bool
+	again    bool // a poke arrived while fetching: fetch once more
+	more     bool // due notifications were left for lack of workers
+	inflight map[string]bool
+	stop     chan struct{}
+}
+
+func newNotificationActor(n *notifier) actor.Actor {
+	return &notificationActor{n: n, inflight: map[string]bool{}}
+}
+
+// Receive handles one message at a time.
+func (a *notificationActor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		a.startSweep(ctx)
+	case *actor.Stopping:
+		if a.stop != nil {
+			close(a.stop)
+			a.stop = nil
+		}
+	case *notifyPoke:
+		a.fetch(ctx)
+	case *notifyBatch:
+		a.fetched(ctx, msg)
+	case *notifyDone:
+		delete(a.inflight, msg.id)
+		if a.more {
+			a.more = false
+			a.fetch(ctx)
+		}
+	}
+}
+
+// startSweep pokes the actor periodically, so notifications that are due
+// later (backoff) or were enqueued before a crash go out without a saga.
+func (a *notificationActor) startSweep(ctx actor.Context) {
+	a.stop = make(chan struct{})
+	stop, self, root, every := a.stop, ctx.Self(), ctx.ActorSystem().Root, a.n.sweepEvery
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				root.Send(self, &notifyPoke{})
+			}
+		}
+	}()
+}
+
+// fetch reads due notifications in a goroutine; one read at a time.
+func (a *notificationActor) fetch(ctx actor.Context) {
+	if a.fetching {
+		a.again = true
+		return
+	}
+	if len(a.inflight) >= notifyWorkersMax {
+		a.more = true
+		return
+	}
+	a.fetching = true
+	self, root, n := ctx.Self(), ctx.ActorSystem().Root, a.n
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		due, err := n.due()
+		root.Send(self, &notifyBatch{due: due, err: err})
+	}()
+}
+
+// fetched starts a delivery for each due notification not already on its
+// way, as far as workers allow.
+func (a *notificationActor) fetched(ctx actor.Context, b *notifyBatch) {
+	a.fetching = false
+	if b.err != nil {
+		a.n.log.Error("notifications: reading the outbox failed", "err", b.err)
+	}
+	self, root, n := ctx.Self(), ctx.ActorSystem().Root, a.n
+	for _, d := range b.due {
+		if a.inflight[d.ID] {
+			continue
+		}
+		if len(a.inflight) >= notifyWorkersMax {
+			a.more = true
+			break
+		}
+		a.inflight[d.ID] = true
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.deliver(d)
+			root.Send(self, &notifyDone{id: d.ID})
+		}()
+	}
+	if a.again {
+		a.again = false
+		a.fetch(ctx)
+	}
+}
+
+// waitFor waits for wg, bounded by ctx.
+func waitFor(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,34 @@
+// Package cluster wraps protoactor-go's cluster so that its faults stay out
+// of the product: starting a node returns errors instead of panicking,
+// stopping is idempotent and bounded by a context, the library logs through
+// our *slog.Logger, and grain calls are bounded by the caller's context
+// without touching any process-wide default.
+//
+// Two ClusterProviders ship: Single (one node, no discovery, the default)
+// and Memberlist (hashicorp/memberlist gossip, with Health for fencing).
+//
+// Library faults worked around here (protoactor-go
+// v0.0.0-20240822202345-3c0e61ca19c9), each at the code that does it:
+//   - Cluster.StartMember panics on any error (Start recovers, tears down).
+//   - Cluster.Shutdown(true) sleeps 2s, shuts the identity lookup down twice
+//     and drops the provider's Shutdown error; Shutdown(false) skips the
+//     provider. ActorSystem.Shutdown and Gossiper.Shutdown panic when called
+//     twice. Node.Stop runs the steps itself, once (stop.go).
+//   - Remote.Shutdown(true) waits up to 10s for peers to close their streams
+//     (stop.go: remoteGrace).
+//   - The endpoint writer leaks a gRPC connection per failed dial retry and
+//     sleeps with its mailbox blocked (addr.go: MaxRetryCount = 1).
+//   - cluster.DefaultGrainCallConfig hands out one package-global options
+//     value that GrainCallOptions then mutate (and that holds the root
+//     context of the first cluster of the process); the cluster context's
+//     Request ignores contexts, and disthash's lookup blocks a fixed 5s and
+//     swaps its rendezvous without a lock. Request resolves and calls grains
+//     itself (request.go, placement.go).
+//   - The default logger is tint on stderr (logger.go).
+//   - MemberList blocks every member that leaves the topology, for good: a
+//     node declared dead and back under the same id never gets traffic
+//     again from the nodes that dropped it. Memberlist tells such a node,
+//     which then reports unhealthy (memberlist_delegate.go).
+//   - With several nodes in one process, -race reports races inside
+//     protoactor (see skipUnderRace in the tests).
+package cluster
