@@ -1,0 +1,162 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Config is everything `boxoffice serve` reads from flags and environment.
+// Every flag has an environment twin; a flag given on the command line wins.
+type Config struct {
+	HTTPAddr       string
+	DataDir        string
+	DatabaseURL    string
+	DatabasePrefix string
+	ServiceURLs    map[string]string // BOXOFFICE_<SERVICE>_DATABASE_URL
+	JWTSecret      string
+	HoldTTL        time.Duration
+	IdleTimeout    time.Duration
+	Demo           bool
+	Node           string
+	GossipAddr     string
+	RemoteAddr     string
+	Join           []string
+	AdminEmail     string
+	AdminPassword  string
+	WebhookURL     string
+	LogLevel       string
+}
+
+// envVars names each flag's environment twin.
+var envVars = map[string]string{
+	"http":            "BOXOFFICE_HTTP_ADDR",
+	"data":            "BOXOFFICE_DATA_DIR",
+	"database-url":    "BOXOFFICE_DATABASE_URL",
+	"database-prefix": "BOXOFFICE_DATABASE_PREFIX",
+	"jwt-secret":      "BOXOFFICE_JWT_SECRET",
+	"hold-ttl":        "BOXOFFICE_HOLD_TTL",
+	"idle-timeout":    "BOXOFFICE_IDLE_TIMEOUT",
+	"demo":            "BOXOFFICE_DEMO",
+	"node":            "BOXOFFICE_NODE",
+	"gossip":          "BOXOFFICE_GOSSIP_ADDR",
+	"remote":          "BOXOFFICE_REMOTE_ADDR",
+	"join":            "BOXOFFICE_JOIN",
+	"log-level":       "BOXOFFICE_LOG_LEVEL",
+}
+
+// ParseConfig reads flags (args, without the command name) over the
+// environment (getenv) over the defaults.
+func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	host, _ := os.Hostname()
+	c := Config{ServiceURLs: map[string]string{}}
+	fs := flag.NewFlagSet("boxoffice serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var join string
+	fs.StringVar(&c.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address")
+	fs.StringVar(&c.DataDir, "data", "./data", "data directory of the embedded SQLite stores (used when no database URL is set)")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL server URL; each service uses its own database <prefix>_<service>")
+	fs.StringVar(&c.DatabasePrefix, "database-prefix", "boxoffice", "prefix of the PostgreSQL database names")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "JWT signing secret (>= 32 bytes; required with PostgreSQL or a cluster)")
+	fs.DurationVar(&c.HoldTTL, "hold-ttl", boxoffice.HoldTTLDefault, "how long a seat hold lasts")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 10*time.Minute, "an idle showtime leaves memory after this long")
+	fs.BoolVar(&c.Demo, "demo", false, "seed demo movies, a cinema and a week of showtimes when the catalog is empty")
+	fs.StringVar(&c.Node, "node", host, "this node's name in the cluster")
+	fs.StringVar(&c.GossipAddr, "gossip", "127.0.0.1:7946", "cluster gossip address (memberlist)")
+	fs.StringVar(&c.RemoteAddr, "remote", "127.0.0.1:8090", "address for actor messages between nodes")
+	fs.StringVar(&join, "join", "", "comma-separated gossip addresses of nodes already in the cluster")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := applyEnv(fs, getenv); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, a := range strings.Split(join, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.Join = append(c.Join, a)
+		}
+	}
+	for _, s := range boxoffice.Services {
+		if u := getenv("BOXOFFICE_" + strings.ToUpper(s) + "_DATABASE_URL"); u != "" {
+			c.ServiceURLs[s] = u
+		}
+	}
+	c.AdminEmail = getenv("BOXOFFICE_ADMIN_EMAIL")
+	c.AdminPassword = getenv("BOXOFFICE_ADMIN_PASSWORD")
+	c.WebhookURL = getenv("BOXOFFICE_NOTIFY_WEBHOOK_URL")
+	return c, nil
+}
+
+// applyEnv sets each flag from its environment twin, so that a flag on the
+// command line, parsed after, wins.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	for name, env := range envVars {
+		v := getenv(env)
+		if v == "" {
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return fmt.Errorf("%s=%q: %w", env, v, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks values that flag parsing cannot.
+func (c Config) Validate() error {
+	switch {
+	case c.HoldTTL <= 0 || c.HoldTTL > boxoffice.HoldTTLMax:
+		return fmt.Errorf("--hold-ttl must be between 1ms and %s, got %s", boxoffice.HoldTTLMax, c.HoldTTL)
+	case c.IdleTimeout <= 0:
+		return errors.New("--idle-timeout must be positive")
+	case c.JWTSecret != "" && len(c.JWTSecret) < 32:
+		return errors.New("--jwt-secret must be at least 32 bytes")
+	case c.JWTSecret == "" && (c.Postgres() || c.Clustered()):
+		return errors.New("--jwt-secret (BOXOFFICE_JWT_SECRET, >= 32 bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret")
+	case (c.AdminEmail == "") != (c.AdminPassword == ""):
+		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
+	}
+	return nil
+}
+
+// Postgres reports whether the stores are PostgreSQL databases.
+func (c Config) Postgres() bool { return c.DatabaseURL != "" || len(c.ServiceURLs) > 0 }
+
+// Clustered reports whether this node joins others.
+func (c Config) Clustered() bool { return len(c.Join) > 0 }
+
+// String prints the config for the start-up log, secrets masked.
+func (c Config) String() string {
+	mask := func(s string) string {
+		if s == "" {
+			return "(unset)"
+		}
+		return "(set, hidden)"
+	}
+	store := "sqlite:" + c.DataDir
+	if c.Postgres() {
+		store = "postgres:" + redactURL(c.DatabaseURL) + " prefix=" + c.DatabasePrefix
+	}
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s",
+		c.HTTPAddr, store, c.HoldTTL, c.Node, c.GossipAddr, c.RemoteAddr, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL))
+}
+
+// redactURL hides the password of a database URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

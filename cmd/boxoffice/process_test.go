@@ -1,0 +1,261 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the boxoffice binary built once for the process tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "boxoffice-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "boxoffice")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build boxoffice: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// node is a `boxoffice serve` process.
+type node struct {
+	t    testing.TB
+	cmd  *exec.Cmd
+	URL  string
+	logs *lockedBuffer
+	done chan struct{}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+const (
+	testAdminEmail    = "admin@example.com"
+	testAdminPassword = "admin-password-1"
+)
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startNode runs `boxoffice serve` on free loopback ports with the given
+// data dir and extra environment, and waits until /readyz answers 200.
+func startNode(t testing.TB, dataDir string, env ...string) *node {
+	t.Helper()
+	httpAddr := freeAddr(t)
+	cmd := exec.Command(binary, "serve", "--http", httpAddr, "--remote", freeAddr(t), "--gossip", freeAddr(t), "--data", dataDir)
+	cmd.Env = append(os.Environ(), "BOXOFFICE_ADMIN_EMAIL="+testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD="+testAdminPassword)
+	cmd.Env = append(cmd.Env, env...)
+	n := &node{t: t, cmd: cmd, URL: "http://" + httpAddr, logs: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cmd.Wait(); close(n.done) }()
+	t.Cleanup(func() { n.kill() })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-n.done:
+			t.Fatalf("boxoffice exited during start:\n%s", n.logs)
+		default:
+		}
+		res, err := http.Get(n.URL + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return n
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("boxoffice not ready after 30s:\n%s", n.logs)
+	return nil
+}
+
+// kill stops the process with SIGKILL: no clean stop, like a crash.
+func (n *node) kill() {
+	if n.cmd.Process != nil {
+		n.cmd.Process.Signal(syscall.SIGKILL)
+		<-n.done
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (n *node) stop(timeout time.Duration) error {
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.done:
+		if code := n.cmd.ProcessState.ExitCode(); code != 0 {
+			return fmt.Errorf("exit code %d", code)
+		}
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("no exit %s after SIGTERM", timeout)
+	}
+}
+
+// client calls the API as one user.
+type client struct {
+	t     testing.TB
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newClient(t testing.TB, base string) *client {
+	return &client{t: t, base: base, http: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// do sends a JSON request and decodes a JSON answer into out (if not nil).
+func (c *client) do(method, path string, body any, out any, hdr ...string) (int, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		r = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return res.StatusCode, err
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return res.StatusCode, fmt.Errorf("%s %s: %d %q: %w", method, path, res.StatusCode, data, err)
+		}
+	}
+	return res.StatusCode, nil
+}
+
+// must is do that fails the test unless the status is want.
+func (c *client) must(want int, method, path string, body any, out any, hdr ...string) {
+	c.t.Helper()
+	var raw json.RawMessage
+	code, err := c.do(method, path, body, &raw, hdr...)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if code != want {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, code, want, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+}
+
+func (c *client) login(email, password string) {
+	c.t.Helper()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	c.must(200, "POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, &tok)
+	c.token = tok.AccessToken
+}
+
+// registerUser creates and logs in a new user.
+func registerUser(t testing.TB, base, email string) *client {
+	c := newClient(t, base)
+	c.must(201, "POST", "/api/v1/auth/register", map[string]string{"email": email, "password": "password-123", "name": "Test " + email}, nil)
+	c.login(email, "password-123")
+	return c
+}
+
+// setupShowtime creates, as admin, a movie, a cinema with one hall of the
+// given rows (letters) of n seats, and a showtime tomorrow.
+func setupShowtime(t testing.TB, admin *client, rows string, n int) string {
+	t.Helper()
+	var movie, cinema, st struct {
+		ID    string `json:"id"`
+		Halls []struct {
+			ID string `json:"id"`
+		} `json:"halls"`
+	}
+	admin.must(201, "POST", "/api/v1/movies", map[string]any{"title": "Test Movie", "description": "d", "genres": []string{"drama"},
+		"duration_minutes": 100, "rating": "PG", "release_date": "2026-01-01"}, &movie)
+	var hallRows []map[string]any
+	for _, r := range rows {
+		hallRows = append(hallRows, map[string]any{"row": string(r), "seats": n, "category": "standard"})
+	}
+	admin.must(201, "POST", "/api/v1/cinemas", map[string]any{"name": "Test Cinema", "city": "Porto",
+		"halls": []any{map[string]any{"name": "Hall 1", "rows": hallRows}}}, &cinema)
+	admin.must(201, "POST", "/api/v1/showtimes", map[string]any{"movie_id": movie.ID, "hall_id": cinema.Halls[0].ID,
+		"starts_at": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339), "prices": map[string]int{"standard": 1000},
+		"currency": "EUR"}, &st)
+	return st.ID
+}
+
+func seatIDs(rows string, n int) []string {
+	var ids []string
+	for _, r := range rows {
+		for i := 1; i <= n; i++ {
+			ids = append(ids, fmt.Sprintf("%c%d", r, i))
+		}
+	}
+	return ids
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

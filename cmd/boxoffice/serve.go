@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cluster"
+	bohttp "github.com/boxoffice/boxoffice/http"
+	"github.com/boxoffice/boxoffice/persistence"
+)
+
+// stopTimeout bounds a clean stop: drain HTTP, finish writes, leave.
+const stopTimeout = 10 * time.Second
+
+// Main is one running node. Tests start it without flags.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Clock  boxoffice.Clock
+	Stdout io.Writer
+
+	Stores *boxoffice.Stores
+	Engine *actors.Engine
+	Node   *cluster.Node
+	HTTP   *bohttp.Server
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := ParseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Logger: newLogger(stderr, cfg.LogLevel), Stdout: stdout}
+	if err := m.Run(ctx); err != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		return errors.Join(err, m.Close(cctx))
+	}
+	<-ctx.Done()
+	m.Logger.Info("stopping", "timeout", stopTimeout)
+	cctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if err := m.Close(cctx); err != nil {
+		return err
+	}
+	m.Logger.Info("stopped")
+	return nil
+}
+
+// Run starts the node: stores, actors, cluster, HTTP. It returns once the
+// node serves; Close stops it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if m.Clock == nil {
+		m.Clock = boxoffice.SystemClock{}
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	cfg := m.Config
+	m.Logger.Info("starting", "version", version, "config", cfg.String())
+	secret, err := m.jwtSecret()
+	if err != nil {
+		return err
+	}
+	m.Stores, err = persistence.Open(ctx, persistence.Config{
+		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Prefix: cfg.DatabasePrefix, URLs: cfg.ServiceURLs, Logger: m.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("open stores: %w", err)
+	}
+	if err := m.bootstrap(ctx); err != nil {
+		return err
+	}
+	m.Engine = actors.New(actors.Config{
+		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
+		WebhookURL: cfg.WebhookURL, Logger: m.Logger,
+	})
+	m.Node, err = cluster.Start(ctx, cluster.Config{
+		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, Kinds: m.Engine.Kinds(), Logger: m.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("start node: %w", err)
+	}
+	m.Engine.Attach(m.Node.Cluster())
+	if err := m.Engine.Start(ctx); err != nil {
+		return fmt.Errorf("start actors: %w", err)
+	}
+	m.HTTP = bohttp.NewServer(bohttp.Config{
+		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
+		Holds: m.Engine.Holds(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
+		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
+	})
+	if err := m.HTTP.Open(); err != nil {
+		return fmt.Errorf("open HTTP: %w", err)
+	}
+	m.banner()
+	return nil
+}
+
+// Close stops the node within ctx: HTTP first (no new work), then the
+// actors (in-flight writes finish), then the stores.
+func (m *Main) Close(ctx context.Context) error {
+	var errs []error
+	if m.HTTP != nil {
+		errs = append(errs, m.HTTP.Close(ctx))
+	}
+	if m.Engine != nil {
+		errs = append(errs, m.Engine.Stop(ctx))
+	}
+	if m.Node != nil {
+		errs = append(errs, m.Node.Stop(ctx))
+	}
+	if m.Stores != nil {
+		errs = append(errs, m.Stores.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ready answers /readyz: every store answers.
+func (m *Main) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return m.Stores.Ping(ctx)
+}
+
+// clusterInfo answers GET /api/v1/cluster.
+func (m *Main) clusterInfo(ctx context.Context) (any, error) {
+	self := map[string]string{"id": m.Node.ID(), "name": m.Config.Node}
+	member := map[string]string{
+		"id": m.Node.ID(), "name": m.Config.Node, "http": strings.TrimPrefix(m.HTTP.URL(), "http://"), "gossip": "",
+		"remote": m.Node.Address(), "status": "alive",
+	}
+	return map[string]any{"self": self, "members": []any{member}, "showtimes": nonNil(m.Engine.ActiveShowtimes())}, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (m *Main) banner() {
+	url := m.HTTP.URL()
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nboxoffice %s is serving at %s\n", version, url)
+	fmt.Fprintf(&b, "  API:      %s/api/v1/showtimes\n", url)
+	fmt.Fprintf(&b, "  OpenAPI:  %s/openapi.json\n", url)
+	fmt.Fprintf(&b, "  Health:   %s/healthz  %s/readyz\n", url, url)
+	if m.Config.Postgres() {
+		fmt.Fprintf(&b, "  Stores:   PostgreSQL, databases %s_<service>\n", m.Config.DatabasePrefix)
+	} else {
+		fmt.Fprintf(&b, "  Stores:   SQLite files in %s\n", m.Config.DataDir)
+	}
+	if m.Config.AdminEmail != "" {
+		fmt.Fprintf(&b, "  Admin:    %s (password from BOXOFFICE_ADMIN_PASSWORD)\n", m.Config.AdminEmail)
+	}
+	if m.Config.Demo {
+		fmt.Fprintf(&b, "  Demo user (dev default, change it): %s / %s\n", demoUserEmail, demoUserPassword)
+	}
+	fmt.Fprintln(m.Stdout, b.String())
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
