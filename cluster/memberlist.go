@@ -1,0 +1,337 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/cluster"
+	"github.com/hashicorp/memberlist"
+)
+
+// MemberlistConfig configures the memberlist ClusterProvider. Zero fields
+// take the defaults noted; the probe defaults find a dead node in about
+// 2-4s on a LAN or loopback (memberlist's LAN defaults take 5-10s).
+type MemberlistConfig struct {
+	// Name is the display name in metadata, stable across restarts (the
+	// quorum in Health counts names). Default: Config.Name, else the
+	// member id.
+	Name          string
+	GossipAddr    string   // host:port memberlist binds (UDP+TCP); default "127.0.0.1:0"
+	AdvertiseAddr string   // host:port others dial, when not GossipAddr
+	HTTPAddr      string   // HTTP API address, carried in metadata
+	Seeds         []string // gossip addresses to join; none = first node
+	// Label separates clusters: memberlist drops packets with another
+	// label. Default: the protoactor cluster name (Config.ClusterName).
+	Label         string
+	ProbeInterval time.Duration // default 500ms
+	ProbeTimeout  time.Duration // default 250ms
+	SuspicionMult int           // default 3
+	// SuspicionMaxTimeoutMult bounds a suspicion nobody confirms (a lone
+	// survivor's) at this many times the minimum; default 2 (memberlist: 6).
+	SuspicionMaxTimeoutMult int
+	GossipInterval          time.Duration // default 100ms
+	Quiet                   time.Duration // events coalesce until this long without one; default 200ms
+	LeaveTimeout            time.Duration // bound of the leave broadcast at shutdown; default 2s
+	// RejoinInterval is how often a node with no alive peer retries its
+	// seeds, and the period of upkeep; default 2s.
+	RejoinInterval time.Duration
+	ForgetAfter    time.Duration // departed members are listed this long; default 5m
+	MaxHealthScore int           // Health fails at this memberlist score; default 4 (max is 7)
+	Logger         *slog.Logger  // nil = discard
+	LogLevel       slog.Leveler  // minimum level of memberlist's own logs; default Warn
+}
+
+func (cfg MemberlistConfig) withDefaults() MemberlistConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if cfg.GossipAddr == "" {
+		cfg.GossipAddr = "127.0.0.1:0"
+	}
+	def(&cfg.ProbeInterval, 500*time.Millisecond)
+	def(&cfg.ProbeTimeout, 250*time.Millisecond)
+	def(&cfg.GossipInterval, 100*time.Millisecond)
+	def(&cfg.Quiet, 200*time.Millisecond)
+	def(&cfg.LeaveTimeout, 2*time.Second)
+	def(&cfg.RejoinInterval, 2*time.Second)
+	def(&cfg.ForgetAfter, 5*time.Minute)
+	if cfg.SuspicionMult <= 0 {
+		cfg.SuspicionMult = 3
+	}
+	if cfg.SuspicionMaxTimeoutMult <= 0 {
+		cfg.SuspicionMaxTimeoutMult = 2
+	}
+	if cfg.MaxHealthScore <= 0 {
+		cfg.MaxHealthScore = 4
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = discardLogger()
+	}
+	if cfg.LogLevel == nil {
+		cfg.LogLevel = slog.LevelWarn
+	}
+	return cfg
+}
+
+// Memberlist is a protoactor ClusterProvider backed by hashicorp/memberlist.
+// Node ids are actor system ids, so a restarted process is a new member.
+// One value serves one StartMember.
+type Memberlist struct {
+	cfg      MemberlistConfig
+	log      *slog.Logger
+	coalesce *coalescer
+
+	started   atomic.Bool
+	ml        atomic.Pointer[memberlist.Memberlist]
+	down      atomic.Bool
+	meta      atomic.Pointer[[]byte]
+	blockedBy atomic.Value // string: name of a peer that blocked us
+
+	mu      sync.Mutex
+	self    string // member id
+	name    string // display name
+	cluster *cluster.Cluster
+	peers   map[string]*peer // by member id
+	blocked map[string]bool  // ids protoactor here has blocked
+
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	shutOnce sync.Once
+	shutErr  error
+}
+
+var _ cluster.ClusterProvider = (*Memberlist)(nil)
+
+// NewMemberlist returns a provider; it starts with the node.
+func NewMemberlist(cfg MemberlistConfig) *Memberlist {
+	cfg = cfg.withDefaults()
+	p := &Memberlist{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		peers:   map[string]*peer{},
+		blocked: map[string]bool{},
+	}
+	p.coalesce = newCoalescer(cfg.Quiet, 10*cfg.Quiet, p.flush)
+	return p
+}
+
+// defaultName lets Start name the node after Config.Name when
+// MemberlistConfig.Name is empty: the quorum rule counts nodes by name, so
+// it must survive restarts.
+func (p *Memberlist) defaultName(name string) {
+	if p.cfg.Name == "" {
+		p.cfg.Name = name
+	}
+}
+
+// StartMember creates the memberlist node, joins the seeds, pushes a first
+// topology and starts the coalescer.
+func (p *Memberlist) StartMember(c *cluster.Cluster) error {
+	if !p.started.CompareAndSwap(false, true) {
+		return errors.New("cluster: memberlist provider already started")
+	}
+	self, err := selfMember(c)
+	if err != nil {
+		return err
+	}
+	meta := nodeMeta{Name: p.cfg.Name, Remote: self.Address(), HTTP: p.cfg.HTTPAddr, Kinds: self.Kinds}
+	if meta.Name == "" {
+		meta.Name = self.Id
+	}
+	b, err := meta.encode()
+	if err != nil {
+		return err
+	}
+	p.meta.Store(&b)
+	p.mu.Lock()
+	p.self, p.name, p.cluster = self.Id, meta.Name, c
+	p.mu.Unlock()
+	p.log = p.cfg.Logger.With("node", meta.Name)
+
+	conf, err := p.memberlistConfig(self.Id, c.Config.Name)
+	if err != nil {
+		return err
+	}
+	ml, err := memberlist.Create(conf) // calls NotifyJoin for self
+	if err != nil {
+		return fmt.Errorf("cluster: memberlist: %w", err)
+	}
+	p.ml.Store(ml)
+	p.join()
+	p.flush() // serve our own kinds at once
+
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stop = cancel
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.coalesce.run(ctx) }()
+	go func() { defer p.wg.Done(); p.upkeep(ctx) }()
+	p.log.Info("memberlist started", "gossip", ml.LocalNode().Address(), "label", conf.Label, "members", ml.NumMembers())
+	return nil
+}
+
+func (p *Memberlist) memberlistConfig(id, clusterName string) (*memberlist.Config, error) {
+	conf := memberlist.DefaultLANConfig()
+	conf.Name = id
+	host, port, err := net.SplitHostPort(p.cfg.GossipAddr)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: gossip address %q: %w", p.cfg.GossipAddr, err)
+	}
+	if conf.BindPort, err = strconv.Atoi(port); err != nil {
+		return nil, fmt.Errorf("cluster: gossip address %q: bad port", p.cfg.GossipAddr)
+	}
+	conf.BindAddr = host
+	if host == "" {
+		conf.BindAddr = "0.0.0.0"
+	}
+	if p.cfg.AdvertiseAddr != "" {
+		ah, ap, err := splitHostPort(p.cfg.AdvertiseAddr)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: advertise address %q: %w", p.cfg.AdvertiseAddr, err)
+		}
+		conf.AdvertiseAddr, conf.AdvertisePort = ah, ap
+	}
+	conf.Label = p.cfg.Label
+	if conf.Label == "" {
+		conf.Label = clusterName
+	}
+	conf.ProbeInterval = p.cfg.ProbeInterval
+	conf.ProbeTimeout = p.cfg.ProbeTimeout
+	conf.SuspicionMult = p.cfg.SuspicionMult
+	conf.SuspicionMaxTimeoutMult = p.cfg.SuspicionMaxTimeoutMult
+	conf.GossipInterval = p.cfg.GossipInterval
+	// Bounds a Join (and push/pull) to an unreachable seed; Shutdown waits
+	// for a rejoin in flight. memberlist's LAN default is 10s.
+	conf.TCPTimeout = 3 * time.Second
+	d := &mlDelegate{p: p}
+	conf.Delegate, conf.Events, conf.Ping = d, d, d
+	conf.Logger = memberlistLogger(slog.New(&levelHandler{min: p.cfg.LogLevel, next: p.log.Handler()}).With("lib", "memberlist"))
+	return conf, nil
+}
+
+// StartClient is not supported: every node hosts grains.
+func (p *Memberlist) StartClient(*cluster.Cluster) error {
+	return errors.New("cluster: memberlist provider has no client mode")
+}
+
+// GossipAddr is the memberlist address (host:port) to give others as a
+// seed; "" before StartMember.
+func (p *Memberlist) GossipAddr() string {
+	if ml := p.ml.Load(); ml != nil {
+		return ml.LocalNode().Address()
+	}
+	return ""
+}
+
+// join tries the seeds other than ourselves; failure is logged, not fatal:
+// upkeep retries while we have no peer, so nodes may start in any order.
+func (p *Memberlist) join() {
+	ml := p.ml.Load()
+	own := ml.LocalNode().Address()
+	var seeds []string
+	for _, s := range p.cfg.Seeds {
+		if s != "" && s != own && s != p.cfg.GossipAddr {
+			seeds = append(seeds, s)
+		}
+	}
+	if len(seeds) == 0 {
+		return
+	}
+	if n, err := ml.Join(seeds); err != nil {
+		p.log.Warn("memberlist: join failed, will retry", "seeds", seeds, "error", err)
+	} else {
+		p.log.Debug("memberlist: joined", "contacted", n)
+	}
+}
+
+// upkeep retries the seeds while alone and re-runs flush periodically, so
+// that a blocked peer's notice is repeated and suspects show.
+func (p *Memberlist) upkeep(ctx context.Context) {
+	t := time.NewTicker(p.cfg.RejoinInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if ml := p.ml.Load(); ml != nil && ml.NumMembers() <= 1 {
+			p.join()
+		}
+		p.coalesce.Kick()
+	}
+}
+
+// flush pushes the current member list into protoactor and tells blocked
+// peers so.
+func (p *Memberlist) flush() {
+	members, notify := p.topology()
+	p.mu.Lock()
+	c := p.cluster
+	p.mu.Unlock()
+	c.MemberList.UpdateClusterTopology(members)
+	for _, n := range notify {
+		p.sendBlocked(n)
+	}
+}
+
+// Shutdown announces the leave (when graceful), leaves memberlist and stops
+// the coalescer. Bounded by LeaveTimeout twice (metadata update, then
+// leave). Idempotent.
+func (p *Memberlist) Shutdown(graceful bool) error {
+	p.shutOnce.Do(func() { p.shutErr = p.shutdown(graceful) })
+	return p.shutErr
+}
+
+func (p *Memberlist) shutdown(graceful bool) error {
+	if p.stop != nil {
+		p.stop()
+		p.wg.Wait()
+	}
+	ml := p.ml.Load()
+	if ml == nil {
+		return nil
+	}
+	var errs []error
+	if graceful {
+		if err := p.announceLeaving(ml); err != nil {
+			errs = append(errs, err)
+		}
+		if err := ml.Leave(p.cfg.LeaveTimeout); err != nil {
+			errs = append(errs, fmt.Errorf("memberlist leave: %w", err))
+		}
+	}
+	p.down.Store(true)
+	if err := ml.Shutdown(); err != nil {
+		errs = append(errs, fmt.Errorf("memberlist shutdown: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// announceLeaving sets the leaving flag in our metadata, so peers take us
+// out of their topology (and move our grains) before we go, and count us
+// as left, not dead.
+func (p *Memberlist) announceLeaving(ml *memberlist.Memberlist) error {
+	b := *p.meta.Load()
+	meta, err := decodeMeta(b)
+	if err != nil {
+		return err
+	}
+	meta.Leaving = true
+	if b, err = meta.encode(); err != nil {
+		return err
+	}
+	p.meta.Store(&b)
+	if err := ml.UpdateNode(p.cfg.LeaveTimeout); err != nil {
+		return fmt.Errorf("memberlist announce leave: %w", err)
+	}
+	return nil
+}
