@@ -1,0 +1,238 @@
+package actors_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+func TestShowtimeWriteFailure(t *testing.T) {
+	parallel(t)
+	spy := newSeatSpy(nil)
+	e := MustOpenShowtimes(t, ShowtimeOptions{Seats: spy.wrap})
+	h := e.Holds()
+	if _, err := h.CreateHold(testCtx(t), e.ShowtimeID, "alice", []string{"J50"}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("every command of a failed write and of the batch behind it fails unavailable", func(t *testing.T) {
+		ctx := testCtx(t)
+		gate := make(chan struct{})
+		spy.set(func(s *seatSpy) { s.gate, s.fail = gate, errDiskFull })
+		appends := spy.appends.Load()
+		var codes []string
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			codes = race(20, func(i int) error {
+				_, err := h.CreateHold(ctx, e.ShowtimeID, "bob", seatIDs(i*2, 2))
+				return err
+			})
+		}()
+		waitFor(t, 5*time.Second, "a write in flight", func() bool { return spy.writing.Load() == 1 })
+		time.Sleep(200 * time.Millisecond) // the other 19 queue behind it
+		close(gate)
+		<-done
+		if c := count(codes); c[boxoffice.EUNAVAILABLE] != 20 {
+			t.Fatalf("outcomes = %v, want 20 %s", c, boxoffice.EUNAVAILABLE)
+		}
+		// One write if all 19 were queued when it failed; a straggler that
+		// came after makes the reloaded grain try (and fail) again.
+		n := spy.appends.Load() - appends
+		t.Logf("%d writes for 20 holds", n)
+		if n > 3 {
+			t.Errorf("%d writes: the commands queued behind the failed one should fail with it, unwritten", n)
+		}
+	})
+
+	t.Run("the grain reloads and its seats are what the store has", func(t *testing.T) {
+		ctx := testCtx(t)
+		spy.set(func(s *seatSpy) { s.gate, s.fail = nil, nil })
+		loads := spy.loads.Load()
+		for i := range 20 {
+			if _, err := h.CreateHold(ctx, e.ShowtimeID, "carol", seatIDs(i*2, 2)); err != nil {
+				t.Fatalf("hold %d after the store recovered: %v", i, err)
+			}
+		}
+		if spy.loads.Load() == loads {
+			t.Error("the grain did not reload after the failed write")
+		}
+		_, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"J50"})
+		mustCode(t, err, boxoffice.ECONFLICT) // the hold from before the failure survived
+		mustAgree(t, e)
+	})
+
+	t.Run("a write that failed after it was stored shows in the seat map", func(t *testing.T) {
+		ctx := testCtx(t)
+		spy.set(func(s *seatSpy) { s.fail, s.failStored = errDiskFull, true })
+		_, err := h.CreateHold(ctx, e.ShowtimeID, "dave", []string{"H7"})
+		mustCode(t, err, boxoffice.EUNAVAILABLE)
+		spy.set(func(s *seatSpy) { s.fail, s.failStored = nil, false })
+		st, _ := seatStatuses(t, e)
+		if st["H7"] != boxoffice.SeatHeld {
+			t.Fatalf("H7 is %s; the store has it held", st["H7"])
+		}
+		_, err = h.CreateHold(ctx, e.ShowtimeID, "erin", []string{"H7"})
+		mustCode(t, err, boxoffice.ECONFLICT)
+		mustAgree(t, e)
+	})
+
+	t.Run("parked watchers all get unavailable at once when a write fails", func(t *testing.T) {
+		ctx := testCtx(t)
+		_, version := seatStatuses(t, e)
+		spy.set(func(s *seatSpy) { s.fail = errDiskFull })
+		defer spy.set(func(s *seatSpy) { s.fail = nil })
+		const watchers = 4
+		errs := make(chan error, watchers)
+		for range watchers {
+			go func() {
+				wctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+				defer cancel()
+				_, err := h.WatchSeats(wctx, e.ShowtimeID, version)
+				errs <- err
+			}()
+		}
+		time.Sleep(150 * time.Millisecond) // all parked
+		start := time.Now()
+		_, err := h.CreateHold(ctx, e.ShowtimeID, "frank", []string{"H8"})
+		mustCode(t, err, boxoffice.EUNAVAILABLE)
+		for i := range watchers {
+			err := <-errs
+			if boxoffice.ErrorCode(err) != boxoffice.EUNAVAILABLE || time.Since(start) > 2*time.Second {
+				t.Errorf("watcher %d: %v after %v, want %s at once", i, err, time.Since(start), boxoffice.EUNAVAILABLE)
+			}
+		}
+	})
+}
+
+func TestShowtimeFencing(t *testing.T) {
+	skipTwoNodesUnderRace(t)
+	parallel(t)
+	spy1, spy2 := newSeatSpy(nil), newSeatSpy(nil)
+	e1 := MustOpenShowtimes(t, ShowtimeOptions{Seats: spy1.wrap})
+	// A second single-node cluster on the same database: the showtime
+	// lives on both, as after a partition.
+	e2 := MustOpenShowtimes(t, ShowtimeOptions{Seats: spy2.wrap, Stores: e1.Stores, ShowtimeID: e1.ShowtimeID})
+	h1, h2 := e1.Holds(), e2.Holds()
+
+	t.Run("the store refuses the stale writer, which stops and reloads on the retry", func(t *testing.T) {
+		ctx := testCtx(t)
+		seatStatuses(t, e1) // both activations load the empty journal
+		seatStatuses(t, e2)
+		if _, err := h1.CreateHold(ctx, e1.ShowtimeID, "alice", []string{"A1"}); err != nil {
+			t.Fatal(err)
+		}
+		loads := spy2.loads.Load()
+		_, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A2"})
+		mustCode(t, err, boxoffice.EUNAVAILABLE)
+		waitFor(t, 2*time.Second, "the fenced activation to stop", func() bool { return !activation(e2, e2.ShowtimeID) })
+		if _, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A2"}); err != nil {
+			t.Fatalf("retry on the second node: %v", err)
+		}
+		if spy2.loads.Load() != loads+1 {
+			t.Errorf("second node loaded %d times, want one reload", spy2.loads.Load()-loads)
+		}
+		st, _ := seatStatuses(t, e2)
+		if st["A1"] != boxoffice.SeatHeld || st["A2"] != boxoffice.SeatHeld {
+			t.Fatalf("second node after reload: A1=%s A2=%s", st["A1"], st["A2"])
+		}
+		// Now the first node is the stale one.
+		_, err = h1.CreateHold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
+		mustCode(t, err, boxoffice.EUNAVAILABLE)
+		_, err = h1.CreateHold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
+		mustCode(t, err, boxoffice.ECONFLICT)
+	})
+
+	t.Run("writers racing on two nodes never put a seat in two holds", func(t *testing.T) {
+		fencingRace(t, e1, e2, spy1, spy2)
+	})
+}
+
+// fencingRace has 8 clients per node hold seats of their own (80 per node)
+// and all 16 contend for 30 shared seats, retrying while the grain answers
+// unavailable. Every hold a client was granted must be in the journal,
+// nothing else may be, and the journal must replay.
+func fencingRace(t *testing.T, e1, e2 *ShowtimeEnv, spy1, spy2 *seatSpy) {
+	// A budget for the whole race, not per call: generous for -race on a
+	// busy machine.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	shared := seatIDs(400, 30)
+	var mu sync.Mutex
+	granted := map[string][]string{} // hold -> seats
+	winners := map[string]int{}      // shared seat -> grants
+	var errs []error
+	retries := 0
+	var wg sync.WaitGroup
+	for c := range 16 {
+		e := []*ShowtimeEnv{e1, e2}[c%2]
+		own := seatIDs(50+c*10, 10)
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(c), 11))
+			seats := append(own, shared...)
+			rng.Shuffle(len(seats), func(i, j int) { seats[i], seats[j] = seats[j], seats[i] })
+			for _, s := range seats {
+				var h *boxoffice.Hold
+				var err error
+				for try := 0; try < 200 && ctx.Err() == nil; try++ {
+					h, err = e.Holds().CreateHold(ctx, e.ShowtimeID, fmt.Sprintf("c%d", c), []string{s})
+					if boxoffice.ErrorCode(err) != boxoffice.EUNAVAILABLE {
+						break
+					}
+					mu.Lock()
+					retries++
+					mu.Unlock()
+					time.Sleep(time.Millisecond)
+				}
+				mu.Lock()
+				switch boxoffice.ErrorCode(err) {
+				case "":
+					granted[h.ID] = h.Seats
+					winners[s]++
+				case boxoffice.ECONFLICT:
+					if !slices.Contains(shared, s) {
+						errs = append(errs, fmt.Errorf("own seat %s: %w", s, err))
+					}
+				default:
+					errs = append(errs, fmt.Errorf("seat %s: %w", s, err))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	for _, s := range shared {
+		if winners[s] != 1 {
+			t.Errorf("shared seat %s granted %d times", s, winners[s])
+		}
+	}
+	journal := mustLoadJournal(t, e1.Stores.Seats, e1.ShowtimeID)
+	mustReplay(t, e1.Stores, e1.ShowtimeID, nil, journal)
+	inJournal := 0
+	for _, ev := range journal {
+		if ev.Kind != boxoffice.EventHeld || ev.Owner == "alice" || ev.Owner == "bob" {
+			continue // the first subtest's
+		}
+		inJournal++
+		if _, ok := granted[ev.HoldID]; !ok {
+			t.Errorf("journal holds %v for %s, which no client was granted", ev.Seats, ev.HoldID)
+		}
+	}
+	if inJournal != len(granted) {
+		t.Errorf("%d holds granted, %d in the journal", len(granted), inJournal)
+	}
+	t.Logf("%d holds granted after %d unavailable answers; %d appends on node 1, %d on node 2",
+		len(granted), retries, spy1.appends.Load(), spy2.appends.Load())
+	if retries == 0 {
+		t.Error("no writer was ever fenced: the test did not race two activations")
+	}
+}

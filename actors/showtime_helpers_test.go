@@ -1,0 +1,434 @@
+package actors_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/persistence/sqlite"
+)
+
+// ShowtimeOptions configures MustOpenShowtimes. Zero values are defaults:
+// fresh SQLite stores, the system clock, a 10 minute hold TTL.
+type ShowtimeOptions struct {
+	Clock       boxoffice.Clock
+	HoldTTL     time.Duration
+	IdleTimeout time.Duration
+	// Stores are reused (a restart, a second node on the same database);
+	// nil opens SQLite stores in a temporary directory.
+	Stores *boxoffice.Stores
+	// Seats wraps the seat store the engine uses (a *seatSpy, a no-op store).
+	Seats func(boxoffice.SeatStore) boxoffice.SeatStore
+	// ShowtimeID reuses a showtime; "" creates one in the catalog.
+	ShowtimeID string
+}
+
+// ShowtimeEnv is one node hosting showtime grains.
+type ShowtimeEnv struct {
+	Engine     *actors.Engine
+	Node       *cluster.Node
+	Stores     *boxoffice.Stores // unwrapped: what the database has
+	ShowtimeID string
+	Clock      boxoffice.Clock
+	opts       ShowtimeOptions
+	tb         testing.TB // the test that opened it: restarts stop with it
+}
+
+// Holds is the engine's hold service.
+func (e *ShowtimeEnv) Holds() *actors.Showtimes { return e.Engine.Holds() }
+
+// MustOpenShowtimes starts a single-node cluster with an engine on real
+// stores and creates a showtime 48h ahead of the clock in a 500-seat hall
+// (rows A-J of 50 seats; I and J are "premium"). The node stops when the
+// test ends, before the stores close.
+func MustOpenShowtimes(tb testing.TB, opts ShowtimeOptions) *ShowtimeEnv {
+	tb.Helper()
+	return openShowtimes(tb, tb, opts)
+}
+
+// openShowtimes fails through tb and stops the node when owner ends.
+func openShowtimes(tb, owner testing.TB, opts ShowtimeOptions) *ShowtimeEnv {
+	tb.Helper()
+	if opts.Clock == nil {
+		opts.Clock = boxoffice.SystemClock{}
+	}
+	if opts.Stores == nil {
+		opts.Stores = MustOpenStores(tb)
+	}
+	if opts.ShowtimeID == "" {
+		opts.ShowtimeID = MustCreateShowtime(tb, opts.Stores, opts.Clock.Now().Add(48*time.Hour))
+	}
+	e := &ShowtimeEnv{Stores: opts.Stores, ShowtimeID: opts.ShowtimeID, Clock: opts.Clock, opts: opts, tb: owner}
+	e.Engine, e.Node = startEngine(tb, owner, opts)
+	return e
+}
+
+// Restart stops the node and starts a new engine and node on the same
+// stores (and seat store wrapper). The new node lives as long as the test
+// that opened e, even if a subtest restarts it.
+func (e *ShowtimeEnv) Restart(tb testing.TB) *ShowtimeEnv {
+	tb.Helper()
+	MustStopNode(tb, e.Node)
+	return openShowtimes(tb, e.tb, e.opts)
+}
+
+// MustOpenStores opens SQLite stores in a temporary directory, closed when
+// the test ends.
+func MustOpenStores(tb testing.TB) *boxoffice.Stores {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := sqlite.Open(ctx, tb.TempDir())
+	if err != nil {
+		tb.Fatalf("open sqlite stores: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("close stores: %v", err)
+		}
+	})
+	return s
+}
+
+// MustCreateShowtime stores a movie, a cinema with one 500-seat hall and a
+// showtime of it starting at startsAt; returns the showtime ID.
+func MustCreateShowtime(tb testing.TB, s *boxoffice.Stores, startsAt time.Time) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	m := &boxoffice.Movie{ID: boxoffice.NewID(), Title: "Heat", DurationMinutes: 170, Genres: []string{"crime"}, CreatedAt: now}
+	if err := s.Catalog.CreateMovie(ctx, m); err != nil {
+		tb.Fatalf("create movie: %v", err)
+	}
+	c := &boxoffice.Cinema{ID: boxoffice.NewID(), Name: "Rex", City: "Paris", CreatedAt: now}
+	hall := boxoffice.Hall{ID: boxoffice.NewID(), CinemaID: c.ID, Name: "1"}
+	for r := 'A'; r <= 'J'; r++ {
+		cat := "standard"
+		if r >= 'I' {
+			cat = "premium"
+		}
+		hall.Rows = append(hall.Rows, boxoffice.Row{Row: string(r), Seats: 50, Category: cat})
+	}
+	c.Halls = []boxoffice.Hall{hall}
+	if err := s.Catalog.CreateCinema(ctx, c); err != nil {
+		tb.Fatalf("create cinema: %v", err)
+	}
+	st := &boxoffice.Showtime{ID: boxoffice.NewID(), MovieID: m.ID, CinemaID: c.ID, HallID: hall.ID,
+		StartsAt: startsAt.UTC().Truncate(time.Millisecond), Prices: map[string]int64{"standard": 1200, "premium": 1800},
+		Currency: "EUR", Status: boxoffice.ShowtimeScheduled, CreatedAt: now}
+	if err := s.Catalog.CreateShowtime(ctx, st); err != nil {
+		tb.Fatalf("create showtime: %v", err)
+	}
+	return st.ID
+}
+
+// mustAddShowtime stores another showtime of the movie and hall of
+// showtime like, starting at startsAt; returns its ID.
+func mustAddShowtime(tb testing.TB, s *boxoffice.Stores, like string, startsAt time.Time) string {
+	tb.Helper()
+	ctx := testCtx(tb)
+	st, err := s.Catalog.Showtime(ctx, like)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st.ID, st.StartsAt = boxoffice.NewID(), startsAt.UTC().Truncate(time.Millisecond)
+	if err := s.Catalog.CreateShowtime(ctx, st); err != nil {
+		tb.Fatalf("create showtime: %v", err)
+	}
+	return st.ID
+}
+
+// MustStartEngine starts an engine and a single-node cluster hosting its
+// kinds; the node stops when the test ends.
+func MustStartEngine(tb testing.TB, opts ShowtimeOptions) (*actors.Engine, *cluster.Node) {
+	tb.Helper()
+	return startEngine(tb, tb, opts)
+}
+
+func startEngine(tb, owner testing.TB, opts ShowtimeOptions) (*actors.Engine, *cluster.Node) {
+	tb.Helper()
+	stores := *opts.Stores
+	if opts.Seats != nil {
+		stores.Seats = opts.Seats(stores.Seats)
+	}
+	e := actors.New(actors.Config{Stores: &stores, Clock: opts.Clock, HoldTTL: opts.HoldTTL,
+		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb)})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	n, err := cluster.Start(ctx, cluster.Config{Name: "n1", Kinds: e.Kinds(), RemoteAddr: "127.0.0.1:0", Logger: testLogger(tb)})
+	if err != nil {
+		tb.Fatalf("start node: %v", err)
+	}
+	e.Attach(n.Cluster())
+	owner.Cleanup(func() { MustStopNode(owner, n) })
+	return e, n
+}
+
+// MustStopNode stops n within 15s; stopping twice is fine.
+func MustStopNode(tb testing.TB, n *cluster.Node) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := n.Stop(ctx); err != nil {
+		tb.Errorf("stop node: %v", err)
+	}
+}
+
+// testLogger shows warnings and errors under -v only.
+func testLogger(tb testing.TB) *slog.Logger {
+	if !testing.Verbose() {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// libraryGoroutines are the protoactor throttle timers that outlive a
+// stopped node (see cluster/leak_test.go, which ignores the same).
+var libraryGoroutines = []goleak.Option{
+	goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"),
+	goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/cluster.(*Gossiper).StartGossiping.NewThrottle.func3.1"),
+}
+
+// parallel marks a test parallel, except under -race. protoactor's
+// remote.Start sets gRPC's process-wide logger (grpclog.SetLoggerV2) while
+// the gRPC server of any other live node may read it: a race inside the
+// libraries whenever two nodes overlap in one process. Run one at a time, a
+// node stops (and its gRPC server goroutines end) before the next starts,
+// so -race reports only what our code does.
+func parallel(t *testing.T) {
+	if !showtimeRace {
+		t.Parallel()
+	}
+}
+
+// skipTwoNodesUnderRace skips a test that runs two nodes at once under
+// -race (see parallel), unless RACE_ALL is set, as in package cluster.
+func skipTwoNodesUnderRace(t *testing.T) {
+	if showtimeRace && os.Getenv("RACE_ALL") == "" {
+		t.Skip("two live nodes race inside protoactor (grpclog.SetLoggerV2); run without -race or set RACE_ALL=1")
+	}
+}
+
+// testCtx bounds a test's calls: generous, for -race on a busy machine.
+func testCtx(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// seatIDs returns n seat IDs of the 500-seat hall from position from, in
+// layout order (A1..A50, B1..).
+func seatIDs(from, n int) []string {
+	out := make([]string, 0, n)
+	for i := from; i < from+n; i++ {
+		out = append(out, fmt.Sprintf("%c%d", 'A'+i/50, i%50+1))
+	}
+	return out
+}
+
+func mustCode(tb testing.TB, err error, want string) {
+	tb.Helper()
+	if got := boxoffice.ErrorCode(err); got != want {
+		tb.Fatalf("error code = %q (%v), want %q", got, err, want)
+	}
+}
+
+// seatStatuses returns the seat map as seat -> status.
+func seatStatuses(tb testing.TB, e *ShowtimeEnv) (map[string]boxoffice.SeatStatus, uint64) {
+	tb.Helper()
+	v, err := e.Holds().SeatMap(testCtx(tb), e.ShowtimeID)
+	if err != nil {
+		tb.Fatalf("seat map: %v", err)
+	}
+	out := make(map[string]boxoffice.SeatStatus, len(v.Seats))
+	for _, s := range v.Seats {
+		out[s.ID] = s.Status
+	}
+	return out, v.Version
+}
+
+// mustLoadJournal reads a showtime's journal from the store; it must have
+// no snapshot (tests that write fewer than 500 events).
+func mustLoadJournal(tb testing.TB, s boxoffice.SeatStore, showtimeID string) []boxoffice.SeatEvent {
+	tb.Helper()
+	snap, evs, err := s.LoadSeats(testCtx(tb), showtimeID)
+	if err != nil {
+		tb.Fatalf("load seats: %v", err)
+	}
+	if snap != nil {
+		tb.Fatalf("journal of %s has a snapshot at %d: the test wants the whole journal", showtimeID, snap.Seq)
+	}
+	return evs
+}
+
+// mustReplay builds a fresh seat map from a snapshot (may be nil) and
+// events, failing the test if the journal does not replay (a seat taken
+// twice, a gap in Seq).
+func mustReplay(tb testing.TB, s *boxoffice.Stores, showtimeID string, snap *boxoffice.SeatSnapshot, evs []boxoffice.SeatEvent) *boxoffice.SeatMap {
+	tb.Helper()
+	ctx := testCtx(tb)
+	st, err := s.Catalog.Showtime(ctx, showtimeID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hall, err := s.Catalog.Hall(ctx, st.HallID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := boxoffice.NewSeatMap(st, hall)
+	if err := m.Restore(snap, evs); err != nil {
+		tb.Fatalf("journal does not replay: %v", err)
+	}
+	return m
+}
+
+// mustStoreMap replays what the store has for the showtime.
+func mustStoreMap(tb testing.TB, e *ShowtimeEnv) *boxoffice.SeatMap {
+	tb.Helper()
+	snap, evs, err := e.Stores.Seats.LoadSeats(testCtx(tb), e.ShowtimeID)
+	if err != nil {
+		tb.Fatalf("load seats: %v", err)
+	}
+	return mustReplay(tb, e.Stores, e.ShowtimeID, snap, evs)
+}
+
+// mustAgree checks that the grain's seat map is the store's at now.
+func mustAgree(tb testing.TB, e *ShowtimeEnv) {
+	tb.Helper()
+	got, version := seatStatuses(tb, e)
+	m := mustStoreMap(tb, e)
+	want := m.View(e.Clock.Now())
+	if version != want.Version {
+		tb.Errorf("grain version %d, store version %d", version, want.Version)
+	}
+	for _, s := range want.Seats {
+		if got[s.ID] != s.Status {
+			tb.Errorf("seat %s: grain says %s, store says %s", s.ID, got[s.ID], s.Status)
+		}
+	}
+}
+
+// seatSpy wraps a seat store: it counts loads and appends, records batch
+// sizes and the events it stored, and can delay, block or fail writes.
+type seatSpy struct {
+	next boxoffice.SeatStore
+
+	loads   atomic.Int64
+	appends atomic.Int64
+	writing atomic.Int64 // appends in progress
+
+	mu         sync.Mutex
+	batches    []int                               // events per AppendSeats call
+	journal    map[string][]boxoffice.SeatEvent    // events of successful appends
+	snaps      map[string][]boxoffice.SeatSnapshot // snapshots of successful appends
+	delay      time.Duration
+	gate       chan struct{} // appends wait for it to close
+	fail       error         // appends fail with it, storing nothing...
+	failStored bool          // ...or after storing (an ambiguous failure)
+}
+
+func newSeatSpy(next boxoffice.SeatStore) *seatSpy {
+	return &seatSpy{next: next, journal: map[string][]boxoffice.SeatEvent{}, snaps: map[string][]boxoffice.SeatSnapshot{}}
+}
+
+// wrap is a ShowtimeOptions.Seats that puts s in front of the store.
+func (s *seatSpy) wrap(next boxoffice.SeatStore) boxoffice.SeatStore {
+	s.next = next
+	return s
+}
+
+func (s *seatSpy) LoadSeats(ctx context.Context, id string) (*boxoffice.SeatSnapshot, []boxoffice.SeatEvent, error) {
+	s.loads.Add(1)
+	return s.next.LoadSeats(ctx, id)
+}
+
+func (s *seatSpy) AppendSeats(ctx context.Context, id string, evs []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
+	s.appends.Add(1)
+	s.writing.Add(1)
+	defer s.writing.Add(-1)
+	s.mu.Lock()
+	s.batches = append(s.batches, len(evs))
+	delay, gate, fail, failStored := s.delay, s.gate, s.fail, s.failStored
+	s.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	if fail != nil && !failStored {
+		return fail
+	}
+	if err := s.next.AppendSeats(ctx, id, evs, snap); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.journal[id] = append(s.journal[id], slices.Clone(evs)...)
+	if snap != nil {
+		s.snaps[id] = append(s.snaps[id], *snap)
+	}
+	s.mu.Unlock()
+	return fail
+}
+
+// set changes the fault settings under the lock.
+func (s *seatSpy) set(f func(s *seatSpy)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+// stored returns the events and snapshots the spy saw stored.
+func (s *seatSpy) stored(id string) ([]boxoffice.SeatEvent, []boxoffice.SeatSnapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.journal[id]), slices.Clone(s.snaps[id])
+}
+
+func (s *seatSpy) batchSizes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.batches)
+}
+
+// waitFor polls cond every 5ms until it holds or d passes.
+func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// noopSeats stores nothing: it isolates the grain's own cost.
+type noopSeats struct{}
+
+func (noopSeats) LoadSeats(context.Context, string) (*boxoffice.SeatSnapshot, []boxoffice.SeatEvent, error) {
+	return nil, nil, nil
+}
+
+func (noopSeats) AppendSeats(context.Context, string, []boxoffice.SeatEvent, *boxoffice.SeatSnapshot) error {
+	return nil
+}
+
+var errDiskFull = errors.New("disk I/O error: disk full (injected)")

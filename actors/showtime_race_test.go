@@ -1,0 +1,6 @@
+//go:build race
+
+package actors_test
+
+// showtimeRace: see parallel.
+const showtimeRace = true
