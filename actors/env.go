@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +22,38 @@ type env struct {
 	holdTTL     time.Duration
 	idleTimeout time.Duration
 	active      sync.Map // showtime ID -> struct{}: grains live on this node
+	layouts     layoutCache
+}
+
+// layoutsMax bounds the layout cache; past it the cache starts over.
+const layoutsMax = 1024
+
+// layoutCache shares seat layouts between the showtimes of one hall at
+// the same prices. Halls never change once created, so an entry never goes
+// stale.
+type layoutCache struct {
+	mu sync.Mutex
+	m  map[string]*boxoffice.SeatLayout
+}
+
+func (c *layoutCache) get(hall *boxoffice.Hall, prices map[string]int64) *boxoffice.SeatLayout {
+	cats := slices.Sorted(maps.Keys(prices))
+	var key strings.Builder
+	key.WriteString(hall.ID)
+	for _, cat := range cats {
+		fmt.Fprintf(&key, "|%s=%d", cat, prices[cat])
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l := c.m[key.String()]; l != nil {
+		return l
+	}
+	if c.m == nil || len(c.m) >= layoutsMax {
+		c.m = map[string]*boxoffice.SeatLayout{}
+	}
+	l := boxoffice.NewSeatLayout(hall, prices)
+	c.m[key.String()] = l
+	return l
 }
 
 // loadSeatMap builds a showtime's seat map from the catalog (layout and
@@ -39,7 +74,7 @@ func (e *env) loadSeatMap(ctx context.Context, showtimeID string) (*boxoffice.Se
 	if err != nil {
 		return nil, err
 	}
-	m := boxoffice.NewSeatMap(st, hall)
+	m := boxoffice.NewSeatMapWithLayout(st, e.layouts.get(hall, st.Prices))
 	if err := m.Restore(snap, events); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,7 @@ type showtimeGrain struct {
 	m        *boxoffice.SeatMap // nil until loaded, and after a failed write
 	loadErr  error              // a permanent load error (not found)
 	lastSnap uint64
+	fenced   bool // leaving: another activation wrote first, or nothing to serve
 
 	pending  *batch // decided, not yet written
 	inflight *batch // being written
@@ -52,6 +53,8 @@ type showtimeGrain struct {
 	expiry  *time.Timer
 	idle    *time.Timer // passivation: see passivate
 	lastCmd time.Time   // when the last command came in (wall clock)
+
+	healthy func() bool // self-fencing (Config.Healthy); nil: always healthy
 }
 
 // batch is one group commit: events to write and the replies that may go
@@ -129,6 +132,18 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		return // a request without a reply address has no one to answer
 	}
 	g.lastCmd = time.Now()
+	if g.healthy != nil && !g.healthy() {
+		// Self-fencing: the others may have declared this node dead and
+		// activated the showtime elsewhere. Stopping finishes a write in
+		// flight; the store's sequence check fences any later one.
+		ctx.Respond(failureOf(errFenced))
+		ctx.Stop(ctx.Self())
+		return
+	}
+	if g.fenced && g.loadErr == nil {
+		ctx.Respond(failureOf(unavailable("showtime %s is moving; retry shortly", g.id)))
+		return
+	}
 	if g.waiting >= waitersMax {
 		ctx.Respond(failureOf(boxoffice.Errorf(boxoffice.ETOOMANYREQUESTS, "showtime is overloaded; retry shortly")))
 		return
@@ -233,8 +248,9 @@ func (g *showtimeGrain) load() error {
 // stopIfGone stops a grain whose showtime does not exist, so a stream of
 // requests for garbage IDs does not keep actors alive.
 func (g *showtimeGrain) stopIfGone(ctx actor.Context) {
-	if g.loadErr != nil && g.inflight == nil {
-		ctx.Stop(ctx.Self())
+	if g.loadErr != nil && g.inflight == nil && !g.fenced {
+		g.fenced = true // nothing to serve: queued requests get the load error
+		ctx.Poison(ctx.Self())
 	}
 }
 

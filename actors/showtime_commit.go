@@ -98,7 +98,18 @@ func (g *showtimeGrain) writeFailed(ctx actor.Context, b *batch, err error) {
 	g.m = nil
 	g.unparkAll(ctx, fail)
 	if fenced {
-		ctx.Stop(ctx.Self())
+		g.retire(ctx)
+	}
+}
+
+// retire makes a fenced grain leave. Poison rather than Stop: the requests
+// already in the mailbox are answered "unavailable" (and retried by their
+// callers against a fresh activation) instead of being dropped with the
+// mailbox, which would leave their callers waiting for their deadline.
+func (g *showtimeGrain) retire(ctx actor.Context) {
+	if !g.fenced {
+		g.fenced = true
+		ctx.Poison(ctx.Self())
 	}
 }
 
@@ -160,7 +171,7 @@ func (g *showtimeGrain) passivate(ctx actor.Context) {
 		g.armIdle(ctx, g.env.idleTimeout)
 		return
 	}
-	ctx.Stop(ctx.Self())
+	ctx.Poison(ctx.Self()) // requests queued before it are still served
 }
 
 // armIdle sends the grain an idleTick after d.
