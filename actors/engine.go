@@ -33,6 +33,12 @@ type Config struct {
 	// RecoverEvery is how often bookings left pending or cancelling are
 	// resumed (also once at Start); default 1m.
 	RecoverEvery time.Duration
+	// Healthy reports whether this node may serve showtimes (self-fencing:
+	// see cluster.Memberlist.Health). While it is false the Showtimes
+	// client answers EUNAVAILABLE without calling, and showtime grains
+	// here refuse commands with EUNAVAILABLE and stop. Nil: always.
+	// Called on every showtime command, so it must be cheap.
+	Healthy func() bool
 }
 
 // Engine is the actor side of boxoffice on one node: the cluster kinds it
@@ -73,7 +79,7 @@ func New(cfg Config) *Engine {
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, clock: cfg.Clock, log: cfg.Logger,
 		holdTTL: cfg.HoldTTL, idleTimeout: cfg.IdleTimeout,
 	}
-	e.showtimes = &Showtimes{cluster: e.cluster.Load, clock: cfg.Clock, holdTTL: cfg.HoldTTL}
+	e.showtimes = &Showtimes{cluster: e.cluster.Load, clock: cfg.Clock, holdTTL: cfg.HoldTTL, healthy: e.healthy}
 	e.initBookings()
 	return e
 }
@@ -81,10 +87,17 @@ func New(cfg Config) *Engine {
 // Kinds returns the cluster kinds this node hosts.
 func (e *Engine) Kinds() []*cluster.Kind {
 	return []*cluster.Kind{
-		cluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor { return newShowtimeGrain(e.env) })),
+		cluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor {
+			g := newShowtimeGrain(e.env).(*showtimeGrain)
+			g.healthy = e.healthy
+			return g
+		})),
 		cluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) })),
 	}
 }
+
+// healthy is Config.Healthy, true when unset.
+func (e *Engine) healthy() bool { return e.cfg.Healthy == nil || e.cfg.Healthy() }
 
 // Attach gives the engine the started cluster.
 func (e *Engine) Attach(c *cluster.Cluster) { e.cluster.Store(c) }

@@ -134,10 +134,10 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 	g.lastCmd = time.Now()
 	if g.healthy != nil && !g.healthy() {
 		// Self-fencing: the others may have declared this node dead and
-		// activated the showtime elsewhere. Stopping finishes a write in
+		// activated the showtime elsewhere. Leaving finishes a write in
 		// flight; the store's sequence check fences any later one.
 		ctx.Respond(failureOf(errFenced))
-		ctx.Stop(ctx.Self())
+		g.retire(ctx)
 		return
 	}
 	if g.fenced && g.loadErr == nil {

@@ -11,6 +11,9 @@ import (
 	bocluster "github.com/boxoffice/boxoffice/cluster"
 )
 
+// errFenced answers showtime calls on a node that has fenced itself.
+var errFenced = unavailable("this node is out of the cluster and serves no showtimes now; retry, or use another node")
+
 // watchWait is how long one live-feed request parks in the grain.
 const watchWait = 15 * time.Second
 
@@ -21,6 +24,7 @@ type Showtimes struct {
 	cluster func() *cluster.Cluster
 	clock   boxoffice.Clock
 	holdTTL time.Duration
+	healthy func() bool // nil: always; see Config.Healthy
 }
 
 var _ boxoffice.HoldService = (*Showtimes)(nil)
@@ -28,6 +32,12 @@ var _ boxoffice.HoldService = (*Showtimes)(nil)
 func (s *Showtimes) call(ctx context.Context, showtimeID string, msg proto.Message) (any, error) {
 	if !boxoffice.ValidID(showtimeID) {
 		return nil, boxoffice.Errorf(boxoffice.ENOTFOUND, "showtime %q not found", showtimeID)
+	}
+	if s.healthy != nil && !s.healthy() {
+		// Self-fencing: this node's view of the cluster may be stale (the
+		// others may have declared it dead), so it must not route a
+		// showtime command by it. Another node can serve the call.
+		return nil, errFenced
 	}
 	return bocluster.Request(ctx, s.cluster(), showtimeID, KindShowtime, msg)
 }

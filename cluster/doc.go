@@ -28,7 +28,15 @@
 //   - MemberList blocks every member that leaves the topology, for good: a
 //     node declared dead and back under the same id never gets traffic
 //     again from the nodes that dropped it. Memberlist tells such a node,
-//     which then reports unhealthy (memberlist_delegate.go).
+//     which then reports unhealthy (memberlist_delegate.go); a node that
+//     notices it stood still past the failure timeout fences itself at
+//     once, before that notice arrives (memberlist_pause.go).
+//   - A future waiting for a reply from a node that died or froze waits
+//     out its whole timeout. Request fails it as soon as that node leaves
+//     the topology (placement.go: memberContext).
+//   - Peers activate grains on a node as soon as they see it, before
+//     Cluster.StartMember returns; Config.BeforeJoin lets the caller wire
+//     what those grains need first.
 //   - With several nodes in one process, -race reports races inside
 //     protoactor (see skipUnderRace in the tests).
 package cluster

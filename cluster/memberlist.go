@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,9 +20,16 @@ type MemberlistConfig struct {
 	// Name is the display name in metadata, stable across restarts (the
 	// quorum in Health counts names). Default: Config.Name, else the
 	// member id.
-	Name          string
-	GossipAddr    string   // host:port memberlist binds (UDP+TCP); default "127.0.0.1:0"
-	AdvertiseAddr string   // host:port others dial, when not GossipAddr
+	Name string
+	// GossipAddr is the host:port memberlist binds (UDP and TCP); the host
+	// may be a name, bound to the address it resolves to, or empty or
+	// 0.0.0.0 for every interface (then set AdvertiseAddr). Default
+	// "127.0.0.1:0".
+	GossipAddr string
+	// AdvertiseAddr is the host[:port] others dial when it is not
+	// GossipAddr: a name (resolved at start; memberlist gossips IPs) or
+	// an IP. Without a port, or with port 0, the bound port.
+	AdvertiseAddr string
 	HTTPAddr      string   // HTTP API address, carried in metadata
 	Seeds         []string // gossip addresses to join; none = first node
 	// Label separates clusters: memberlist drops packets with another
@@ -44,8 +49,17 @@ type MemberlistConfig struct {
 	RejoinInterval time.Duration
 	ForgetAfter    time.Duration // departed members are listed this long; default 5m
 	MaxHealthScore int           // Health fails at this memberlist score; default 4 (max is 7)
-	Logger         *slog.Logger  // nil = discard
-	LogLevel       slog.Leveler  // minimum level of memberlist's own logs; default Warn
+	// PauseLimit: a process that stood still longer than this (SIGSTOP, a
+	// frozen VM) fences itself, since its peers may have declared it dead
+	// meanwhile (see Health). Default: the shortest suspicion timeout,
+	// SuspicionMult x ProbeInterval (1.5s with the defaults).
+	PauseLimit time.Duration
+	// PauseProbation is how long a pause fences the node; a peer's blocked
+	// notice, which arrives within a second or two if it was declared dead,
+	// then makes that permanent. Default 10s (twice the notice period).
+	PauseProbation time.Duration
+	Logger         *slog.Logger // nil = discard
+	LogLevel       slog.Leveler // minimum level of memberlist's own logs; default Warn
 }
 
 func (cfg MemberlistConfig) withDefaults() MemberlistConfig {
@@ -73,6 +87,8 @@ func (cfg MemberlistConfig) withDefaults() MemberlistConfig {
 	if cfg.MaxHealthScore <= 0 {
 		cfg.MaxHealthScore = 4
 	}
+	def(&cfg.PauseLimit, time.Duration(cfg.SuspicionMult)*cfg.ProbeInterval)
+	def(&cfg.PauseProbation, 2*blockedNoticeEvery)
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger()
 	}
@@ -95,6 +111,10 @@ type Memberlist struct {
 	down      atomic.Bool
 	meta      atomic.Pointer[[]byte]
 	blockedBy atomic.Value // string: name of a peer that blocked us
+	alive     atomic.Int32 // quorum as of the latest flush: see Health
+	known     atomic.Int32
+	pause     *pauseWatch
+	resync    chan struct{} // a pause was noticed: exchange state with peers
 
 	mu      sync.Mutex
 	self    string // member id
@@ -121,6 +141,8 @@ func NewMemberlist(cfg MemberlistConfig) *Memberlist {
 		blocked: map[string]bool{},
 	}
 	p.coalesce = newCoalescer(cfg.Quiet, 10*cfg.Quiet, p.flush)
+	p.resync = make(chan struct{}, 1)
+	p.pause = newPauseWatch(cfg.PauseLimit, cfg.PauseProbation, p.paused)
 	return p
 }
 
@@ -171,9 +193,10 @@ func (p *Memberlist) StartMember(c *cluster.Cluster) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go func() { defer p.wg.Done(); p.coalesce.run(ctx) }()
 	go func() { defer p.wg.Done(); p.upkeep(ctx) }()
+	go func() { defer p.wg.Done(); p.pause.run(ctx) }()
 	p.log.Info("memberlist started", "gossip", ml.LocalNode().Address(), "label", conf.Label, "members", ml.NumMembers())
 	return nil
 }
@@ -181,23 +204,23 @@ func (p *Memberlist) StartMember(c *cluster.Cluster) error {
 func (p *Memberlist) memberlistConfig(id, clusterName string) (*memberlist.Config, error) {
 	conf := memberlist.DefaultLANConfig()
 	conf.Name = id
-	host, port, err := net.SplitHostPort(p.cfg.GossipAddr)
+	var err error
+	conf.BindAddr, conf.BindPort, err = bindAddr(p.cfg.GossipAddr)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: gossip address %q: %w", p.cfg.GossipAddr, err)
 	}
-	if conf.BindPort, err = strconv.Atoi(port); err != nil {
-		return nil, fmt.Errorf("cluster: gossip address %q: bad port", p.cfg.GossipAddr)
-	}
-	conf.BindAddr = host
-	if host == "" {
-		conf.BindAddr = "0.0.0.0"
-	}
+	// DefaultLANConfig advertises port 7946; memberlist replaces it only
+	// when it picks the bind port itself.
+	conf.AdvertisePort = conf.BindPort
 	if p.cfg.AdvertiseAddr != "" {
-		ah, ap, err := splitHostPort(p.cfg.AdvertiseAddr)
+		ip, port, err := advertiseAddr(p.cfg.AdvertiseAddr)
 		if err != nil {
 			return nil, fmt.Errorf("cluster: advertise address %q: %w", p.cfg.AdvertiseAddr, err)
 		}
-		conf.AdvertiseAddr, conf.AdvertisePort = ah, ap
+		conf.AdvertiseAddr = ip
+		if port != 0 {
+			conf.AdvertisePort = port
+		}
 	}
 	conf.Label = p.cfg.Label
 	if conf.Label == "" {
@@ -262,11 +285,53 @@ func (p *Memberlist) upkeep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-p.resync:
+			p.pushPull()
+			continue
 		}
 		if ml := p.ml.Load(); ml != nil && ml.NumMembers() <= 1 {
 			p.join()
 		}
 		p.coalesce.Kick()
+	}
+}
+
+// paused is the pause watch's report: the process stood still for gap.
+// It may run on any goroutine (whichever asked Health first), so it only
+// logs and hands the state exchange to upkeep.
+func (p *Memberlist) paused(gap time.Duration) {
+	p.log.Warn("cluster: this process stood still longer than the failure timeout; fencing until the peers confirm",
+		"paused", gap.Round(time.Millisecond), "limit", p.cfg.PauseLimit, "probation", p.cfg.PauseProbation)
+	select {
+	case p.resync <- struct{}{}:
+	default:
+	}
+}
+
+// pushPull exchanges full state with every peer not known to have left.
+// After a pause it is the quickest way to learn that the peers declared us
+// dead: memberlist then refutes, the peers see us alive again, and a peer
+// that has blocked us tells us so. Without it a pause longer than
+// memberlist's gossip-to-the-dead time (30s) would only be noticed at the
+// next periodic push-pull.
+func (p *Memberlist) pushPull() {
+	ml := p.ml.Load()
+	if ml == nil {
+		return
+	}
+	var addrs []string
+	p.mu.Lock()
+	for id, pr := range p.peers {
+		if id != p.self && pr.state != StatusLeft {
+			addrs = append(addrs, pr.node.Address())
+		}
+	}
+	p.mu.Unlock()
+	if len(addrs) == 0 {
+		return
+	}
+	if _, err := ml.Join(addrs); err != nil {
+		p.log.Warn("memberlist: state exchange after a pause failed", "error", err)
 	}
 }
 
@@ -302,11 +367,14 @@ func (p *Memberlist) shutdown(graceful bool) error {
 	}
 	var errs []error
 	if graceful {
+		// A leave that no peer acknowledged in time (they are stopping
+		// too, or unreachable) is not a failed stop: the peers will find
+		// out by failure detection, a few seconds later.
 		if err := p.announceLeaving(ml); err != nil {
-			errs = append(errs, err)
+			p.log.Warn("memberlist: leave not announced", "error", err)
 		}
 		if err := ml.Leave(p.cfg.LeaveTimeout); err != nil {
-			errs = append(errs, fmt.Errorf("memberlist leave: %w", err))
+			p.log.Warn("memberlist: leave not acknowledged; peers will detect the departure", "error", err)
 		}
 	}
 	p.down.Store(true)

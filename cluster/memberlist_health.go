@@ -15,11 +15,16 @@ type Health struct {
 	Score int `json:"score"`
 	// Alive and Known count node names (not ids, so a restarted node
 	// counts once): Alive = seen alive, self included; Known = Alive plus
-	// names that died (not left) less than ForgetAfter ago.
+	// names that died (not left) less than ForgetAfter ago. They are as of
+	// the latest topology update (membership events, and every
+	// RejoinInterval).
 	Alive int `json:"alive"`
 	Known int `json:"known"`
 	// BlockedBy names a peer that has told us it blocked our id.
-	BlockedBy string `json:"blockedBy,omitempty"`
+	BlockedBy string `json:"blocked_by,omitempty"`
+	// PausedFor is the longest stall of this process noticed lately (see
+	// MemberlistConfig.PauseLimit), while it still fences the node.
+	PausedFor time.Duration `json:"paused_for,omitempty"`
 }
 
 // Health reports whether this node may keep serving. The rule, checked in
@@ -27,17 +32,23 @@ type Health struct {
 //  1. not started, or shut down: unhealthy;
 //  2. a peer told us it blocked our id (it declared us dead once and
 //     protoactor never takes a member back): unhealthy until restart;
-//  3. quorum: unhealthy unless the alive names are a strict majority of the
+//  3. the process stood still (SIGSTOP, a frozen VM) for longer than
+//     PauseLimit, long enough for the others to have declared it dead:
+//     unhealthy for PauseProbation, time for a peer's blocked notice to
+//     arrive (which makes it permanent, rule 2);
+//  4. quorum: unhealthy unless the alive names are a strict majority of the
 //     known names. A node cut off from the others sees them die and becomes
 //     a minority; the side with the majority keeps serving. A lone survivor
 //     of a real crash fences itself too (it cannot tell that from a
 //     partition) until the dead are forgotten (ForgetAfter) or restart.
 //     Graceful leaves do not count, so scaling down does not fence;
-//  4. memberlist's health score >= MaxHealthScore: unhealthy (we are too
+//  5. memberlist's health score >= MaxHealthScore: unhealthy (we are too
 //     slow to answer probes, or others keep suspecting us).
 //
-// Healthy is a hint for self-fencing and load balancers; the store's
-// sequence check remains the judge of double activations.
+// Health is cheap (no lock held long, no allocation when healthy): the
+// showtime grains ask it on every command. It is a hint for self-fencing
+// and load balancers; the store's sequence check remains the judge of
+// double activations.
 func (p *Memberlist) Health() Health {
 	h := Health{}
 	ml := p.ml.Load()
@@ -46,10 +57,15 @@ func (p *Memberlist) Health() Health {
 		return h
 	}
 	h.Score = ml.GetHealthScore()
-	h.Alive, h.Known = p.quorum()
+	h.Alive, h.Known = int(p.alive.Load()), int(p.known.Load())
 	if by, _ := p.blockedBy.Load().(string); by != "" {
 		h.BlockedBy = by
 		h.Reason = fmt.Sprintf("blocked by %s: declared dead once, restart to rejoin", by)
+		return h
+	}
+	if paused, d := p.pause.fenced(time.Now()); paused {
+		h.PausedFor = d
+		h.Reason = fmt.Sprintf("this process stood still for %v (limit %v): the others may have declared it dead", d.Round(time.Millisecond), p.cfg.PauseLimit)
 		return h
 	}
 	if 2*h.Alive <= h.Known {
@@ -67,11 +83,8 @@ func (p *Memberlist) Health() Health {
 // Healthy is Health().Healthy.
 func (p *Memberlist) Healthy() bool { return p.Health().Healthy }
 
+// quorum counts alive and known names. Caller holds p.mu; prune first.
 func (p *Memberlist) quorum() (alive, known int) {
-	now := time.Now()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.prune(now)
 	names := make(map[string]bool, len(p.peers)) // name -> alive
 	for _, pr := range p.peers {
 		switch pr.state {

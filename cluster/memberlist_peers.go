@@ -71,7 +71,12 @@ func (p *Memberlist) onJoin(n *memberlist.Node) {
 	if meta.Leaving {
 		pr.state = StatusLeaving
 	}
+	// The quorum counts names: two live nodes with one name count once.
+	twin := n.Name != p.self && meta.Name == p.name && !meta.Leaving
 	p.mu.Unlock()
+	if twin {
+		p.log.Warn("memberlist: another live node has this node's name; give every node its own --node name", "name", meta.Name, "other", n.Name)
+	}
 	p.coalesce.Kick()
 }
 
@@ -194,5 +199,8 @@ func (p *Memberlist) topology() (cluster.Members, []memberlist.Node) {
 		})
 		pr.inTopology = true
 	}
+	alive, known := p.quorum()
+	p.alive.Store(int32(alive))
+	p.known.Store(int32(known))
 	return members, notify
 }

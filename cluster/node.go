@@ -26,6 +26,11 @@ type Config struct {
 	AdvertiseHost string
 	Kinds         []*cluster.Kind         // protoactor kinds to host (showtime, booking...)
 	Provider      cluster.ClusterProvider // nil = single node (self only)
+	// BeforeJoin, if set, runs with the cluster once it is built and
+	// before it joins: peers may activate grains here as soon as they see
+	// this node, before Start returns, and those grains may need the
+	// cluster (to call other grains) already.
+	BeforeJoin func(*cluster.Cluster)
 	// RequestTimeout bounds a grain call whose context has no deadline.
 	// Default 5s.
 	RequestTimeout time.Duration
@@ -143,6 +148,9 @@ func (n *Node) startMember(cc *cluster.Config) (err error) {
 	n.cluster = c
 	// Subscribe before StartMember so the first topology is seen.
 	installPlacement(c)
+	if n.cfg.BeforeJoin != nil {
+		n.cfg.BeforeJoin(c)
+	}
 	c.StartMember() // sleeps 1s after the provider has started
 	return nil
 }

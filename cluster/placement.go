@@ -1,6 +1,9 @@
 package cluster
 
 import (
+	"context"
+	"errors"
+	"sync"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -17,7 +20,23 @@ import (
 type placement struct {
 	rdv     atomic.Pointer[cluster.Rendezvous]
 	members atomic.Pointer[cluster.Members] // latest topology, for Node.Topology
+
+	mu     sync.Mutex
+	seen   bool                     // a topology has arrived
+	online map[string]*memberOnline // by remote address: members in the topology
 }
+
+// memberOnline is done when its member leaves the topology (declared dead,
+// left, or blocked): calls waiting on it then fail at once instead of
+// waiting out their deadline for a reply that will not come.
+type memberOnline struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// errMemberLeft is the cause of a call that was waiting on a member when it
+// left the topology. The outcome is unknown: it may have been applied.
+var errMemberLeft = errors.New("its member left the cluster while the call was in flight")
 
 var placementExtensionID = extensions.NextExtensionID()
 
@@ -26,7 +45,7 @@ func (p *placement) ExtensionID() extensions.ExtensionID { return placementExten
 // installPlacement registers the placement extension on c's actor system
 // and keeps it in step with the topology events.
 func installPlacement(c *cluster.Cluster) {
-	p := &placement{}
+	p := &placement{online: map[string]*memberOnline{}}
 	p.rdv.Store(cluster.NewRendezvous())
 	c.ActorSystem.EventStream.Subscribe(func(evt any) {
 		if t, ok := evt.(*cluster.ClusterTopology); ok {
@@ -35,6 +54,7 @@ func installPlacement(c *cluster.Cluster) {
 			p.rdv.Store(rdv)
 			members := cluster.Members(t.Members)
 			p.members.Store(&members)
+			p.track(t.Members)
 		}
 	})
 	c.ActorSystem.Extensions.Register(p)
@@ -76,3 +96,54 @@ func ownerOf(c *cluster.Cluster, identity, kind string) string {
 func activatorOf(owner string) *actor.PID {
 	return actor.NewPID(owner, disthash.PartitionActivatorActorName)
 }
+
+// track starts watching members that joined and ends the watch of those
+// that left.
+func (p *placement) track(members []*cluster.Member) {
+	now := make(map[string]bool, len(members))
+	for _, m := range members {
+		now[m.Address()] = true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen = true
+	for addr, o := range p.online {
+		if !now[addr] {
+			o.cancel(errMemberLeft)
+			delete(p.online, addr)
+		}
+	}
+	for addr := range now {
+		if _, ok := p.online[addr]; !ok {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			p.online[addr] = &memberOnline{ctx: ctx, cancel: cancel}
+		}
+	}
+}
+
+// memberContext is a context that ends when the member at addr leaves the
+// topology, or nil when there is nothing to watch: addr is this node (a
+// local call cannot lose its member), or no topology has arrived yet. For
+// an address that is not in the topology it returns an ended context.
+func memberContext(c *cluster.Cluster, addr string) context.Context {
+	p, ok := c.ActorSystem.Extensions.Get(placementExtensionID).(*placement)
+	if !ok || addr == c.ActorSystem.Address() {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.seen {
+		return nil
+	}
+	if o, ok := p.online[addr]; ok {
+		return o.ctx
+	}
+	return endedContext
+}
+
+// endedContext is the context of a member that is not in the topology.
+var endedContext = func() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errMemberLeft)
+	return ctx
+}()

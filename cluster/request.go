@@ -40,7 +40,8 @@ type canceled struct{}
 // ErrUnavailable too when its reason is UNAVAILABLE).
 func Request(ctx context.Context, c *cluster.Cluster, identity, kind string, msg proto.Message) (any, error) {
 	if c == nil {
-		return nil, errors.New("cluster: request: nil cluster")
+		// A caller wired before its node has started.
+		return nil, fmt.Errorf("%w: %s/%s: the node has not started", ErrUnavailable, kind, identity)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		d := c.Config.RequestTimeoutTime
@@ -84,9 +85,9 @@ func requestOnce(ctx context.Context, c *cluster.Cluster, identity, kind string,
 	switch {
 	case err == nil:
 		return reply(res)
-	case errors.Is(err, actor.ErrDeadLetter), errors.Is(err, remote.ErrDeadLetter):
-		// The activation is gone (passivated, moved, its node restarted):
-		// forget it and activate again.
+	case errors.Is(err, actor.ErrDeadLetter), errors.Is(err, remote.ErrDeadLetter), errors.Is(err, errNotSent):
+		// The activation is gone (passivated, moved, its node restarted or
+		// out of the topology): forget it and activate again.
 		c.PidCache.RemoveByValue(identity, kind, pid)
 		return nil, true, err
 	default:
@@ -137,12 +138,29 @@ func resolve(ctx context.Context, c *cluster.Cluster, identity, kind string) (*a
 	return ar.Pid, nil
 }
 
-// await sends msg to pid and waits for the reply until ctx is done. The
-// future's own timer is set to ctx's deadline; cancellation completes the
-// future early through context.AfterFunc, so no goroutine is spent per call.
+// errNotSent: the target's member is not in the topology, so the message
+// was not sent; resolving again is safe.
+var errNotSent = errors.New("its member is not in the topology; not sent")
+
+// await sends msg to pid and waits for the reply until ctx is done or, for
+// a pid on another node, until that node leaves the topology (errMemberLeft:
+// a crashed or paused node never answers, and the caller should hear so as
+// soon as the cluster knows, not at its deadline). The future's own timer
+// is set to ctx's deadline; cancellation completes the future early through
+// context.AfterFunc, so no goroutine is spent per call.
 func await(ctx context.Context, c *cluster.Cluster, pid *actor.PID, msg any) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if member := memberContext(c, pid.Address); member != nil {
+		if member.Err() != nil {
+			return nil, errNotSent
+		}
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(member, func() { cancel(errMemberLeft) })
+		defer stop()
 	}
 	d := time.Duration(-1) // protoactor: negative = no timer
 	if dl, ok := ctx.Deadline(); ok {
@@ -156,7 +174,7 @@ func await(ctx context.Context, c *cluster.Cluster, pid *actor.PID, msg any) (an
 	res, err := f.Result()
 	stop()
 	if _, ok := res.(canceled); ok {
-		return nil, ctx.Err()
+		return nil, context.Cause(ctx)
 	}
 	return res, err
 }

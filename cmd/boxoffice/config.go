@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -28,6 +29,7 @@ type Config struct {
 	Node           string
 	GossipAddr     string
 	RemoteAddr     string
+	Advertise      string // host others reach this node by, when it binds every interface
 	Join           []string
 	AdminEmail     string
 	AdminPassword  string
@@ -49,6 +51,7 @@ var envVars = map[string]string{
 	"gossip":          "BOXOFFICE_GOSSIP_ADDR",
 	"remote":          "BOXOFFICE_REMOTE_ADDR",
 	"join":            "BOXOFFICE_JOIN",
+	"advertise":       "BOXOFFICE_ADVERTISE_HOST",
 	"log-level":       "BOXOFFICE_LOG_LEVEL",
 }
 
@@ -71,7 +74,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.Node, "node", host, "this node's name in the cluster")
 	fs.StringVar(&c.GossipAddr, "gossip", "127.0.0.1:7946", "cluster gossip address (memberlist)")
 	fs.StringVar(&c.RemoteAddr, "remote", "127.0.0.1:8090", "address for actor messages between nodes")
-	fs.StringVar(&join, "join", "", "comma-separated gossip addresses of nodes already in the cluster")
+	fs.StringVar(&join, "join", "", "comma-separated gossip addresses of nodes already in the cluster (needs PostgreSQL)")
+	fs.StringVar(&c.Advertise, "advertise", "", "host name or IP other nodes reach this node by; required when --gossip or --remote binds every interface (0.0.0.0)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
@@ -122,19 +126,35 @@ func (c Config) Validate() error {
 		return errors.New("--idle-timeout must be positive")
 	case c.JWTSecret != "" && len(c.JWTSecret) < 32:
 		return errors.New("--jwt-secret must be at least 32 bytes")
+	case len(c.Join) > 0 && !c.Postgres():
+		return errors.New("--join needs PostgreSQL (--database-url): the embedded SQLite store is single-node only, and nodes of a cluster must share their databases")
 	case c.JWTSecret == "" && (c.Postgres() || c.Clustered()):
 		return errors.New("--jwt-secret (BOXOFFICE_JWT_SECRET, >= 32 bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret")
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
 	}
+	if c.Clustered() && c.Advertise == "" {
+		for _, f := range [][2]string{{"--gossip", c.GossipAddr}, {"--remote", c.RemoteAddr}} {
+			if host, _, err := net.SplitHostPort(f[1]); err == nil && bindsEverything(host) {
+				return fmt.Errorf("%s %s binds every interface: set --advertise (BOXOFFICE_ADVERTISE_HOST) to the host name other nodes reach this one by", f[0], f[1])
+			}
+		}
+	}
 	return nil
+}
+
+func bindsEverything(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || (ip != nil && ip.IsUnspecified())
 }
 
 // Postgres reports whether the stores are PostgreSQL databases.
 func (c Config) Postgres() bool { return c.DatabaseURL != "" || len(c.ServiceURLs) > 0 }
 
-// Clustered reports whether this node joins others.
-func (c Config) Clustered() bool { return len(c.Join) > 0 }
+// Clustered reports whether this node is a cluster member that others can
+// join (gossip on): every node on PostgreSQL is, with or without --join. A
+// node on the embedded store is a cluster of one without gossip.
+func (c Config) Clustered() bool { return c.Postgres() || len(c.Join) > 0 }
 
 // String prints the config for the start-up log, secrets masked.
 func (c Config) String() string {
@@ -148,8 +168,12 @@ func (c Config) String() string {
 	if c.Postgres() {
 		store = "postgres:" + redactURL(c.DatabaseURL) + " prefix=" + c.DatabasePrefix
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s",
-		c.HTTPAddr, store, c.HoldTTL, c.Node, c.GossipAddr, c.RemoteAddr, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL))
+	gossip := c.GossipAddr
+	if !c.Clustered() {
+		gossip = "off"
+	}
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s",
+		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL))
 }
 
 // redactURL hides the password of a database URL.

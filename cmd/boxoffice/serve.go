@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -29,7 +33,14 @@ type Main struct {
 	Stores *boxoffice.Stores
 	Engine *actors.Engine
 	Node   *cluster.Node
+	// Gossip is the memberlist provider of a clustered node (PostgreSQL);
+	// nil on the embedded store, a cluster of one.
+	Gossip *cluster.Memberlist
 	HTTP   *bohttp.Server
+
+	// node is Node for the self-fencing check, which grains may run before
+	// Start has returned (a peer can activate one here during the join).
+	node atomic.Pointer[cluster.Node]
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -83,15 +94,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
-		WebhookURL: cfg.WebhookURL, Logger: m.Logger,
+		WebhookURL: cfg.WebhookURL, Logger: m.Logger, Healthy: m.healthy,
 	})
 	m.Node, err = cluster.Start(ctx, cluster.Config{
-		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, Kinds: m.Engine.Kinds(), Logger: m.Logger,
+		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise,
+		Kinds: m.Engine.Kinds(), Provider: m.provider(), Logger: m.Logger,
+		BeforeJoin: m.Engine.Attach, // grains activated during the join call others
 	})
 	if err != nil {
 		return fmt.Errorf("start node: %w", err)
 	}
-	m.Engine.Attach(m.Node.Cluster())
+	m.node.Store(m.Node)
 	if err := m.Engine.Start(ctx); err != nil {
 		return fmt.Errorf("start actors: %w", err)
 	}
@@ -126,21 +139,97 @@ func (m *Main) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// ready answers /readyz: every store answers.
+// provider is the cluster provider: memberlist gossip on PostgreSQL (a
+// node without --join is a cluster of one that others can join), a single
+// node without gossip on the embedded store.
+func (m *Main) provider() pcluster.ClusterProvider {
+	cfg := m.Config
+	if !cfg.Clustered() {
+		return cluster.NewSingle()
+	}
+	mc := cluster.MemberlistConfig{
+		Name: cfg.Node, GossipAddr: cfg.GossipAddr, HTTPAddr: advertised(cfg.HTTPAddr, cfg.Advertise),
+		Seeds: cfg.Join, Logger: m.Logger,
+	}
+	if cfg.Advertise != "" {
+		mc.AdvertiseAddr = cfg.Advertise // the bound gossip port
+	}
+	m.Gossip = cluster.NewMemberlist(mc)
+	return m.Gossip
+}
+
+// advertised is addr with a wildcard host replaced by the advertised one:
+// the HTTP address in the node's metadata must be one others can use.
+func advertised(addr, host string) string {
+	h, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || !bindsEverything(h) {
+		return addr
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// healthy is the self-fencing check of the showtime grains (see
+// actors.Config.Healthy): the node's verdict once started, the gossip
+// provider's while starting.
+func (m *Main) healthy() bool {
+	if n := m.node.Load(); n != nil {
+		return n.Healthy()
+	}
+	if m.Gossip != nil {
+		return m.Gossip.Healthy()
+	}
+	return true
+}
+
+// ready answers /readyz: the node has not fenced itself and every store
+// answers.
 func (m *Main) ready(ctx context.Context) error {
+	if !m.healthy() {
+		return fmt.Errorf("cluster: %s", m.unhealthyReason())
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return m.Stores.Ping(ctx)
 }
 
-// clusterInfo answers GET /api/v1/cluster.
-func (m *Main) clusterInfo(ctx context.Context) (any, error) {
-	self := map[string]string{"id": m.Node.ID(), "name": m.Config.Node}
-	member := map[string]string{
-		"id": m.Node.ID(), "name": m.Config.Node, "http": strings.TrimPrefix(m.HTTP.URL(), "http://"), "gossip": "",
-		"remote": m.Node.Address(), "status": "alive",
+func (m *Main) unhealthyReason() string {
+	if m.Gossip != nil {
+		if h := m.Gossip.Health(); !h.Healthy {
+			return h.Reason
+		}
 	}
-	return map[string]any{"self": self, "members": []any{member}, "showtimes": nonNil(m.Engine.ActiveShowtimes())}, nil
+	return "stopping"
+}
+
+// clusterSelf is this node in GET /api/v1/cluster.
+type clusterSelf struct {
+	ID      string          `json:"id"`
+	Name    string          `json:"name"`
+	Healthy bool            `json:"healthy"`
+	Reason  string          `json:"reason,omitempty"` // why not healthy
+	Health  *cluster.Health `json:"health,omitempty"` // the gossip view, when clustered
+}
+
+// clusterInfo answers GET /api/v1/cluster: this node, the members it
+// knows (departed ones too, for a while) and the showtime grains active
+// here.
+func (m *Main) clusterInfo(ctx context.Context) (any, error) {
+	self := clusterSelf{ID: m.Node.ID(), Name: m.Config.Node, Healthy: m.healthy()}
+	var members []cluster.MemberInfo
+	if m.Gossip != nil {
+		h := m.Gossip.Health()
+		self.Health = &h
+		members = m.Gossip.Members()
+	} else {
+		members = []cluster.MemberInfo{{
+			ID: m.Node.ID(), Name: m.Config.Node, HTTP: strings.TrimPrefix(m.HTTP.URL(), "http://"),
+			Remote: m.Node.Address(), Status: cluster.StatusAlive, Self: true,
+		}}
+	}
+	if !self.Healthy {
+		self.Reason = m.unhealthyReason()
+	}
+	return map[string]any{"self": self, "members": members, "showtimes": nonNil(m.Engine.ActiveShowtimes())}, nil
 }
 
 func nonNil(s []string) []string {
