@@ -50,6 +50,15 @@ proto: ## regenerate actors/boxoffice.pb.go (needs protoc; installs protoc-gen-g
 	GOBIN=$(CURDIR)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	PATH=$(CURDIR)/bin:$$PATH protoc --go_out=. --go_opt=module=github.com/boxoffice/boxoffice actors/boxoffice.proto
 
+.PHONY: bench
+bench: build ## Go benchmarks (grain alone, grain on PostgreSQL vs plain SQL) and a short load test of a local node
+	$(GO) test -run '^$$' -bench 'SeatMap' -benchmem .
+	$(GO) test -run '^$$' -bench 'BenchmarkShowtimeHold' -benchtime 3s ./actors/
+	@if [ -n "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \
+		$(GO) test -run '^$$' -bench 'HoldsOnPostgres' -benchtime 5s ./actors/; \
+	else echo "BOXOFFICE_TEST_DATABASE_URL unset: PostgreSQL benchmarks skipped"; fi
+	$(GO) run ./loadtest/bench --bin $(BIN) --out BENCHMARKS-loadtest.md
+
 .PHONY: fuzz
 fuzz: ## run the fuzz targets for a minute each
 	$(GO) test -run=^$$ -fuzz=FuzzSeatMap -fuzztime=60s .

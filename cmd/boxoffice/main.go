@@ -22,6 +22,7 @@ Usage:
   boxoffice serve    [flags]   run a node (HTTP API, showtime grains, stores)
   boxoffice migrate  [flags]   create and migrate the databases, then exit
   boxoffice health   [--url U] exit 0 if a node's /readyz answers 200
+  boxoffice loadtest [flags]   drive a flash sale against nodes and audit the invariants
   boxoffice version            print the version
 
 Run "boxoffice <command> -h" for the flags of a command.
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "health":
 		return health(ctx, args[1:], stdout, stderr)
+	case "loadtest":
+		return loadtestCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "boxoffice", version)
 		return nil

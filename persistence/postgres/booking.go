@@ -48,6 +48,8 @@ func summaryColumns(p *boxoffice.PaymentSummary) (id, status *string) {
 }
 
 func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	payID, payStatus := summaryColumns(b.Payment)
 	_, err := s.db.pool.Exec(ctx, `INSERT INTO bookings (`+bookingColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -60,6 +62,8 @@ func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 }
 
 func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	payID, payStatus := summaryColumns(b.Payment)
 	tag, err := s.db.pool.Exec(ctx,
 		`UPDATE bookings SET status = $2, failure = $3, payment_id = $4, payment_status = $5, updated_at = $6
@@ -75,12 +79,16 @@ func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) 
 }
 
 func (s *bookingStore) Booking(ctx context.Context, id string) (*boxoffice.Booking, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	b, err := scanBooking(s.db.pool.QueryRow(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE id = $1`, id))
 	return b, s.db.notFound(err, "booking %q not found", id)
 }
 
 // BookingsByUser pages newest first by (created_at, id) descending.
 func (s *bookingStore) BookingsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Booking, string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	p = p.Normalize()
 	at, id, err := newestFirstCursor(p.Cursor)
 	if err != nil {
@@ -105,6 +113,8 @@ func (s *bookingStore) BookingsByUser(ctx context.Context, userID string, p boxo
 
 // BookingsByShowtime lists oldest first; no statuses means all of them.
 func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, statuses ...string) ([]*boxoffice.Booking, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
 		WHERE showtime_id = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2))
 		ORDER BY created_at, id`,
@@ -119,6 +129,8 @@ func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string
 // BookingsByStatus lists oldest first, at most limit (PageLimitMax when
 // limit is not positive). No statuses match no booking.
 func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses ...string) ([]*boxoffice.Booking, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if len(statuses) == 0 {
 		return nil, nil
 	}
@@ -136,6 +148,8 @@ func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses
 // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to
 // commit, so the read that follows always finds it.
 func (s *bookingStore) PutIdempotency(ctx context.Context, r *boxoffice.IdempotencyRecord) (*boxoffice.IdempotencyRecord, bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	const columns = `user_id, key, request_hash, booking_id, created_at`
 	stored, err := scanIdempotency(s.db.pool.QueryRow(ctx,
 		`INSERT INTO idempotency_keys (`+columns+`) VALUES ($1, $2, $3, $4, $5)

@@ -34,6 +34,8 @@ func scanHall(row pgx.Row) (boxoffice.Hall, error) {
 // CreateCinema stores the cinema and its halls in one transaction, the
 // halls in one round trip.
 func (s *catalogStore) CreateCinema(ctx context.Context, c *boxoffice.Cinema) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO cinemas (`+cinemaColumns+`) VALUES ($1, $2, $3, $4)`,
 			c.ID, c.Name, c.City, c.CreatedAt)
@@ -62,6 +64,8 @@ func (s *catalogStore) CreateCinema(ctx context.Context, c *boxoffice.Cinema) er
 }
 
 func (s *catalogStore) Cinema(ctx context.Context, id string) (*boxoffice.Cinema, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	c, err := scanCinema(s.db.pool.QueryRow(ctx, `SELECT `+cinemaColumns+` FROM cinemas WHERE id = $1`, id))
 	if err != nil {
 		return nil, s.db.notFound(err, "cinema %q not found", id)
@@ -75,6 +79,8 @@ func (s *catalogStore) Cinema(ctx context.Context, id string) (*boxoffice.Cinema
 // Cinemas pages by ID (IDs are time-ordered: oldest first) and loads the
 // halls of the whole page in one query.
 func (s *catalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoffice.Cinema, string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	p = p.Normalize()
 	after, err := decodeCursor(p.Cursor, 1)
 	if err != nil {
@@ -126,6 +132,8 @@ func (s *catalogStore) loadHalls(ctx context.Context, cinemas []*boxoffice.Cinem
 }
 
 func (s *catalogStore) Hall(ctx context.Context, id string) (*boxoffice.Hall, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	h, err := scanHall(s.db.pool.QueryRow(ctx, `SELECT `+hallColumns+` FROM halls WHERE id = $1`, id))
 	if err != nil {
 		return nil, s.db.notFound(err, "hall %q not found", id)

@@ -12,12 +12,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Timeouts that keep a dead database from hanging a request: a connection
+// Timeouts that keep a dead database from hanging a request, so that the
+// API answers 503 within 2 s (API.md) even when the server hangs rather
+// than refuses: a store call (its wait for a connection and its
+// statements) gives up after CallTimeout, and Ping gives each database
+// PingTimeout. A database that cannot answer a short OLTP statement in
+// CallTimeout is as good as down for a user waiting on it. A connection
 // attempt gives up after ConnectTimeout (unless the URL sets
-// connect_timeout), and Ping gives each database PingTimeout.
+// connect_timeout); it may go on after the call that asked for it gave up,
+// and at start (creating databases, migrating) it is the only bound.
 const (
 	ConnectTimeout = 2 * time.Second
-	PingTimeout    = 2 * time.Second
+	CallTimeout    = 1500 * time.Millisecond
+	PingTimeout    = time.Second
 )
 
 // PrefixDefault is the database name prefix when Config.Prefix is empty.

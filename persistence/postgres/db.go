@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -135,6 +136,14 @@ func (d *db) synchronousCommit(ctx context.Context) (string, error) {
 	return v, err
 }
 
+// bound gives one store call at most CallTimeout, or less if ctx ends
+// sooner. Without it a server that hangs (frozen, or a network that drops
+// packets) holds a call until the caller's deadline, which for background
+// work may be never, and a pool with such a call cannot close.
+func (d *db) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, CallTimeout)
+}
+
 // pingAll checks every database in parallel, each with PingTimeout, so
 // that /readyz answers quickly even when a server does not.
 func pingAll(ctx context.Context, dbs map[string]*db) error {
@@ -154,8 +163,30 @@ func pingAll(ctx context.Context, dbs map[string]*db) error {
 	return errors.Join(errs...)
 }
 
+// closeTimeout bounds Close. A pool closes once every connection has said
+// goodbye, and pgx gives a connection that timed out against a hung server
+// 15 s for that (it first sends the server a cancel request, which a hung
+// server never answers). A stopping node must not wait so long (API.md:
+// stopped within 10 s of SIGTERM); the closing goes on in the background
+// and ends by itself, and the server drops the sessions of a process that
+// exits.
+const closeTimeout = 3 * time.Second
+
+// closeAll closes the pools in parallel and waits at most closeTimeout.
 func closeAll(dbs map[string]*db) {
-	for _, d := range dbs {
-		d.pool.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for _, d := range dbs {
+			wg.Go(d.pool.Close)
+		}
+		wg.Wait()
+	}()
+	t := time.NewTimer(closeTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
 	}
 }

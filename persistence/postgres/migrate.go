@@ -15,6 +15,9 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
+// migrateConnectTimeout bounds the connection that holds the migration lock.
+const migrateConnectTimeout = 15 * time.Second
+
 // migrations holds one directory of goose SQL files per service.
 //
 //go:embed migrations
@@ -83,7 +86,11 @@ func (d *db) migrate(ctx context.Context, log *slog.Logger) error {
 	} else if !pending {
 		return nil
 	}
-	lock, err := pgx.ConnectConfig(ctx, d.pool.Config().ConnConfig)
+	// The lock connection is made once at start, when a busy server may
+	// take longer to accept than the fail-fast timeout of request paths.
+	cc := d.pool.Config().ConnConfig.Copy()
+	cc.ConnectTimeout = migrateConnectTimeout
+	lock, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return fmt.Errorf("postgres: %s database %q: connect to migrate: %v", d.service, d.name, err)
 	}

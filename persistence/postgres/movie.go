@@ -34,6 +34,8 @@ func scanMovie(row pgx.Row) (*boxoffice.Movie, error) {
 }
 
 func (s *catalogStore) CreateMovie(ctx context.Context, m *boxoffice.Movie) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	_, err := s.db.pool.Exec(ctx,
 		`INSERT INTO movies (id, title, description, genres, duration_minutes, rating, release_date, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, '')::date, $8)`,
@@ -45,6 +47,8 @@ func (s *catalogStore) CreateMovie(ctx context.Context, m *boxoffice.Movie) erro
 }
 
 func (s *catalogStore) Movie(ctx context.Context, id string) (*boxoffice.Movie, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	m, err := scanMovie(s.db.pool.QueryRow(ctx, `SELECT `+movieColumns+` FROM movies WHERE id = $1`, id))
 	return m, s.db.notFound(err, "movie %q not found", id)
 }
@@ -53,6 +57,8 @@ func (s *catalogStore) Movie(ctx context.Context, id string) (*boxoffice.Movie, 
 // database's collation rather than the column's "C", which would only fold
 // ASCII letters.
 func (s *catalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*boxoffice.Movie, string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	p := f.Page.Normalize()
 	after, err := decodeCursor(p.Cursor, 2)
 	if err != nil {
@@ -85,6 +91,8 @@ func (s *catalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*
 }
 
 func (s *catalogStore) UpdateMovie(ctx context.Context, m *boxoffice.Movie) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	tag, err := s.db.pool.Exec(ctx,
 		`UPDATE movies SET title = $2, description = $3, genres = $4, duration_minutes = $5,
 		rating = $6, release_date = NULLIF($7, '')::date WHERE id = $1`,
@@ -102,6 +110,8 @@ func (s *catalogStore) UpdateMovie(ctx context.Context, m *boxoffice.Movie) erro
 // FOR SHARE, so a showtime cannot be added between the check and the
 // delete.
 func (s *catalogStore) DeleteMovie(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM movies WHERE id = $1 FOR UPDATE`, id).Scan(&one)

@@ -43,6 +43,8 @@ func collectNotifications(rows pgx.Rows) ([]*boxoffice.Notification, error) {
 // are derived from what the notification is about, so a saga that runs
 // twice enqueues once.
 func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffice.Notification) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	var payload any // NULL for an empty payload; the column is json
 	if len(n.Payload) > 0 {
 		payload = string(n.Payload)
@@ -57,6 +59,8 @@ func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffic
 // DueNotifications lists oldest first from the partial index of
 // undelivered rows.
 func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*boxoffice.Notification, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
 		WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $2
 		ORDER BY created_at, id LIMIT $3`,
@@ -69,11 +73,15 @@ func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time,
 }
 
 func (s *notificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	return s.update(ctx, id, `UPDATE notifications SET delivered_at = $2 WHERE id = $1`, at)
 }
 
 // MarkAttempt returns ENOTFOUND like MarkDelivered.
 func (s *notificationStore) MarkAttempt(ctx context.Context, id string, nextAt time.Time, lastErr string) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	return s.update(ctx, id,
 		`UPDATE notifications SET attempts = attempts + 1, next_at = $2, last_error = $3 WHERE id = $1`,
 		nextAt, lastErr)
@@ -92,6 +100,8 @@ func (s *notificationStore) update(ctx context.Context, id, sql string, args ...
 
 // NotificationsByUser pages newest first by (created_at, id) descending.
 func (s *notificationStore) NotificationsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	p = p.Normalize()
 	at, id, err := newestFirstCursor(p.Cursor)
 	if err != nil {

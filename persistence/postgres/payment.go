@@ -30,6 +30,8 @@ func scanPayment(row pgx.Row) (*boxoffice.Payment, error) {
 // booking_id), which is what keeps a saga that runs twice from charging
 // twice.
 func (s *paymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	_, err := s.db.pool.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		p.ID, p.BookingID, p.UserID, p.AmountCents, p.Currency, p.Method, p.Status, p.ProviderRef,
@@ -44,6 +46,8 @@ func (s *paymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) 
 }
 
 func (s *paymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	tag, err := s.db.pool.Exec(ctx,
 		`UPDATE payments SET status = $2, provider_ref = $3, failure = $4, updated_at = $5 WHERE id = $1`,
 		p.ID, p.Status, p.ProviderRef, p.Failure, p.UpdatedAt)
@@ -57,11 +61,15 @@ func (s *paymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) 
 }
 
 func (s *paymentStore) Payment(ctx context.Context, id string) (*boxoffice.Payment, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	p, err := scanPayment(s.db.pool.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, id))
 	return p, s.db.notFound(err, "payment %q not found", id)
 }
 
 func (s *paymentStore) PaymentByBooking(ctx context.Context, bookingID string) (*boxoffice.Payment, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	p, err := scanPayment(s.db.pool.QueryRow(ctx,
 		`SELECT `+paymentColumns+` FROM payments WHERE booking_id = $1`, bookingID))
 	return p, s.db.notFound(err, "no payment for booking %q", bookingID)
@@ -70,6 +78,8 @@ func (s *paymentStore) PaymentByBooking(ctx context.Context, bookingID string) (
 // PaymentsByStatus lists oldest first, at most limit (PageLimitMax when
 // limit is not positive).
 func (s *paymentStore) PaymentsByStatus(ctx context.Context, status string, limit int) ([]*boxoffice.Payment, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	rows, err := s.db.pool.Query(ctx, `SELECT `+paymentColumns+` FROM payments
 		WHERE status = $1 ORDER BY created_at, id LIMIT $2`, status, limitOr(limit))
 	if err != nil {

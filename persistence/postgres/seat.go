@@ -39,6 +39,8 @@ SELECT 1`
 // (showtime_id, seq) fences two activations of one showtime, and the one
 // that loses must stop.
 func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if len(events) == 0 && snap == nil {
 		return nil
 	}
@@ -78,6 +80,8 @@ func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events [
 // so the events after an older snapshot are still all there, and no
 // transaction is needed for a consistent view.
 func (s *seatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffice.SeatSnapshot, []boxoffice.SeatEvent, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	snap := &boxoffice.SeatSnapshot{ShowtimeID: showtimeID}
 	var seq int64
 	var state []byte

@@ -30,6 +30,8 @@ func scanShowtime(row pgx.Row) (*boxoffice.Showtime, error) {
 // and a concurrent DeleteMovie are decided one after the other: either the
 // delete sees this showtime, or this finds the movie gone (ENOTFOUND).
 func (s *catalogStore) CreateShowtime(ctx context.Context, st *boxoffice.Showtime) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	prices := st.Prices
 	if prices == nil {
 		prices = map[string]int64{}
@@ -58,6 +60,8 @@ func (s *catalogStore) CreateShowtime(ctx context.Context, st *boxoffice.Showtim
 }
 
 func (s *catalogStore) Showtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	st, err := scanShowtime(s.db.pool.QueryRow(ctx, `SELECT `+showtimeColumns+` FROM showtimes WHERE id = $1`, id))
 	return st, s.db.notFound(err, "showtime %q not found", id)
 }
@@ -67,6 +71,8 @@ func (s *catalogStore) Showtime(ctx context.Context, id string) (*boxoffice.Show
 // filters that are set go into the SQL, so that each shape of query gets a
 // plan that uses its index.
 func (s *catalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter) ([]*boxoffice.Showtime, string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	p := f.Page.Normalize()
 	afterAt, afterID, ok, err := timeIDCursor(p.Cursor)
 	if err != nil {
@@ -107,6 +113,8 @@ func (s *catalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter
 }
 
 func (s *catalogStore) CancelShowtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	st, err := scanShowtime(s.db.pool.QueryRow(ctx,
 		`UPDATE showtimes SET status = $2 WHERE id = $1 RETURNING `+showtimeColumns,
 		id, boxoffice.ShowtimeCancelled))

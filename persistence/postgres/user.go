@@ -26,6 +26,8 @@ func scanUser(row pgx.Row) (*boxoffice.User, error) {
 }
 
 func (s *userStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	_, err := s.db.pool.Exec(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 		u.ID, u.Email, u.Name, u.Role, u.PasswordHash, u.CreatedAt)
@@ -36,22 +38,30 @@ func (s *userStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
 }
 
 func (s *userStore) UserByID(ctx context.Context, id string) (*boxoffice.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	return u, s.db.notFound(err, "user %q not found", id)
 }
 
 func (s *userStore) UserByEmail(ctx context.Context, email string) (*boxoffice.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
 	return u, s.db.notFound(err, "user with email %q not found", email)
 }
 
 func (s *userStore) UpdateUserName(ctx context.Context, id, name string) (*boxoffice.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.db.pool.QueryRow(ctx,
 		`UPDATE users SET name = $2 WHERE id = $1 RETURNING `+userColumns, id, name))
 	return u, s.db.notFound(err, "user %q not found", id)
 }
 
 func (s *userStore) SetUserRole(ctx context.Context, id, role string) (*boxoffice.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	u, err := scanUser(s.db.pool.QueryRow(ctx,
 		`UPDATE users SET role = $2 WHERE id = $1 RETURNING `+userColumns, id, role))
 	return u, s.db.notFound(err, "user %q not found", id)
@@ -61,6 +71,8 @@ func (s *userStore) SetUserRole(ctx context.Context, id, role string) (*boxoffic
 // at the same time both succeed. An existing account keeps its ID, name
 // and creation time.
 func (s *userStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoffice.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	out, err := scanUser(s.db.pool.QueryRow(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
@@ -70,6 +82,8 @@ func (s *userStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoff
 }
 
 func (s *userStore) CreateRefreshToken(ctx context.Context, t *boxoffice.RefreshToken) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	_, err := s.db.pool.Exec(ctx,
 		`INSERT INTO refresh_tokens (hash, user_id, family, expires_at, used_at, revoked_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -86,6 +100,8 @@ var errRefreshRefused = boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "refresh token
 // revokes the family. The revocation is committed even though the answer
 // is a refusal.
 func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.Time) (*boxoffice.RefreshToken, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	var used *boxoffice.RefreshToken
 	var refused bool
 	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {

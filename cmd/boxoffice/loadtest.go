@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice/loadtest"
+	"github.com/boxoffice/boxoffice/persistence/postgres"
+)
+
+const loadtestUsage = `Usage: boxoffice loadtest [flags]
+
+Sets up its own movie, hall, showtimes and users through the API (admin
+credentials), drives one scenario against the targets, prints a live line a
+second on stderr and a summary table on stdout, then audits the invariants.
+Exit status 1 when the test could not run or an invariant failed.
+
+Scenarios (--scenario):
+  flash-sale       many buyers, few hot seats (--seats, default 50): hold one
+                   seat then pay (tok_visa); losers (409) try other seats; a
+                   sold-out showtime is followed by the next one (waves)
+  steady           1-2 seat bookings spread over --showtimes showtimes, no
+                   contention: the booking pipeline at a constant rate
+  mixed            browse seat maps, buy, hold and release, hold and abandon
+                   (left to expire), cancel, list bookings
+  hold-contention  hold attempts on seats already booked (409) alternating,
+                   second by second, with GET /healthz on the same client:
+                   figures hold_rps, healthz_rps and hold_to_healthz
+  healthz          GET /healthz alone: a node's HTTP ceiling (no setup)
+
+Loops: without --rate, a closed loop of --connections workers; with --rate N,
+an open loop of N arrivals (scenario steps) per second, each step's latency
+counted from its intended send time, at most --connections in flight and
+one second of arrivals queued (more are dropped and counted).
+
+Checks: no_seat_in_two_bookings, booked_seats_match_bookings,
+acknowledged_bookings_confirmed, money_balances (through the API, and the
+stores with --database-url), holds_expire_on_time (with --hold-ttl-check:
+needs a node started with a short --hold-ttl such as 2s), linearizable_seats
+(porcupine, per seat, from the harness's own history).
+
+Flags:
+`
+
+// loadtestCmd runs `boxoffice loadtest`.
+func loadtestCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, out, err := parseLoadtest(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if out.databaseURL != "" {
+		stores, err := postgres.Open(ctx, postgres.Config{BaseURL: out.databaseURL, Prefix: out.databasePrefix})
+		if err != nil {
+			return fmt.Errorf("store audit: %w", err)
+		}
+		defer stores.Close()
+		cfg.Stores = stores
+	}
+	if out.cpuProfile != "" {
+		stop, err := startCPUProfile(out.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	report, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	report.WriteSummary(stdout)
+	if out.json != "" {
+		if err := report.WriteJSON(out.json); err != nil {
+			return err
+		}
+	}
+	if out.html != "" {
+		if err := report.WriteHTML(out.html); err != nil {
+			return err
+		}
+	}
+	if !report.Invariants.OK {
+		var failed []string
+		for _, c := range report.Invariants.Checks {
+			if !c.OK {
+				failed = append(failed, c.Name)
+			}
+		}
+		return fmt.Errorf("invariants failed: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// loadtestOut is where the report goes, and the store to audit.
+type loadtestOut struct {
+	json, html                  string
+	databaseURL, databasePrefix string
+	cpuProfile                  string
+}
+
+func parseLoadtest(args []string, getenv func(string) string, stderr io.Writer) (loadtest.Config, loadtestOut, error) {
+	var cfg loadtest.Config
+	var out loadtestOut
+	fs := flag.NewFlagSet("boxoffice loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, loadtestUsage); fs.PrintDefaults() }
+	targets := fs.String("target", "http://127.0.0.1:8080", "comma-separated base URLs of the nodes, used round-robin")
+	fs.StringVar(&cfg.Scenario, "scenario", loadtest.ScenarioFlashSale, "scenario: "+strings.Join(loadtest.Scenarios, ", "))
+	fs.DurationVar(&cfg.Duration, "duration", loadtest.DurationDefault, "how long to drive load")
+	fs.IntVar(&cfg.Connections, "connections", loadtest.ConnectionsDefault, "closed loop: workers; open loop: most requests in flight")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: arrivals per second (0: closed loop)")
+	fs.IntVar(&cfg.Seats, "seats", 0, "seats per showtime (default 50; steady and mixed 200)")
+	fs.IntVar(&cfg.Showtimes, "showtimes", 10, "showtimes on sale at once (steady, mixed)")
+	fs.IntVar(&cfg.Users, "users", 0, "buyers to register (default min(connections, 64)); workers share them")
+	fs.DurationVar(&cfg.Timeout, "timeout", loadtest.TimeoutDefault, "timeout of each request")
+	fs.BoolVar(&cfg.HoldTTLCheck, "hold-ttl-check", false, "probe hold expiry (waits out the node's --hold-ttl, at most 2m)")
+	fs.Int64Var(&cfg.Seed, "seed", 0, "random seed (0: from the clock; the report names it)")
+	fs.StringVar(&cfg.AdminEmail, "admin-email", getenv("BOXOFFICE_ADMIN_EMAIL"), "admin account (env BOXOFFICE_ADMIN_EMAIL)")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "admin password (env BOXOFFICE_ADMIN_PASSWORD)")
+	fs.StringVar(&out.json, "out", "", "write the JSON report here")
+	fs.StringVar(&out.html, "html", "", "write the HTML report (inline SVG charts) here")
+	fs.StringVar(&out.databaseURL, "database-url", "", "PostgreSQL server of the nodes: also audit the stores (env BOXOFFICE_DATABASE_URL)")
+	fs.StringVar(&out.databasePrefix, "database-prefix", envOr(getenv, "BOXOFFICE_DATABASE_PREFIX", postgres.PrefixDefault), "database name prefix (env BOXOFFICE_DATABASE_PREFIX)")
+	fs.StringVar(&out.cpuProfile, "cpuprofile", "", "write the harness's own CPU profile here (go tool pprof)")
+	quiet := fs.Bool("quiet", false, "no live progress line")
+	if err := fs.Parse(args); err != nil {
+		return cfg, out, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, out, fmt.Errorf("loadtest: unexpected arguments %q", fs.Args())
+	}
+	// Secrets are not flag defaults: -h would print them.
+	if cfg.AdminPassword == "" {
+		cfg.AdminPassword = getenv("BOXOFFICE_ADMIN_PASSWORD")
+	}
+	if out.databaseURL == "" {
+		out.databaseURL = getenv("BOXOFFICE_DATABASE_URL")
+	}
+	for _, t := range strings.Split(*targets, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			cfg.Targets = append(cfg.Targets, t)
+		}
+	}
+	if !*quiet {
+		cfg.Progress = stderr
+	}
+	if cfg.Duration <= 0 || cfg.Duration > loadtest.DurationMax {
+		return cfg, out, errors.New("loadtest: --duration must be positive and at most 24h")
+	}
+	if cfg.Timeout > time.Hour {
+		return cfg, out, errors.New("loadtest: --timeout must be at most 1h")
+	}
+	return cfg, out, nil
+}
+
+// startCPUProfile profiles the harness itself: on one machine it shares
+// the cores with the node, and its own cost is part of every figure.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}

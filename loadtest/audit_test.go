@@ -1,0 +1,158 @@
+package loadtest_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/loadtest"
+)
+
+// endState is a consistent end state: seat A1 booked by b1 (captured), A2
+// booked then cancelled by b2 (refunded), A3 free.
+func endState() *loadtest.AuditData {
+	return &loadtest.AuditData{
+		Source: "test",
+		SeatMaps: map[string]map[string]boxoffice.SeatStatus{
+			"st": {"A1": boxoffice.SeatBooked, "A2": boxoffice.SeatFree, "A3": boxoffice.SeatFree},
+		},
+		Bookings: map[string]*loadtest.AuditBooking{
+			"b1": {ID: "b1", ShowtimeID: "st", Seats: []string{"A1"}, Status: boxoffice.BookingConfirmed, TotalCents: 1200,
+				PaymentStatus: boxoffice.PaymentCaptured, PaymentCents: 1200},
+			"b2": {ID: "b2", ShowtimeID: "st", Seats: []string{"A2"}, Status: boxoffice.BookingCancelled, TotalCents: 1200,
+				PaymentStatus: boxoffice.PaymentRefunded, PaymentCents: 1200},
+		},
+	}
+}
+
+func checksByName(checks []loadtest.Check) map[string]loadtest.Check {
+	m := map[string]loadtest.Check{}
+	for _, c := range checks {
+		m[c.Name] = c
+	}
+	return m
+}
+
+// TestAuditChecks feeds the audit fabricated end states: a consistent one
+// passes, and each planted fault fails the check that names it.
+func TestAuditChecks(t *testing.T) {
+	acks := []loadtest.Ack{{BookingID: "b1"}, {BookingID: "b2", Cancel: loadtest.ResultOK}}
+	t.Run("Consistent", func(t *testing.T) {
+		for _, c := range loadtest.AuditChecks(endState(), acks) {
+			require.True(t, c.OK, "%s: %s", c.Name, c.Detail)
+		}
+	})
+	t.Run("DoubleBooking", func(t *testing.T) {
+		d := endState()
+		d.Bookings["b3"] = &loadtest.AuditBooking{ID: "b3", ShowtimeID: "st", Seats: []string{"A1", "A3"},
+			Status: boxoffice.BookingConfirmed, TotalCents: 2400, PaymentStatus: boxoffice.PaymentCaptured, PaymentCents: 2400}
+		d.SeatMaps["st"]["A3"] = boxoffice.SeatBooked
+		checks := checksByName(loadtest.AuditChecks(d, append(acks, loadtest.Ack{BookingID: "b3"})))
+		c := checks[loadtest.CheckNoSeatInTwoBookings]
+		require.False(t, c.OK)
+		require.Contains(t, c.Detail, "A1 in b1 and b3")
+		require.False(t, checks[loadtest.CheckBookedSeatsMatch].OK)
+		require.Contains(t, checks[loadtest.CheckBookedSeatsMatch].Detail, "A1 booked on the map, in 2 confirmed bookings")
+		require.True(t, checks[loadtest.CheckMoneyBalances].OK, "the money itself balances")
+	})
+	t.Run("BookedSeatWithoutBooking", func(t *testing.T) {
+		d := endState()
+		d.SeatMaps["st"]["A3"] = boxoffice.SeatBooked
+		require.False(t, loadtest.BookedSeatsMatchBookings(d).OK)
+	})
+	t.Run("AcknowledgedBookingLost", func(t *testing.T) {
+		c := loadtest.AcknowledgedBookingsConfirmed(endState(), append(acks, loadtest.Ack{BookingID: "b9"}))
+		require.False(t, c.OK)
+		require.Contains(t, c.Detail, "b9 missing")
+	})
+	t.Run("CancelledWithoutRefund", func(t *testing.T) {
+		d := endState()
+		d.Bookings["b2"].PaymentStatus = boxoffice.PaymentCaptured
+		c := loadtest.MoneyBalances(d)
+		require.False(t, c.OK)
+		require.Contains(t, c.Detail, "captured 2400 - refunded 0 = 2400 cents; confirmed bookings 1200 cents")
+	})
+}
+
+// op builds a seat operation timed in milliseconds.
+func op(kind loadtest.SeatOpKind, res loadtest.SeatResult, hold string, callMs, retMs int64) loadtest.SeatOp {
+	return loadtest.SeatOp{Kind: kind, Result: res, Hold: hold, Call: callMs * 1e6, Return: retMs * 1e6,
+		Expires: int64(time.Hour)}
+}
+
+func read(status boxoffice.SeatStatus, callMs, retMs int64) loadtest.SeatOp {
+	return loadtest.SeatOp{Kind: loadtest.SeatRead, Result: loadtest.ResultOK, Status: status, Call: callMs * 1e6, Return: retMs * 1e6}
+}
+
+func linearizable(ops ...loadtest.SeatOp) loadtest.Check {
+	return loadtest.LinearizableSeats(map[loadtest.SeatKey][]loadtest.SeatOp{{Showtime: "st", Seat: "A1"}: ops}, 0, 0)
+}
+
+// TestLinearizableSeats checks seat histories against the seat register:
+// histories a correct server can produce pass, and histories no order of
+// the operations can explain (a seat held twice, a booked seat read free)
+// fail.
+func TestLinearizableSeats(t *testing.T) {
+	const (
+		H, OK, NO, UNK = loadtest.SeatHold, loadtest.ResultOK, loadtest.ResultRefused, loadtest.ResultUnknown
+	)
+	t.Run("OneWinnerThenBooked", func(t *testing.T) {
+		c := linearizable(op(H, OK, "h1", 0, 10), op(H, NO, "", 5, 12), op(loadtest.SeatConfirm, OK, "h1", 11, 30),
+			read(boxoffice.SeatBooked, 31, 32), op(H, NO, "", 33, 34))
+		require.True(t, c.OK, c.Detail)
+	})
+	t.Run("ConcurrentHoldsOrderedByTheServer", func(t *testing.T) {
+		// h2's hold overlaps h1's release: the server may have ordered it after.
+		c := linearizable(op(H, OK, "h1", 0, 10), op(loadtest.SeatRelease, OK, "h1", 20, 30), op(H, OK, "h2", 15, 25))
+		require.True(t, c.OK, c.Detail)
+	})
+	t.Run("UnknownOutcomeMayHaveHappened", func(t *testing.T) {
+		c := linearizable(op(H, UNK, "", 0, 0), op(H, NO, "", 50, 60), read(boxoffice.SeatHeld, 70, 80))
+		require.True(t, c.OK, c.Detail)
+	})
+	t.Run("HoldExpired", func(t *testing.T) {
+		first := op(H, OK, "h1", 0, 10)
+		first.Expires = 100 * 1e6
+		require.True(t, linearizable(first, op(H, OK, "h2", 200, 210)).OK)
+		c := linearizable(first, op(H, OK, "h2", 20, 30))
+		require.False(t, c.OK, "a second hold before the first expired")
+	})
+	t.Run("SeatHeldTwice", func(t *testing.T) {
+		c := linearizable(op(H, OK, "h1", 0, 10), op(H, OK, "h2", 20, 30))
+		require.False(t, c.OK)
+		require.Contains(t, c.Detail, "NOT linearizable")
+		require.Contains(t, c.Detail, "seat A1")
+	})
+	t.Run("BookedSeatReadFree", func(t *testing.T) {
+		c := linearizable(op(H, OK, "h1", 0, 10), op(loadtest.SeatConfirm, OK, "h1", 11, 20), read(boxoffice.SeatFree, 30, 31))
+		require.False(t, c.OK)
+	})
+	t.Run("RefusedWhileFree", func(t *testing.T) {
+		c := linearizable(read(boxoffice.SeatFree, 0, 1), op(H, NO, "", 2, 3), read(boxoffice.SeatFree, 4, 5))
+		require.False(t, c.OK, "a 409 between two reads of a free seat")
+	})
+}
+
+// TestHoldsExpireOnTime judges fabricated probes.
+func TestHoldsExpireOnTime(t *testing.T) {
+	exp := time.Now()
+	good := loadtest.HoldProbe{Seat: "A1", HoldID: "h1", ExpiresAt: exp, OwnerGet: http.StatusGone,
+		Before: loadtest.ProbeTry{Sent: exp.Add(-500 * time.Millisecond), Done: exp.Add(-499 * time.Millisecond), Status: http.StatusConflict},
+		After:  loadtest.ProbeTry{Sent: exp.Add(time.Second), Done: exp.Add(time.Second + time.Millisecond), Status: http.StatusCreated}}
+	require.True(t, loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good}, true, "").OK)
+
+	late := good
+	late.After.Status = http.StatusConflict
+	c := loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good, late}, true, "")
+	require.False(t, c.OK)
+	require.Contains(t, c.Detail, "still held 1s after its expiry")
+
+	early := good
+	early.Before.Status, early.Before.Released = http.StatusCreated, true
+	require.False(t, loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{early}, true, "").OK)
+
+	require.True(t, loadtest.HoldsExpireOnTime(nil, false, "").OK, "not measured is not a failure")
+}

@@ -1,0 +1,116 @@
+package loadtest_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxoffice/boxoffice/loadtest"
+	"github.com/boxoffice/boxoffice/persistence/sqlite"
+)
+
+// TestLoadtest drives a real node (embedded store, 2 s hold TTL) for a few
+// seconds per scenario and checks that the harness works end to end and
+// that its audit passes on a correct server. It asserts no figure: the
+// machine running the tests may be slow or busy.
+func TestLoadtest(t *testing.T) {
+	n := MustStartNode(t, "--hold-ttl", "2s")
+
+	t.Run("CommandFlashSale", func(t *testing.T) {
+		dir := t.TempDir()
+		jsonPath, htmlPath := filepath.Join(dir, "report.json"), filepath.Join(dir, "report.html")
+		// The same node twice: the targets are used in turn.
+		cmd := exec.Command(binary, "loadtest", "--target", n.URL+","+n.URL, "--scenario", "flash-sale", "--duration", "2s",
+			"--connections", "8", "--seats", "20", "--hold-ttl-check", "--quiet", "--out", jsonPath, "--html", htmlPath)
+		cmd.Env = append(os.Environ(), "BOXOFFICE_ADMIN_EMAIL="+adminEmail, "BOXOFFICE_ADMIN_PASSWORD="+adminPassword)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "boxoffice loadtest:\n%s", out)
+		require.Contains(t, string(out), "invariants: ok")
+
+		var report map[string]any
+		b, err := os.ReadFile(jsonPath)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &report))
+		for _, k := range []string{"scenario", "duration_s", "requests", "throughput_rps", "latency_ms", "outcomes", "invariants", "operations"} {
+			require.Contains(t, report, k)
+		}
+		for _, k := range []string{"p50", "p90", "p99", "p999", "max"} {
+			require.Contains(t, report["latency_ms"], k)
+		}
+		require.Equal(t, "flash-sale", report["scenario"])
+		require.Positive(t, report["requests"])
+		inv := report["invariants"].(map[string]any)
+		require.Equal(t, true, inv["ok"])
+		require.Len(t, inv["checks"], 6)
+		require.Contains(t, report["operations"], "hold")
+		require.Contains(t, report["operations"], "book")
+
+		html, err := os.ReadFile(htmlPath)
+		require.NoError(t, err)
+		require.Contains(t, string(html), "<svg")
+	})
+
+	t.Run("MixedWithStoreAudit", func(t *testing.T) {
+		stores, err := sqlite.Open(context.Background(), n.DataDir)
+		require.NoError(t, err)
+		defer stores.Close()
+		r := mustRun(t, loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioMixed, Duration: 2 * time.Second,
+			Connections: 8, Seats: 40, Showtimes: 2, Stores: stores})
+		require.Positive(t, r.Operations[loadtest.OpHold].Requests)
+		for _, c := range r.Invariants.Checks[:4] {
+			require.Contains(t, c.Detail, "store:", c.Name)
+		}
+	})
+
+	t.Run("HoldContentionOpenLoop", func(t *testing.T) {
+		r := mustRun(t, loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldContention,
+			Duration: 2 * time.Second, Connections: 8, Rate: 200, Seats: 20})
+		require.Equal(t, "open", r.Mode)
+		require.Positive(t, r.Operations[loadtest.OpHold].Outcomes["409"])
+		require.Positive(t, r.Operations[loadtest.OpHealth].Outcomes["200"])
+		require.Contains(t, r.Figures, "hold_rps")
+		require.NotNil(t, r.Operations[loadtest.OpHold].ServiceMs, "open loop reports service times")
+	})
+}
+
+// mustRun runs a load test with the test admin and requires every
+// invariant to hold.
+func mustRun(t *testing.T, cfg loadtest.Config) *loadtest.Report {
+	t.Helper()
+	cfg.AdminEmail, cfg.AdminPassword = adminEmail, adminPassword
+	r, err := loadtest.Run(context.Background(), cfg)
+	require.NoError(t, err)
+	var sb strings.Builder
+	r.WriteSummary(&sb)
+	require.True(t, r.Invariants.OK, "invariants failed:\n%s", sb.String())
+	require.Positive(t, r.Requests)
+	return r
+}
+
+// TestOpenLoopCountsQueueing proves that the open loop measures latency
+// from each arrival's intended send time: a server that takes 20 ms per
+// request, driven at 100 arrivals/s through one connection, can serve only
+// 50/s, so arrivals queue and the late ones wait about a second. A closed
+// loop would report 20 ms; the open loop must report the wait.
+func TestOpenLoopCountsQueueing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer srv.Close()
+	r, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{srv.URL}, Scenario: loadtest.ScenarioHealthz,
+		Duration: time.Second, Connections: 1, Rate: 100})
+	require.NoError(t, err)
+	require.Equal(t, int64(100), r.Requests, "exactly rate x duration arrivals")
+	require.Greater(t, r.LatencyMs.Max, 400.0, "the last arrivals waited behind the first ones")
+	require.Greater(t, r.DurationS, 1.5, "the run lasted until the queue drained")
+}
