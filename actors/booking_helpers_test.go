@@ -125,6 +125,9 @@ func bkStopNode(tb testing.TB, n *cluster.Node) {
 
 func bkOpenStores(tb testing.TB) *boxoffice.Stores {
 	tb.Helper()
+	if onPostgres(tb) {
+		return postgresStores(tb)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := sqlite.Open(ctx, tb.TempDir())

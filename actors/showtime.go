@@ -26,6 +26,7 @@ const (
 	writeTimeout    = 5 * time.Second
 	stopWriteWait   = 8 * time.Second // a stopping grain waits this long for its write
 	idleTimeoutBase = 10 * time.Minute
+	loadRetryPause  = 250 * time.Millisecond // see showtimeGrain.loadFailedAt
 )
 
 // showtimeGrain serializes the seat holds of one showtime. It decides every
@@ -41,7 +42,11 @@ type showtimeGrain struct {
 	m        *boxoffice.SeatMap // nil until loaded, and after a failed write
 	loadErr  error              // a permanent load error (not found)
 	lastSnap uint64
-	fenced   bool // leaving: another activation wrote first, or nothing to serve
+	// loadFailedAt is when a load last failed (store down): commands in
+	// the next loadRetryPause answer unavailable at once instead of
+	// waiting for another load to fail.
+	loadFailedAt time.Time
+	fenced       bool // leaving: another activation wrote first, or nothing to serve
 
 	pending  *batch // decided, not yet written
 	inflight *batch // being written
@@ -218,6 +223,9 @@ func (g *showtimeGrain) ready(ctx actor.Context) error {
 		return g.loadErr
 	}
 	if g.m == nil {
+		if time.Since(g.loadFailedAt) < loadRetryPause {
+			return unavailable("seats of showtime %s cannot be loaded now; retry shortly", g.id)
+		}
 		if err := g.load(); err != nil {
 			return err
 		}
@@ -238,6 +246,7 @@ func (g *showtimeGrain) load() error {
 			return err
 		}
 		g.log.Error("showtime grain: load failed", "err", err)
+		g.loadFailedAt = time.Now()
 		return unavailable("seats of showtime %s cannot be loaded now; retry shortly", g.id)
 	}
 	g.m, g.lastSnap = m, m.Seq()

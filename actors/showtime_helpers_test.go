@@ -88,6 +88,9 @@ func (e *ShowtimeEnv) Restart(tb testing.TB) *ShowtimeEnv {
 // the test ends.
 func MustOpenStores(tb testing.TB) *boxoffice.Stores {
 	tb.Helper()
+	if onPostgres(tb) {
+		return postgresStores(tb)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := sqlite.Open(ctx, tb.TempDir())
