@@ -12,7 +12,6 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
-	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
 // Names here start with "booking" or "bk": the showtime tests of this
@@ -56,7 +55,7 @@ const (
 func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 	tb.Helper()
 	if opts.Stores == nil {
-		opts.Stores = bkOpenStores(tb)
+		opts.Stores = MustOpenStores(tb)
 	}
 	if opts.Clock == nil {
 		opts.Clock = boxoffice.NewFakeClock(time.Now())
@@ -121,25 +120,6 @@ func bkStopNode(tb testing.TB, n *cluster.Node) {
 	if err := n.Stop(ctx); err != nil {
 		tb.Errorf("stop node: %v", err)
 	}
-}
-
-func bkOpenStores(tb testing.TB) *boxoffice.Stores {
-	tb.Helper()
-	if onPostgres(tb) {
-		return postgresStores(tb)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := sqlite.Open(ctx, tb.TempDir())
-	if err != nil {
-		tb.Fatalf("open sqlite stores: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("close stores: %v", err)
-		}
-	})
-	return s
 }
 
 // bkCreateShowtime stores a movie, a cinema with a 20-seat hall and a

@@ -107,7 +107,7 @@ func TestNotificationSlowWebhook(t *testing.T) {
 // The outbox is the queue: what a stopped node left undelivered goes out
 // once a node starts, to the log when no webhook is set.
 func TestNotificationSweepAfterRestart(t *testing.T) {
-	stores := bkOpenStores(t)
+	stores := MustOpenStores(t)
 	clock := boxoffice.NewFakeClock(time.Now())
 	payload, _ := json.Marshal(map[string]string{"id": "b1"})
 	n := &boxoffice.Notification{ID: boxoffice.NotifyBookingConfirmed + ":b1", UserID: "u1", Kind: boxoffice.NotifyBookingConfirmed,
