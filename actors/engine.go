@@ -52,6 +52,9 @@ type Engine struct {
 
 	// The booking, payment and notification services (booking.go,
 	// payment.go, notification.go); started by Start (recovery.go).
+	// dispatcher runs the grains' mailboxes (dispatcher.go).
+	dispatcher *dispatcher
+
 	bookingEnv *bookingEnv
 	bookings   *Bookings
 	paymentSvc *paymentService
@@ -74,7 +77,7 @@ func New(cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, dispatcher: newDispatcher()}
 	e.env = &env{
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, clock: cfg.Clock, log: cfg.Logger,
 		holdTTL: cfg.HoldTTL, idleTimeout: cfg.IdleTimeout,
@@ -91,8 +94,9 @@ func (e *Engine) Kinds() []*cluster.Kind {
 			g := newShowtimeGrain(e.env).(*showtimeGrain)
 			g.healthy = e.healthy
 			return g
-		})),
-		cluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) })),
+		}, actor.WithDispatcher(e.dispatcher))),
+		cluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) },
+			actor.WithDispatcher(e.dispatcher))),
 	}
 }
 

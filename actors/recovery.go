@@ -129,6 +129,7 @@ func (e *Engine) Start(ctx context.Context) error {
 // stopping the node. Booking grains still running a saga leave their
 // booking pending if they can no longer pay; recovery finishes it later.
 func (e *Engine) Stop(ctx context.Context) error {
+	defer e.dispatcher.stop()
 	l := &e.life
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -176,7 +176,16 @@ func startEngine(tb, owner testing.TB, opts ShowtimeOptions) (*actors.Engine, *c
 		tb.Fatalf("start node: %v", err)
 	}
 	e.Attach(n.Cluster())
-	owner.Cleanup(func() { MustStopNode(owner, n) })
+	owner.Cleanup(func() {
+		MustStopNode(owner, n)
+		// Never started, the engine has nothing to stop but its
+		// dispatcher's idle goroutines.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.Stop(ctx); err != nil {
+			owner.Errorf("stop engine: %v", err)
+		}
+	})
 	return e, n
 }
 
