@@ -35,6 +35,7 @@ type Config struct {
 	AdminPassword  string
 	WebhookURL     string
 	LogLevel       string
+	DebugAddr      string // pprof listener; empty: off
 }
 
 // envVars names each flag's environment twin.
@@ -53,6 +54,7 @@ var envVars = map[string]string{
 	"join":            "BOXOFFICE_JOIN",
 	"advertise":       "BOXOFFICE_ADVERTISE_HOST",
 	"log-level":       "BOXOFFICE_LOG_LEVEL",
+	"debug-addr":      "BOXOFFICE_DEBUG_ADDR",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -77,6 +79,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&join, "join", "", "comma-separated gossip addresses of nodes already in the cluster (needs PostgreSQL)")
 	fs.StringVar(&c.Advertise, "advertise", "", "host name or IP other nodes reach this node by; required when --gossip or --remote binds every interface (0.0.0.0)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -172,8 +175,12 @@ func (c Config) String() string {
 	if !c.Clustered() {
 		gossip = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s",
-		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL))
+	debug := c.DebugAddr
+	if debug == "" {
+		debug = "off"
+	}
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s",
+		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), debug)
 }
 
 // redactURL hides the password of a database URL.

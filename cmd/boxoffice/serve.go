@@ -37,6 +37,7 @@ type Main struct {
 	// nil on the embedded store, a cluster of one.
 	Gossip *cluster.Memberlist
 	HTTP   *bohttp.Server
+	debug  *debugServer
 
 	// node is Node for the self-fencing check, which grains may run before
 	// Start has returned (a peer can activate one here during the join).
@@ -116,6 +117,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)
 	}
+	if cfg.DebugAddr != "" {
+		if m.debug, err = startDebug(cfg.DebugAddr); err != nil {
+			return err
+		}
+		m.Logger.Warn("serving Go profiles: keep this address private", "debug_addr", m.debug.Addr())
+	}
 	m.banner()
 	return nil
 }
@@ -124,6 +131,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 // actors (in-flight writes finish), then the stores.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	if m.debug != nil {
+		errs = append(errs, m.debug.Close(ctx))
+	}
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close(ctx))
 	}
