@@ -135,13 +135,11 @@ func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
 	case m.holds[req.HoldID] != nil || m.ended[req.HoldID] != "":
 		return Errorf(ECONFLICT, "hold %s already exists", req.HoldID)
 	}
-	seen := make(map[string]bool, len(req.Seats))
+	if dup := duplicateSeat(req.Seats); dup != "" {
+		return Errorf(EINVALID, "seats: %s appears twice", dup)
+	}
 	var unknown, taken []string
 	for _, id := range req.Seats {
-		if seen[id] {
-			return Errorf(EINVALID, "seats: %s appears twice", id)
-		}
-		seen[id] = true
 		i, ok := m.index[id]
 		if !ok {
 			unknown = append(unknown, id)
@@ -159,9 +157,22 @@ func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
 		return Errorf(ECONFLICT, "showtime has started")
 	}
 	if len(taken) > 0 {
-		return Errorf(ECONFLICT, "seat %s is not available", taken[0]).WithDetail("unavailable", taken)
+		return &Error{Code: ECONFLICT, Message: "seat " + taken[0] + " is not available", Details: map[string]any{"unavailable": taken}}
 	}
 	return nil
+}
+
+// duplicateSeat returns a seat that appears twice in seats, or "". Holds
+// name a few seats (at most HoldSeatsMax), so comparing pairs beats a map.
+func duplicateSeat(seats []string) string {
+	for i, a := range seats {
+		for _, b := range seats[i+1:] {
+			if a == b {
+				return a
+			}
+		}
+	}
+	return ""
 }
 
 // Release frees a live hold's seats. Only the owner may release it. Returns

@@ -23,11 +23,14 @@ func failureOf(err error) *Failure {
 // Err turns a Failure back into a *boxoffice.Error.
 func (f *Failure) Err() error {
 	e := &boxoffice.Error{Code: f.Code, Message: f.Message}
-	if len(f.Unavailable) > 0 {
-		e = e.WithDetail("unavailable", f.Unavailable)
-	}
-	if len(f.Unknown) > 0 {
-		e = e.WithDetail("unknown", f.Unknown)
+	if len(f.Unavailable) > 0 || len(f.Unknown) > 0 {
+		e.Details = make(map[string]any, 2)
+		if len(f.Unavailable) > 0 {
+			e.Details["unavailable"] = f.Unavailable
+		}
+		if len(f.Unknown) > 0 {
+			e.Details["unknown"] = f.Unknown
+		}
 	}
 	return e
 }

@@ -91,6 +91,11 @@ func (s *Server) writeError(err error, c echo.Context) {
 // errorBody classifies err: echo's own errors, body limits, deadlines,
 // application errors, and everything else as internal.
 func (s *Server) errorBody(err error, c echo.Context) errorBody {
+	// Most answers are application errors returned as they are (a 409 on
+	// a taken seat under a flash sale): no need to search a chain.
+	if e, ok := err.(*boxoffice.Error); ok && e.Code != boxoffice.EINTERNAL && ErrorStatus(e.Code) != nethttp.StatusInternalServerError {
+		return errorBody{Code: e.Code, Message: e.Message, Details: e.Details}
+	}
 	var he *echo.HTTPError
 	var tooLarge *nethttp.MaxBytesError
 	switch {
