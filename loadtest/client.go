@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -27,34 +28,47 @@ const (
 	OutcomeBadBody   = "bad_body"   // 2xx whose body did not decode
 )
 
-// Client sends requests to the targets in turn over one tuned transport.
+// Client sends requests to the targets in turn: over its own lean
+// HTTP/1.1 connections for http:// targets (wire.go), through net/http for
+// https:// ones.
 type Client struct {
 	targets []string
+	wire    []*wireTarget // per target; nil for one reached through net/http
 	next    atomic.Uint64
 	http    *http.Client
 	timeout time.Duration
 }
 
-// NewClient makes a client whose transport keeps conns idle connections
-// per target, so a closed loop of conns workers never redials.
+// NewClient makes a client that keeps conns idle connections per target,
+// so a closed loop of conns workers never redials.
 func NewClient(targets []string, conns int, timeout time.Duration) *Client {
 	tr := &http.Transport{
 		Proxy:               nil, // a load test talks to the nodes, never through a proxy
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         (&net.Dialer{Timeout: wireDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        conns * len(targets),
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	// The per-request context (doAt) is the one timeout: it bounds the
-	// dial, the answer and the body, and costs one timer per request where
-	// http.Client.Timeout and ResponseHeaderTimeout would add two more.
-	return &Client{targets: targets, http: &http.Client{Transport: tr}, timeout: timeout}
+	c := &Client{targets: targets, wire: make([]*wireTarget, len(targets)), http: &http.Client{Transport: tr}, timeout: timeout}
+	for i, t := range targets {
+		if u, err := url.Parse(t); err == nil && u.Scheme == "http" && u.Path == "" {
+			c.wire[i] = newWireTarget(u.Host, conns)
+		}
+	}
+	return c
 }
 
 // Close drops the idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.http.CloseIdleConnections()
+	for _, w := range c.wire {
+		if w != nil {
+			w.close()
+		}
+	}
+}
 
 // Request is one API call.
 type Request struct {
@@ -94,8 +108,23 @@ func (r Result) Unknown() bool { return r.Err != nil || r.Status >= 500 }
 // Do sends req to the next target. The request ends within the client's
 // timeout whatever ctx says; ctx only cancels it earlier.
 func (c *Client) Do(ctx context.Context, req Request) Result {
-	base := c.targets[c.next.Add(1)%uint64(len(c.targets))]
-	return c.doAt(ctx, base, req)
+	i := c.next.Add(1) % uint64(len(c.targets))
+	if w := c.wire[i]; w != nil {
+		var body []byte
+		if req.Body != nil {
+			b, err := json.Marshal(req.Body)
+			if err != nil {
+				return Result{Err: err, Sent: time.Now(), Done: time.Now()}
+			}
+			body = b
+		}
+		deadline := time.Now().Add(c.timeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		return w.do(ctx, req, body, deadline)
+	}
+	return c.doAt(ctx, c.targets[i], req)
 }
 
 func (c *Client) doAt(ctx context.Context, base string, req Request) Result {
