@@ -58,6 +58,9 @@ bench: build ## Go benchmarks (grain alone, grain on PostgreSQL vs plain SQL) an
 		$(GO) test -run '^$$' -bench 'HoldsOnPostgres' -benchtime 5s ./actors/; \
 	else echo "BOXOFFICE_TEST_DATABASE_URL unset: PostgreSQL benchmarks skipped"; fi
 	$(GO) run ./loadtest/bench --bin $(BIN) --out BENCHMARKS-loadtest.md
+	@if [ -n "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \
+		$(GO) run ./loadtest/bench --bin $(BIN) --database-url "$$BOXOFFICE_TEST_DATABASE_URL" --out BENCHMARKS-loadtest-postgres.md; \
+	fi
 
 .PHONY: fuzz
 fuzz: ## run the fuzz targets for a minute each

@@ -27,11 +27,12 @@ const (
 	ScenarioSteady         = "steady"
 	ScenarioMixed          = "mixed"
 	ScenarioHoldContention = "hold-contention"
+	ScenarioHoldRelease    = "hold-release"
 	ScenarioHealthz        = "healthz"
 )
 
 // Scenarios lists the scenario names in the order the help shows them.
-var Scenarios = []string{ScenarioFlashSale, ScenarioSteady, ScenarioMixed, ScenarioHoldContention, ScenarioHealthz}
+var Scenarios = []string{ScenarioFlashSale, ScenarioSteady, ScenarioMixed, ScenarioHoldContention, ScenarioHoldRelease, ScenarioHealthz}
 
 // Defaults and limits. Every loop of the harness is bounded by one of
 // these as well as by the duration.

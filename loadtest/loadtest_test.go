@@ -80,6 +80,22 @@ func TestLoadtest(t *testing.T) {
 		require.Contains(t, r.Figures, "hold_rps")
 		require.NotNil(t, r.Operations[loadtest.OpHold].ServiceMs, "open loop reports service times")
 	})
+
+	t.Run("HoldRelease", func(t *testing.T) {
+		r := mustRun(t, loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
+			Duration: 2 * time.Second, Connections: 8})
+		require.GreaterOrEqual(t, r.SeatsPerShow, 8, "a seat per connection when --seats is not given")
+		hold, release := r.Operations[loadtest.OpHold], r.Operations[loadtest.OpRelease]
+		require.Positive(t, hold.Outcomes["201"])
+		require.Zero(t, hold.Outcomes["409"], "no worker finds its own seat taken")
+		require.EqualValues(t, hold.Outcomes["201"], release.Outcomes["204"], "every hold is released")
+		require.EqualValues(t, hold.Outcomes["201"], r.Figures["holds"])
+		require.Positive(t, r.Figures["holds_rps"])
+
+		_, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
+			Duration: time.Second, Connections: 8, Seats: 4, AdminEmail: adminEmail, AdminPassword: adminPassword})
+		require.ErrorContains(t, err, "fewer than --connections")
+	})
 }
 
 // mustRun runs a load test with the test admin and requires every

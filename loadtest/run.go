@@ -20,6 +20,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Seats == 0 {
 		cfg.Seats = seatsDefault(cfg.Scenario)
+		if cfg.Scenario == ScenarioHoldRelease {
+			cfg.Seats = max(cfg.Seats, cfg.Connections) // a seat of its own for every worker
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

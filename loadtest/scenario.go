@@ -30,6 +30,8 @@ func newScenario(name string) scenario {
 		return &mixed{}
 	case ScenarioHoldContention:
 		return &holdContention{}
+	case ScenarioHoldRelease:
+		return &holdRelease{}
 	}
 	return &healthz{}
 }

@@ -33,6 +33,8 @@ Scenarios (--scenario):
   hold-contention  hold attempts on seats already booked (409) alternating,
                    second by second, with GET /healthz on the same client:
                    figures hold_rps, healthz_rps and hold_to_healthz
+  hold-release     each connection holds a seat of its own, releases it, and
+                   again: successful durable holds, figure holds_rps
   healthz          GET /healthz alone: a node's HTTP ceiling (no setup)
 
 Loops: without --rate, a closed loop of --connections workers; with --rate N,

@@ -55,6 +55,15 @@ func (b *bench) measure(ctx context.Context) error {
 			fs.LatencyMs.P99, fs.Operations["hold"].LatencyMs.P99, fs.Operations["book"].LatencyMs.P99, fs.Figures["bookings_rps"], okText(fs.Invariants.OK)),
 		"", cmd)
 
+	hr, cmd, err := b.loadtest(ctx, "hold-release", "--scenario", "hold-release", "--duration", d, "--connections", c)
+	if err != nil {
+		return err
+	}
+	b.add("successful durable 1-seat holds (each connection holds a seat of its own, releases it, again)",
+		fmt.Sprintf("**%.0f holds/s** (hold p99 %.2f ms, release p99 %.2f ms), audit %s", hr.Figures["holds_rps"],
+			hr.Operations["hold"].LatencyMs.P99, hr.Operations["release"].LatencyMs.P99, okText(hr.Invariants.OK)),
+		holdsTarget(b.o.databaseURL != ""), cmd)
+
 	rate := fmt.Sprintf("%.0f", hc.Figures["hold_rps"]/2)
 	ol, cmd, err := b.loadtest(ctx, "open-contention", "--scenario", "hold-contention", "--duration", d, "--connections", c, "--rate", rate)
 	if err != nil {
@@ -88,6 +97,17 @@ func svcP99(r *report, op string) float64 {
 	return 0
 }
 
+// holdsTarget says what the durable-hold figure is compared with: on
+// PostgreSQL, issue 5 asks for 1.5x what 64 clients get from the same
+// server with a conditional UPDATE per seat, which `make bench` measures
+// with BenchmarkHoldsOnPostgres/sql-update.
+func holdsTarget(postgres bool) string {
+	if !postgres {
+		return ""
+	}
+	return ">= 1.5x BenchmarkHoldsOnPostgres/sql-update/showtimes=1 (holds/s) on the same server"
+}
+
 func verdict(ok bool, target string) string {
 	if ok {
 		return "met (" + target + ")"
@@ -116,7 +136,11 @@ func (b *bench) write(w io.Writer) {
 	for _, r := range b.rows {
 		fmt.Fprintf(w, "| %s | %s | %s |\n", r.what, r.figure, r.target)
 	}
-	fmt.Fprintf(w, "\nTo reproduce, start a node (`BOXOFFICE_ADMIN_EMAIL=... BOXOFFICE_ADMIN_PASSWORD=... boxoffice serve --data /tmp/bench`),\nset TARGET=http://127.0.0.1:8080 and the same admin env, then:\n\n```\n")
+	serve := "boxoffice serve --data /tmp/bench"
+	if b.o.databaseURL != "" {
+		serve = "boxoffice serve --database-url $DATABASE_URL --jwt-secret $SECRET"
+	}
+	fmt.Fprintf(w, "\nTo reproduce, start a node (`BOXOFFICE_ADMIN_EMAIL=... BOXOFFICE_ADMIN_PASSWORD=... %s`),\nset TARGET=http://127.0.0.1:8080 and the same admin env, then:\n\n```\n", serve)
 	for _, r := range b.rows {
 		fmt.Fprintln(w, r.command)
 	}
