@@ -50,11 +50,11 @@ type Engine struct {
 
 	showtimes *Showtimes
 
-	// The booking, payment and notification services (booking.go,
-	// payment.go, notification.go); started by Start (recovery.go).
 	// dispatcher runs the grains' mailboxes (dispatcher.go).
 	dispatcher *dispatcher
 
+	// The booking, payment and notification services (booking.go,
+	// payment.go, notification.go); started by Start (recovery.go).
 	bookingEnv *bookingEnv
 	bookings   *Bookings
 	paymentSvc *paymentService

@@ -31,7 +31,7 @@ type tokenCache struct {
 
 type cachedToken struct {
 	caller boxoffice.Caller
-	until  int64 // unix nanoseconds after which the token no longer verifies
+	until  int64 // unix nanoseconds from which the token no longer verifies
 }
 
 func newTokenCache(size int) *tokenCache {
@@ -48,7 +48,7 @@ func (c *tokenCache) get(raw string, now time.Time) (boxoffice.Caller, bool) {
 		inOld = ok
 	}
 	c.mu.RUnlock()
-	if !ok || now.UnixNano() > t.until {
+	if !ok || now.UnixNano() >= t.until {
 		return boxoffice.Caller{}, false
 	}
 	if inOld {
@@ -57,7 +57,8 @@ func (c *tokenCache) get(raw string, now time.Time) (boxoffice.Caller, bool) {
 	return t.caller, true
 }
 
-// put remembers a verified token until the given unix nanoseconds.
+// put remembers a verified token until (not including) the given unix
+// nanoseconds.
 func (c *tokenCache) put(raw string, caller boxoffice.Caller, until int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
