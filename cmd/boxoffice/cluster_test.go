@@ -215,7 +215,10 @@ func (r *clusterRun) join(t *testing.T) {
 	remote4 := freeAddr(t)
 	three := []string{r.nodes["n1"].remote, r.nodes["n2"].remote, r.nodes["n3"].remote}
 	four := append(append([]string(nil), three...), remote4)
-	cat := newCatalog(t, r.admin, "AB", 10)
+	// Enough seats that the buyers cannot sell out before n4 joins: the
+	// test needs bookings after the join.
+	const rows = "ABCDEFGH"
+	cat := newCatalog(t, r.admin, rows, 10)
 	var showtimes, moving []string
 	for i := 0; i < 60 && (len(moving) < 3 || len(showtimes)-len(moving) < 6); i++ {
 		st := cat.showtime()
@@ -236,7 +239,7 @@ func (r *clusterRun) join(t *testing.T) {
 	gateways.Store(&gs)
 	l := newLedger()
 	stop := make(chan struct{})
-	wg := load(r.buyers, func() []*member { return *gateways.Load() }, showtimes, seatIDs("AB", 10), l, stop)
+	wg := load(r.buyers, func() []*member { return *gateways.Load() }, showtimes, seatIDs(rows, 10), l, stop)
 	time.Sleep(1500 * time.Millisecond)
 	before := l.ok.Load()
 	began := time.Now()
@@ -288,7 +291,9 @@ func (r *clusterRun) join(t *testing.T) {
 // acknowledged, before and after, must be intact.
 func (r *clusterRun) killHost(t *testing.T) {
 	all := r.live("n1", "n2", "n3", "n4")
-	cat := newCatalog(t, r.admin, "ABC", 10)
+	// Seats to spare, so that some are left to sell after the failover.
+	const rows = "ABCDEF"
+	cat := newCatalog(t, r.admin, rows, 10)
 	st, host := "", ""
 	for i := 0; i < 20 && (host == "" || host == "n1"); i++ {
 		st = cat.showtime()
@@ -304,7 +309,7 @@ func (r *clusterRun) killHost(t *testing.T) {
 	}
 	l := newLedger()
 	stop := make(chan struct{})
-	wg := load(r.buyers, func() []*member { return survivors }, []string{st}, seatIDs("ABC", 10), l, stop)
+	wg := load(r.buyers, func() []*member { return survivors }, []string{st}, seatIDs(rows, 10), l, stop)
 	for deadline := time.Now().Add(5 * time.Second); l.ok.Load() < 5 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
