@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
@@ -87,28 +88,8 @@ func (s *bookingStore) Booking(ctx context.Context, id string) (*boxoffice.Booki
 
 // BookingsByUser pages newest first by (created_at, id) descending.
 func (s *bookingStore) BookingsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Booking, string, error) {
-	ctx, cancel := s.db.bound(ctx)
-	defer cancel()
-	p = p.Normalize()
-	at, id, err := newestFirstCursor(p.Cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
-		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`,
-		userID, at, id, p.Limit+1)
-	if err != nil {
-		return nil, "", s.db.wrap(err)
-	}
-	list, err := collectBookings(rows)
-	if err != nil {
-		return nil, "", s.db.wrap(err)
-	}
-	list, next := page(list, p.Limit, func(b *boxoffice.Booking) []string {
-		return []string{timeKey(b.CreatedAt), b.ID}
-	})
-	return list, next, nil
+	return newestByUser(ctx, s.db, "bookings", bookingColumns, userID, p, collectBookings,
+		func(b *boxoffice.Booking) (time.Time, string) { return b.CreatedAt, b.ID })
 }
 
 // BookingsByShowtime lists oldest first; no statuses means all of them.

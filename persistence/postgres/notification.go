@@ -100,26 +100,6 @@ func (s *notificationStore) update(ctx context.Context, id, sql string, args ...
 
 // NotificationsByUser pages newest first by (created_at, id) descending.
 func (s *notificationStore) NotificationsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
-	ctx, cancel := s.db.bound(ctx)
-	defer cancel()
-	p = p.Normalize()
-	at, id, err := newestFirstCursor(p.Cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`,
-		userID, at, id, p.Limit+1)
-	if err != nil {
-		return nil, "", s.db.wrap(err)
-	}
-	list, err := collectNotifications(rows)
-	if err != nil {
-		return nil, "", s.db.wrap(err)
-	}
-	list, next := page(list, p.Limit, func(n *boxoffice.Notification) []string {
-		return []string{timeKey(n.CreatedAt), n.ID}
-	})
-	return list, next, nil
+	return newestByUser(ctx, s.db, "notifications", notificationColumns, userID, p, collectNotifications,
+		func(n *boxoffice.Notification) (time.Time, string) { return n.CreatedAt, n.ID })
 }

@@ -1,9 +1,12 @@
 package postgres
 
 import (
+	"context"
 	"encoding/base64"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -65,6 +68,36 @@ func newestFirstCursor(cursor string) (time.Time, string, error) {
 		return endOfTime, "", err
 	}
 	return t, id, nil
+}
+
+// newestByUser pages one user's rows of table newest first by
+// (created_at, id): a user's bookings and notifications. columns are the
+// ones collect scans.
+func newestByUser[T any](ctx context.Context, d *db, table, columns, userID string, p boxoffice.Page,
+	collect func(pgx.Rows) ([]T, error), key func(T) (time.Time, string)) ([]T, string, error) {
+	ctx, cancel := d.bound(ctx)
+	defer cancel()
+	p = p.Normalize()
+	at, id, err := newestFirstCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := d.pool.Query(ctx, `SELECT `+columns+` FROM `+table+`
+		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`,
+		userID, at, id, p.Limit+1)
+	if err != nil {
+		return nil, "", d.wrap(err)
+	}
+	list, err := collect(rows)
+	if err != nil {
+		return nil, "", d.wrap(err)
+	}
+	list, next := page(list, p.Limit, func(v T) []string {
+		t, id := key(v)
+		return []string{timeKey(t), id}
+	})
+	return list, next, nil
 }
 
 // page trims a result fetched with limit+1 rows to limit and returns the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -83,26 +84,8 @@ func (s *BookingStore) Booking(ctx context.Context, id string) (*boxoffice.Booki
 // BookingsByUser lists a user's bookings, newest first (by creation time,
 // then ID). The cursor is the last creation time and ID.
 func (s *BookingStore) BookingsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Booking, string, error) {
-	p = p.Normalize()
-	where := []string{`user_id = ?`}
-	args := []any{userID}
-	if p.Cursor != "" {
-		created, id, err := decodeTimeCursor(p.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		where = append(where, `(created_at, id) < (?, ?)`)
-		args = append(args, created, id)
-	}
-	bookings, err := s.query(ctx, whereClause(where)+` ORDER BY created_at DESC, id DESC LIMIT ?`,
-		append(args, p.Limit+1)...)
-	if err != nil {
-		return nil, "", err
-	}
-	bookings, next := trimPage(bookings, p.Limit, func(b *boxoffice.Booking) string {
-		return encodeTimeCursor(micros(b.CreatedAt), b.ID)
-	})
-	return bookings, next, nil
+	return newestByUser(ctx, s.db, "bookings", bookingColumns, userID, p, scanBooking,
+		func(b *boxoffice.Booking) (time.Time, string) { return b.CreatedAt, b.ID })
 }
 
 // BookingsByShowtime lists a showtime's bookings with one of the statuses

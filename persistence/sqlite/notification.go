@@ -90,29 +90,6 @@ func (s *NotificationStore) MarkAttempt(ctx context.Context, id string, nextAt t
 // creation time, then ID: notification IDs name what they are about, so they
 // are not time-ordered). The cursor is the last creation time and ID.
 func (s *NotificationStore) NotificationsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
-	p = p.Normalize()
-	where := []string{`user_id = ?`}
-	args := []any{userID}
-	if p.Cursor != "" {
-		created, id, err := decodeTimeCursor(p.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		where = append(where, `(created_at, id) < (?, ?)`)
-		args = append(args, created, id)
-	}
-	rows, err := s.db.db.QueryContext(ctx,
-		`SELECT `+notificationColumns+` FROM notifications`+whereClause(where)+
-			` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, p.Limit+1)...)
-	if err != nil {
-		return nil, "", translate(err, "notifications")
-	}
-	ns, err := collect(rows, scanNotification)
-	if err != nil {
-		return nil, "", translate(err, "notifications")
-	}
-	ns, next := trimPage(ns, p.Limit, func(n *boxoffice.Notification) string {
-		return encodeTimeCursor(micros(n.CreatedAt), n.ID)
-	})
-	return ns, next, nil
+	return newestByUser(ctx, s.db, "notifications", notificationColumns, userID, p, scanNotification,
+		func(n *boxoffice.Notification) (time.Time, string) { return n.CreatedAt, n.ID })
 }

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -44,6 +46,38 @@ func decodeTimeCursor(cursor string) (us int64, id string, err error) {
 		return 0, "", boxoffice.Errorf(boxoffice.EINVALID, "cursor %q is not valid", cursor)
 	}
 	return us, id, nil
+}
+
+// newestByUser pages one user's rows of table newest first by
+// (created_at, id): a user's bookings and notifications. columns are the
+// ones scan reads.
+func newestByUser[T any](ctx context.Context, db *DB, table, columns, userID string, p boxoffice.Page,
+	scan func(scanner) (T, error), key func(T) (time.Time, string)) ([]T, string, error) {
+	p = p.Normalize()
+	where := []string{`user_id = ?`}
+	args := []any{userID}
+	if p.Cursor != "" {
+		created, id, err := decodeTimeCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where = append(where, `(created_at, id) < (?, ?)`)
+		args = append(args, created, id)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT `+columns+` FROM `+table+whereClause(where)+
+		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, p.Limit+1)...)
+	if err != nil {
+		return nil, "", translate(err, table)
+	}
+	list, err := collect(rows, scan)
+	if err != nil {
+		return nil, "", translate(err, table)
+	}
+	list, next := trimPage(list, p.Limit, func(v T) string {
+		t, id := key(v)
+		return encodeTimeCursor(micros(t), id)
+	})
+	return list, next, nil
 }
 
 // trimPage cuts items, fetched with one row more than limit to learn whether
