@@ -1,17 +1,12 @@
 package loadtest_test
 
 import (
-	"bytes"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/boxoffice/boxoffice/internal/nodeproc"
 )
 
 // binary is the boxoffice binary, built once for the tests that start a
@@ -19,18 +14,14 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "loadtest-bin")
+	bin, cleanup, err := nodeproc.Build("../cmd/boxoffice")
 	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "boxoffice")
-	out, err := exec.Command("go", "build", "-o", binary, "../cmd/boxoffice").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build boxoffice: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binary = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
@@ -41,38 +32,8 @@ const (
 
 // node is a `boxoffice serve` process on the embedded store.
 type node struct {
-	URL     string
+	*nodeproc.Node
 	DataDir string
-	cmd     *exec.Cmd
-	logs    *lockedBuffer
-	done    chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // MustStartNode runs `boxoffice serve` on free loopback ports with the
@@ -80,34 +41,25 @@ func freeAddr(tb testing.TB) string {
 // killed when the test ends.
 func MustStartNode(tb testing.TB, flags ...string) *node {
 	tb.Helper()
-	httpAddr, dir := freeAddr(tb), tb.TempDir()
-	args := append([]string{"serve", "--http", httpAddr, "--remote", freeAddr(tb), "--gossip", freeAddr(tb),
-		"--data", dir, "--log-level", "warn"}, flags...)
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "BOXOFFICE_ADMIN_EMAIL="+adminEmail, "BOXOFFICE_ADMIN_PASSWORD="+adminPassword)
-	n := &node{URL: "http://" + httpAddr, DataDir: dir, cmd: cmd, logs: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = n.logs, n.logs
-	if err := cmd.Start(); err != nil {
+	dir := tb.TempDir()
+	addr := func() string {
+		a, err := nodeproc.FreeAddr()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return a
+	}
+	n, err := nodeproc.Start(nodeproc.Options{
+		Binary: binary,
+		Args:   append([]string{"--remote", addr(), "--gossip", addr(), "--data", dir, "--log-level", "warn"}, flags...),
+		Env:    []string{"BOXOFFICE_ADMIN_EMAIL=" + adminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + adminPassword},
+	})
+	if err != nil {
 		tb.Fatal(err)
 	}
-	go func() { cmd.Wait(); close(n.done) }()
-	tb.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGKILL)
-		<-n.done
-	})
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-n.done:
-			tb.Fatalf("boxoffice exited during start:\n%s", n.logs)
-		default:
-		}
-		if res, err := http.Get(n.URL + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return n
-			}
-		}
+	tb.Cleanup(n.Kill)
+	if err := n.WaitReady(30 * time.Second); err != nil {
+		tb.Fatalf("%v:\n%s", err, n.Output())
 	}
-	tb.Fatalf("boxoffice not ready after 30s:\n%s", n.logs)
-	return nil
+	return &node{Node: n, DataDir: dir}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/stretchr/testify/require"
 
+	"github.com/boxoffice/boxoffice/internal/nodeproc"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 )
 
@@ -44,7 +44,7 @@ func newTestCluster(t *testing.T, pg postgres.Config) *testCluster {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for name, m := range c.nodes {
-			t.Logf("---- logs of %s (last 60 lines) ----\n%s", name, tail(m.logs.String(), 60))
+			t.Logf("---- logs of %s (last 60 lines) ----\n%s", name, tail(m.Output(), 60))
 		}
 	})
 	return c
@@ -68,19 +68,16 @@ func (c *testCluster) start(name, remote string, join ...string) *member {
 		remote = freeAddr(t)
 	}
 	m := &member{name: name, gossip: freeUDPAddr(t), remote: remote}
-	httpAddr := freeAddr(t)
-	args := []string{"serve", "--node", name, "--http", httpAddr, "--gossip", m.gossip, "--remote", remote, "--log-level", "warn"}
+	args := []string{"--node", name, "--gossip", m.gossip, "--remote", remote, "--log-level", "warn"}
 	if len(join) > 0 {
 		args = append(args, "--join", strings.Join(join, ","))
 	}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "BOXOFFICE_ADMIN_EMAIL="+testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD="+testAdminPassword)
-	cmd.Env = append(cmd.Env, pgEnv(withSmallPools(c.pg.BaseURL), c.pg.Prefix)...)
-	m.node = &node{t: t, cmd: cmd, URL: "http://" + httpAddr, logs: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = m.logs, m.logs
-	require.NoError(t, cmd.Start())
-	go func() { cmd.Wait(); close(m.done) }()
-	t.Cleanup(func() { m.cont(); m.kill() })
+	n, err := nodeproc.Start(nodeproc.Options{Binary: binary, Args: args, Env: append(
+		[]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword},
+		pgEnv(withSmallPools(c.pg.BaseURL), c.pg.Prefix)...)})
+	require.NoError(t, err)
+	m.node = n
+	t.Cleanup(func() { m.cont(); m.Kill() })
 	c.mu.Lock()
 	c.nodes[name] = m
 	c.mu.Unlock()
@@ -104,19 +101,8 @@ func withSmallPools(url string) string {
 // waitReadyz waits until the node's /readyz answers 200.
 func waitReadyz(t *testing.T, m *member, d time.Duration) {
 	t.Helper()
-	hc := newClient(t, m.URL)
-	for deadline := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-m.done:
-			t.Fatalf("%s exited:\n%s", m.name, m.logs)
-		default:
-		}
-		if code, err := hc.do("GET", "/readyz", nil, nil); err == nil && code == 200 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after %v:\n%s", m.name, d, tail(m.logs.String(), 40))
-		}
+	if err := m.WaitReady(d); err != nil {
+		t.Fatalf("%s: %v:\n%s", m.name, err, tail(m.Output(), 40))
 	}
 }
 
@@ -135,14 +121,8 @@ func freeUDPAddr(t *testing.T) string {
 	return ""
 }
 
-func (m *member) signal(s syscall.Signal) {
-	if m.cmd.Process != nil {
-		_ = m.cmd.Process.Signal(s)
-	}
-}
-
-func (m *member) pause() { m.signal(syscall.SIGSTOP) }
-func (m *member) cont()  { m.signal(syscall.SIGCONT) }
+func (m *member) pause() { m.Signal(syscall.SIGSTOP) }
+func (m *member) cont()  { m.Signal(syscall.SIGCONT) }
 
 // clusterView is GET /api/v1/cluster.
 type clusterView struct {

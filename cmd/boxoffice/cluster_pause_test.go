@@ -106,7 +106,7 @@ func (r *clusterRun) pause(t *testing.T) {
 	t.Logf("n3 paused %v; resumed, its gateway answered %v; fenced: %s", pausedFor.Round(time.Millisecond), outcomes, v.Self.Reason)
 	// Both fences fired: the pause watch at once, the peers' notice next.
 	var watched, blocked bool
-	for _, line := range strings.Split(n3.logs.String(), "\n") {
+	for _, line := range strings.Split(n3.Output(), "\n") {
 		w, b := strings.Contains(line, "stood still"), strings.Contains(line, "has blocked this node")
 		if w || b {
 			t.Log(line)
@@ -118,7 +118,7 @@ func (r *clusterRun) pause(t *testing.T) {
 	require.Equal(t, len(sold), booked)
 
 	began := time.Now()
-	require.NoError(t, n3.stop(10*time.Second), "SIGTERM of fenced n3")
+	require.NoError(t, n3.Stop(10*time.Second), "SIGTERM of fenced n3")
 	t.Logf("fenced n3 stopped cleanly in %v", time.Since(began).Round(time.Millisecond))
 	r.nodes["n3"] = r.c.start("n3", "", n1.gossip)
 	waitView(t, r.admin, n1, 10*time.Second, "n3 back", allAlive("n1", "n2", "n3"))

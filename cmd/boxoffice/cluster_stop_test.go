@@ -39,7 +39,7 @@ func (r *clusterRun) stopUnderLoad(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	began := time.Now()
-	victim.signal(syscall.SIGTERM)
+	victim.Signal(syscall.SIGTERM)
 	var survivors []*member
 	for _, m := range all {
 		if m != victim {
@@ -64,12 +64,12 @@ func (r *clusterRun) stopUnderLoad(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	select {
-	case <-victim.done:
+	case <-victim.Done():
 	case <-time.After(10*time.Second - time.Since(began)):
 		t.Fatalf("%s did not exit within 10s of SIGTERM", host)
 	}
 	stopped := time.Since(began)
-	require.Zero(t, victim.cmd.ProcessState.ExitCode(), "exit code of %s", host)
+	require.Zero(t, victim.Cmd.ProcessState.ExitCode(), "exit code of %s", host)
 	delete(r.nodes, host)
 	time.Sleep(time.Second)
 	close(stop)
@@ -89,7 +89,7 @@ func (r *clusterRun) stopAll(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			began := time.Now()
-			if err := m.stop(10 * time.Second); err != nil {
+			if err := m.Stop(10 * time.Second); err != nil {
 				errs <- fmt.Errorf("%s: %w", name, err)
 				return
 			}

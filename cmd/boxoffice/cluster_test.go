@@ -314,7 +314,7 @@ func (r *clusterRun) killHost(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	before := l.ok.Load()
-	victim.kill()
+	victim.Kill()
 	killed := time.Now()
 	delete(r.nodes, host)
 

@@ -92,7 +92,7 @@ func TestKillDuringBookingsLosesNothing(t *testing.T) {
 	mu.Lock()
 	t.Logf("killing the node with %d bookings in flight, %d acknowledged", inFlight.Load(), len(acked))
 	mu.Unlock()
-	n.kill()
+	n.Kill()
 	stop.Store(true)
 	wg.Wait()
 	require.NotEmpty(t, acked, "no booking succeeded before the crash: the test proved nothing")
@@ -127,7 +127,7 @@ func TestKillDuringBookingsLosesNothing(t *testing.T) {
 			require.Empty(t, owner[s.ID], "seat %s of booking %s shows %s", s.ID, owner[s.ID], s.Status)
 		}
 	}
-	require.NoError(t, n2.stop(15*time.Second))
+	require.NoError(t, n2.Stop(15*time.Second))
 	checkMoney(t, dir, byID)
 	t.Logf("after restart: %d bookings acknowledged before the crash, %d confirmed, %d seats booked", len(acked), countStatus(byID, "confirmed"), len(owner))
 }

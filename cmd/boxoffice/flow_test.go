@@ -118,7 +118,7 @@ func TestBookingFlow(t *testing.T) {
 	}
 	waitNotification(t, alice, "booking_cancelled", booking.ID)
 
-	require.NoError(t, n.stop(10*time.Second), "clean stop on SIGTERM:\n%s", n.logs)
+	require.NoError(t, n.Stop(10*time.Second), "clean stop on SIGTERM:\n%s", n.Output())
 }
 
 func waitNotification(t *testing.T, c *client, kind, bookingID string) {

@@ -96,13 +96,13 @@ func TestPostgresOutage(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 		start := time.Now()
-		err := n.stop(15 * time.Second)
+		err := n.Stop(15 * time.Second)
 		took := time.Since(start)
-		require.False(t, err != nil && contains(err.Error(), "no exit"), "%v:\n%s", err, n.logs)
+		require.False(t, err != nil && contains(err.Error(), "no exit"), "%v:\n%s", err, n.Output())
 		require.Less(t, took, 12*time.Second, "stopped after %v", took)
 		t.Logf("stopped %v after SIGTERM with the database frozen (exit: %v)", took.Round(time.Millisecond), err)
 	})
-	require.NotContains(t, n.logs.String(), "panic")
+	require.NotContains(t, n.Output(), "panic")
 }
 
 // outageRequests are calls to make while PostgreSQL is down: a grain in

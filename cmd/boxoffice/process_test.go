@@ -6,62 +6,32 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/boxoffice/boxoffice/internal/nodeproc"
 )
 
 // binary is the boxoffice binary built once for the process tests.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "boxoffice-bin")
+	bin, cleanup, err := nodeproc.Build(".")
 	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "boxoffice")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build boxoffice: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binary = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
 // node is a `boxoffice serve` process.
-type node struct {
-	t    testing.TB
-	cmd  *exec.Cmd
-	URL  string
-	logs *lockedBuffer
-	done chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type node = nodeproc.Node
 
 const (
 	testAdminEmail    = "admin@example.com"
@@ -70,69 +40,31 @@ const (
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := nodeproc.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // startNode runs `boxoffice serve` on free loopback ports with the given
-// data dir and extra environment, and waits until /readyz answers 200.
+// data dir and extra environment, and waits until /readyz answers 200. The
+// node is killed when the test ends.
 func startNode(t testing.TB, dataDir string, env ...string) *node {
 	t.Helper()
-	httpAddr := freeAddr(t)
-	cmd := exec.Command(binary, "serve", "--http", httpAddr, "--remote", freeAddr(t), "--gossip", freeAddr(t), "--data", dataDir)
-	cmd.Env = append(os.Environ(), "BOXOFFICE_ADMIN_EMAIL="+testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD="+testAdminPassword)
-	cmd.Env = append(cmd.Env, env...)
-	n := &node{t: t, cmd: cmd, URL: "http://" + httpAddr, logs: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = n.logs, n.logs
-	if err := cmd.Start(); err != nil {
+	n, err := nodeproc.Start(nodeproc.Options{
+		Binary: binary,
+		Args:   []string{"--remote", freeAddr(t), "--gossip", freeAddr(t), "--data", dataDir},
+		Env:    append([]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword}, env...),
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { cmd.Wait(); close(n.done) }()
-	t.Cleanup(func() { n.kill() })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-n.done:
-			t.Fatalf("boxoffice exited during start:\n%s", n.logs)
-		default:
-		}
-		res, err := http.Get(n.URL + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return n
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	t.Cleanup(n.Kill)
+	if err := n.WaitReady(30 * time.Second); err != nil {
+		t.Fatalf("%v:\n%s", err, n.Output())
 	}
-	t.Fatalf("boxoffice not ready after 30s:\n%s", n.logs)
-	return nil
-}
-
-// kill stops the process with SIGKILL: no clean stop, like a crash.
-func (n *node) kill() {
-	if n.cmd.Process != nil {
-		n.cmd.Process.Signal(syscall.SIGKILL)
-		<-n.done
-	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (n *node) stop(timeout time.Duration) error {
-	n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-n.done:
-		if code := n.cmd.ProcessState.ExitCode(); code != 0 {
-			return fmt.Errorf("exit code %d", code)
-		}
-		return nil
-	case <-time.After(timeout):
-		return fmt.Errorf("no exit %s after SIGTERM", timeout)
-	}
+	return n
 }
 
 // client calls the API as one user.

@@ -14,14 +14,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/boxoffice/boxoffice/internal/nodeproc"
 )
 
 const (
@@ -87,57 +86,42 @@ func run(ctx context.Context, o options) error {
 }
 
 // startNode runs `boxoffice serve` on free loopback ports and waits for
-// /readyz.
+// /readyz. stop ends it with SIGTERM, or SIGKILL after 15 s.
 func startNode(o options, dir string) (string, func(), error) {
-	addr := freeAddr()
-	args := []string{"serve", "--http", addr, "--remote", freeAddr(), "--gossip", freeAddr(), "--data", filepath.Join(dir, "data"),
-		"--log-level", "warn"}
+	remote, err := nodeproc.FreeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	gossip, err := nodeproc.FreeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	args := []string{"--remote", remote, "--gossip", gossip, "--data", filepath.Join(dir, "data"), "--log-level", "warn"}
 	if o.databaseURL != "" {
 		args = append(args, "--database-url", o.databaseURL, "--database-prefix", "bench_"+fmt.Sprint(os.Getpid()), "--jwt-secret", jwtSecret)
 	}
-	cmd := exec.Command(o.bin, args...)
-	cmd.Env = append(os.Environ(), "BOXOFFICE_ADMIN_EMAIL="+adminEmail, "BOXOFFICE_ADMIN_PASSWORD="+adminPassword)
 	logs, err := os.Create(filepath.Join(dir, "node.log"))
 	if err != nil {
 		return "", nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
+	n, err := nodeproc.Start(nodeproc.Options{Binary: o.bin, Args: args, Output: logs,
+		Env: []string{"BOXOFFICE_ADMIN_EMAIL=" + adminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + adminPassword}})
+	if err != nil {
+		logs.Close()
 		return "", nil, err
 	}
 	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		if n.Stop(15*time.Second) != nil {
+			n.Kill()
 		}
 		logs.Close()
 	}
-	url := "http://" + addr
-	for deadline := time.Now().Add(readyWait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if res, err := http.Get(url + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return url, stop, nil
-			}
-		}
+	if err := n.WaitReady(readyWait); err != nil {
+		stop()
+		b, _ := os.ReadFile(filepath.Join(dir, "node.log"))
+		return "", nil, fmt.Errorf("%w:\n%s", err, b)
 	}
-	stop()
-	b, _ := os.ReadFile(filepath.Join(dir, "node.log"))
-	return "", nil, fmt.Errorf("node not ready after %s:\n%s", readyWait, b)
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return n.URL, stop, nil
 }
 
 // report is the part of the loadtest JSON report the bench reads.

@@ -1,0 +1,169 @@
+// Package nodeproc builds the boxoffice command and runs `boxoffice serve`
+// as a real process on loopback: for the tests that crash, pause or stop a
+// node, and for the load-test bench.
+package nodeproc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Build compiles the boxoffice command (pkg as `go build` takes it: a
+// directory or an import path) into a temporary directory. cleanup removes
+// that directory.
+func Build(pkg string) (binary string, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "boxoffice-bin")
+	if err != nil {
+		return "", nil, err
+	}
+	binary = filepath.Join(dir, "boxoffice")
+	if out, err := exec.Command("go", "build", "-o", binary, pkg).CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("build boxoffice: %w\n%s", err, out)
+	}
+	return binary, func() { os.RemoveAll(dir) }, nil
+}
+
+// FreeAddr returns a loopback TCP address that was free a moment ago.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// Options says how to start a node.
+type Options struct {
+	Binary string
+	// Args follow `serve --http <a free loopback address>`.
+	Args []string
+	// Env is added to this process's environment.
+	Env []string
+	// Output receives the node's stdout and stderr; nil keeps them in
+	// memory for Node.Output.
+	Output io.Writer
+}
+
+// Node is one `boxoffice serve` process.
+type Node struct {
+	URL  string // http://<its HTTP address>
+	Cmd  *exec.Cmd
+	out  *lockedBuffer // nil when Options.Output was given
+	done chan struct{}
+}
+
+// Start starts a node on a free HTTP address; it does not wait for it to
+// be ready (WaitReady).
+func Start(o Options) (*Node, error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(o.Binary, append([]string{"serve", "--http", addr}, o.Args...)...)
+	cmd.Env = append(os.Environ(), o.Env...)
+	n := &Node{URL: "http://" + addr, Cmd: cmd, done: make(chan struct{})}
+	out := o.Output
+	if out == nil {
+		n.out = &lockedBuffer{}
+		out = n.out
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { cmd.Wait(); close(n.done) }()
+	return n, nil
+}
+
+// Done is closed once the process has exited.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Output is what the node has printed so far (empty when Options.Output
+// took it).
+func (n *Node) Output() string {
+	if n.out == nil {
+		return ""
+	}
+	return n.out.String()
+}
+
+// ErrExited: the node exited while it was waited for.
+var ErrExited = errors.New("boxoffice exited")
+
+// WaitReady waits until GET /readyz answers 200, the node exits
+// (ErrExited) or timeout passes.
+func (n *Node) WaitReady(timeout time.Duration) error {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-n.done:
+			return ErrExited
+		default:
+		}
+		if res, err := hc.Get(n.URL + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("boxoffice not ready after %s", timeout)
+}
+
+// Signal sends sig unless the process has exited.
+func (n *Node) Signal(sig os.Signal) {
+	select {
+	case <-n.done:
+	default:
+		_ = n.Cmd.Process.Signal(sig)
+	}
+}
+
+// Kill stops the process with SIGKILL, like a crash, and waits for it.
+func (n *Node) Kill() {
+	n.Signal(syscall.SIGKILL)
+	<-n.done
+}
+
+// Stop sends SIGTERM and waits up to timeout for a clean exit (code 0).
+func (n *Node) Stop(timeout time.Duration) error {
+	n.Signal(syscall.SIGTERM)
+	select {
+	case <-n.done:
+		if code := n.Cmd.ProcessState.ExitCode(); code != 0 {
+			return fmt.Errorf("exit code %d", code)
+		}
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("no exit %s after SIGTERM", timeout)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
