@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 func TestShowtimeWriteFailure(t *testing.T) {
@@ -35,7 +36,7 @@ func TestShowtimeWriteFailure(t *testing.T) {
 				return err
 			})
 		}()
-		waitFor(t, 5*time.Second, "a write in flight", func() bool { return spy.writing.Load() == 1 })
+		testwait.Until(t, 5*time.Second, "a write in flight", func() bool { return spy.writing.Load() == 1 })
 		time.Sleep(200 * time.Millisecond) // the other 19 queue behind it
 		close(gate)
 		<-done
@@ -131,7 +132,7 @@ func TestShowtimeFencing(t *testing.T) {
 		loads := spy2.loads.Load()
 		_, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A2"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
-		waitFor(t, 2*time.Second, "the fenced activation to stop", func() bool { return !activation(e2, e2.ShowtimeID) })
+		testwait.Until(t, 2*time.Second, "the fenced activation to stop", func() bool { return !activation(e2, e2.ShowtimeID) })
 		if _, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A2"}); err != nil {
 			t.Fatalf("retry on the second node: %v", err)
 		}

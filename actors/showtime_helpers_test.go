@@ -420,18 +420,6 @@ func (s *seatSpy) batchSizes() []int {
 	return slices.Clone(s.batches)
 }
 
-// waitFor polls cond every 5ms until it holds or d passes.
-func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // noopSeats stores nothing: it isolates the grain's own cost.
 type noopSeats struct{}
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 func TestShowtimeExpiry(t *testing.T) {
@@ -80,7 +81,7 @@ func TestShowtimeExpiryTimer(t *testing.T) {
 		watched <- result{c, err}
 	}()
 	// Nothing calls the grain from here on: its own timer must expire the hold.
-	waitFor(t, 5*time.Second, "an expired event in the journal", func() bool {
+	testwait.Until(t, 5*time.Second, "an expired event in the journal", func() bool {
 		for _, ev := range mustLoadJournal(t, e.Stores.Seats, e.ShowtimeID) {
 			if ev.Kind == boxoffice.EventExpired && ev.HoldID == hold.ID {
 				return true
@@ -121,7 +122,7 @@ func TestShowtimePassivation(t *testing.T) {
 			t.Fatal(err)
 		}
 		loads := spy.loads.Load()
-		waitFor(t, 3*time.Second, "passivation", func() bool { return !activation(e, e.ShowtimeID) })
+		testwait.Until(t, 3*time.Second, "passivation", func() bool { return !activation(e, e.ShowtimeID) })
 		got, err := h.Hold(ctx, hold.ID, boxoffice.Caller{UserID: "alice"})
 		if err != nil || !slices.Equal(got.Seats, hold.Seats) {
 			t.Fatalf("hold after passivation: %+v %v", got, err)
@@ -147,7 +148,7 @@ func TestShowtimePassivation(t *testing.T) {
 		if d := time.Since(start); d < 400*time.Millisecond {
 			t.Fatalf("watcher answered after %v, before its wait", d)
 		}
-		waitFor(t, 3*time.Second, "passivation after the watcher left", func() bool { return !activation(e, e.ShowtimeID) })
+		testwait.Until(t, 3*time.Second, "passivation after the watcher left", func() bool { return !activation(e, e.ShowtimeID) })
 	})
 }
 

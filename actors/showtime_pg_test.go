@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
 )
@@ -38,7 +39,7 @@ func TestShowtimeFencingOnPostgres(t *testing.T) {
 		}
 		_, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A1", "A2"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
-		waitFor(t, 5*time.Second, "the fenced activation to stop", func() bool { return !activation(e2, e2.ShowtimeID) })
+		testwait.Until(t, 5*time.Second, "the fenced activation to stop", func() bool { return !activation(e2, e2.ShowtimeID) })
 		// The retry loads the winner's journal: A1 is taken.
 		_, err = h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A1", "A2"})
 		mustCode(t, err, boxoffice.ECONFLICT)

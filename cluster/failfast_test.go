@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 const sinkKind = "sink"
@@ -38,7 +39,7 @@ func TestRequestFailsFastWhenItsMemberLeaves(t *testing.T) {
 		seeds = []string{p.GossipAddr()}
 		ms = append(ms, &member{name: name, node: node, provider: p})
 	}
-	waitFor(t, 10*time.Second, "3 members everywhere", topologySize(ms...))
+	testwait.Until(t, 10*time.Second, "3 members everywhere", topologySize(ms...))
 	identity := ""
 	for i := 0; identity == ""; i++ {
 		// echo and sink are hosted by every node, so an identity has the

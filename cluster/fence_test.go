@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // rawPeer is a bare memberlist node speaking our metadata, standing in for
@@ -74,14 +75,14 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 	r := &rawPeer{meta: meta}
 	ml := startRaw(t, r, "raw-x", 0, n1.provider.GossipAddr())
 	port := int(ml.LocalNode().Port)
-	waitFor(t, 3*time.Second, "x in topology", func() bool { return len(n1.node.Topology()) == 2 })
+	testwait.Until(t, 3*time.Second, "x in topology", func() bool { return len(n1.node.Topology()) == 2 })
 
 	_ = ml.Shutdown() // silent: a pause, as n1 sees it
-	waitFor(t, 8*time.Second, "x dead", func() bool { return statusOf(n1, "x") == cluster.StatusDead })
+	testwait.Until(t, 8*time.Second, "x dead", func() bool { return statusOf(n1, "x") == cluster.StatusDead })
 
 	ml = startRaw(t, r, "raw-x", port, n1.provider.GossipAddr()) // back, same id
 	defer ml.Shutdown()
-	d := waitFor(t, 10*time.Second, "blocked notice", func() bool { return r.got(`"id":"raw-x"`) })
+	d := testwait.Until(t, 10*time.Second, "blocked notice", func() bool { return r.got(`"id":"raw-x"`) })
 	t.Logf("notice after %v", d)
 	for _, mi := range n1.provider.Members() {
 		if mi.Name == "x" && (!mi.Blocked || mi.Status != cluster.StatusAlive) {
@@ -101,7 +102,7 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 3*time.Second, "n1 fenced", func() bool { return !n1.node.Healthy() })
+	testwait.Until(t, 3*time.Second, "n1 fenced", func() bool { return !n1.node.Healthy() })
 	if h := n1.provider.Health(); h.BlockedBy != "x" {
 		t.Errorf("health = %+v", h)
 	}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // member is one node of an in-process test cluster.
@@ -40,19 +41,6 @@ func MustStartCluster(tb testing.TB, clusterName string, n int) []*member {
 		out = append(out, &member{name: name, node: node, provider: p})
 	}
 	return out
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) time.Duration {
-	tb.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > d {
-			tb.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
 }
 
 func topologySize(ms ...*member) func() bool {
@@ -108,7 +96,7 @@ func TestMemberlist(t *testing.T) {
 	skipUnderRace(t)
 	ignore := goleak.IgnoreCurrent()
 	ms := MustStartCluster(t, "boxoffice", 3)
-	waitFor(t, 10*time.Second, "3 members everywhere", topologySize(ms...))
+	testwait.Until(t, 10*time.Second, "3 members everywhere", topologySize(ms...))
 
 	t.Run("every node reaches the same activation", func(t *testing.T) {
 		for _, id := range []string{"show-1", "show-2", "show-3", "show-4"} {
@@ -146,7 +134,7 @@ func TestMemberlist(t *testing.T) {
 			}
 		}
 		MustStop(t, gone.node)
-		d := waitFor(t, 3*time.Second, "topology of 2", topologySize(rest...))
+		d := testwait.Until(t, 3*time.Second, "topology of 2", topologySize(rest...))
 		t.Logf("topology updated %v after stop", d)
 		if next := ownerOf(t, rest, "show-9"); next == owner {
 			t.Fatalf("still served by stopped %s", owner)
@@ -170,7 +158,7 @@ func TestMemberlist(t *testing.T) {
 func TestMemberlistFailureDetection(t *testing.T) {
 	skipUnderRace(t)
 	ms := MustStartCluster(t, "boxoffice", 3)
-	waitFor(t, 10*time.Second, "3 members everywhere", topologySize(ms...))
+	testwait.Until(t, 10*time.Second, "3 members everywhere", topologySize(ms...))
 
 	// A crash, as the others see it: memberlist goes silent without leaving.
 	crash := func(m *member) {
@@ -180,7 +168,7 @@ func TestMemberlistFailureDetection(t *testing.T) {
 	}
 
 	crash(ms[2])
-	d := waitFor(t, 8*time.Second, "n3 dropped", topologySize(ms[0], ms[1]))
+	d := testwait.Until(t, 8*time.Second, "n3 dropped", topologySize(ms[0], ms[1]))
 	t.Logf("dead node dropped from topology after %v", d)
 	if s := statusOf(ms[0], "n3"); s != cluster.StatusDead {
 		t.Errorf("status of n3 = %q, want dead", s)
@@ -196,7 +184,7 @@ func TestMemberlistFailureDetection(t *testing.T) {
 	}
 
 	crash(ms[1])
-	waitFor(t, 8*time.Second, "n1 alone", topologySize(ms[0]))
+	testwait.Until(t, 8*time.Second, "n1 alone", topologySize(ms[0]))
 	h := ms[0].provider.Health()
 	if h.Healthy || h.Alive != 1 || h.Known != 3 || !strings.Contains(h.Reason, "isolated") {
 		t.Errorf("n1 alone: %+v", h)

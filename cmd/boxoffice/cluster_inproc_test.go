@@ -23,6 +23,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
 )
@@ -37,22 +38,29 @@ func mustStartMain(tb testing.TB, name string, pg postgres.Config, demo bool, jo
 	if !strings.Contains(pg.BaseURL, "?") {
 		url = pg.BaseURL + "?pool_max_conns=4"
 	}
-	m := &Main{Logger: inprocLogger(), Config: Config{
+	return mustRunMain(tb, Config{
 		HTTPAddr: "127.0.0.1:0", DatabaseURL: url, DatabasePrefix: pg.Prefix, JWTSecret: inprocSecret,
 		HoldTTL: time.Minute, IdleTimeout: 10 * time.Minute, Demo: demo, Node: name,
 		GossipAddr: "127.0.0.1:0", RemoteAddr: "127.0.0.1:0", Join: join,
-	}}
+	})
+}
+
+// mustRunMain starts a node with cfg in this process and closes it when
+// the test ends.
+func mustRunMain(tb testing.TB, cfg Config) *Main {
+	tb.Helper()
+	m := &Main{Logger: inprocLogger(), Config: cfg}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := m.Run(ctx); err != nil {
 		_ = m.Close(ctx)
-		tb.Fatalf("start %s: %v", name, err)
+		tb.Fatalf("start %s: %v", cfg.Node, err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := m.Close(ctx); err != nil {
-			tb.Logf("close %s: %v", name, err)
+			tb.Logf("close %s: %v", cfg.Node, err)
 		}
 	})
 	return m
@@ -63,18 +71,6 @@ func inprocLogger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-func waitUntil(tb testing.TB, d time.Duration, what string, cond func() bool) time.Duration {
-	tb.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > d {
-			tb.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
 }
 
 func joined(ms ...*Main) func() bool {
@@ -169,7 +165,7 @@ func TestIsolatedNodeFencesItself(t *testing.T) {
 	m1 := mustStartMain(t, "n1", pg, true)
 	m2 := mustStartMain(t, "n2", pg, false, m1.Gossip.GossipAddr())
 	m3 := mustStartMain(t, "n3", pg, false, m1.Gossip.GossipAddr())
-	waitUntil(t, 10*time.Second, "three members", joined(m1, m2, m3))
+	testwait.Until(t, 10*time.Second, "three members", joined(m1, m2, m3))
 	st := ownedBy(t, m1, futureShowtimes(t, m1))
 	path := "/api/v1/showtimes/" + st + "/seats"
 	if code, _ := call(t, m3, "GET", path, "", nil, nil); code != 200 {
@@ -197,7 +193,7 @@ func TestIsolatedNodeFencesItself(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d := waitUntil(t, 15*time.Second, "n1 fenced", func() bool { return !m1.healthy() })
+	d := testwait.Until(t, 15*time.Second, "n1 fenced", func() bool { return !m1.healthy() })
 	t.Logf("n1 fenced itself %v after losing both peers: %s", d, m1.Gossip.Health().Reason)
 
 	var e apiError
@@ -211,7 +207,7 @@ func TestIsolatedNodeFencesItself(t *testing.T) {
 	if f, ok := res.(*actors.Failure); err != nil || !ok || f.Code != boxoffice.EUNAVAILABLE {
 		t.Errorf("call into n1's grain: %v, %v", res, err)
 	}
-	waitUntil(t, 5*time.Second, "the grain left n1", func() bool { return !slices.Contains(m1.Engine.ActiveShowtimes(), st) })
+	testwait.Until(t, 5*time.Second, "the grain left n1", func() bool { return !slices.Contains(m1.Engine.ActiveShowtimes(), st) })
 	if code, _ := call(t, m1, "GET", "/readyz", "", nil, nil); code != 503 {
 		t.Errorf("/readyz of fenced n1: %d", code)
 	}
@@ -238,7 +234,7 @@ func BenchmarkCrossNodeHold(b *testing.B) {
 	pg := pgtest.MustTestConfig(b)
 	m1 := mustStartMain(b, "n1", pg, true)
 	m2 := mustStartMain(b, "n2", pg, false, m1.Gossip.GossipAddr())
-	waitUntil(b, 10*time.Second, "two members", joined(m1, m2))
+	testwait.Until(b, 10*time.Second, "two members", joined(m1, m2))
 	sts := futureShowtimes(b, m1)
 	where := map[string]string{"same-node": ownedBy(b, m1, sts), "cross-node": ownedBy(b, m2, sts)}
 	var tok struct {
