@@ -108,37 +108,34 @@ func (r Result) Unknown() bool { return r.Err != nil || r.Status >= 500 }
 // Do sends req to the next target. The request ends within the client's
 // timeout whatever ctx says; ctx only cancels it earlier.
 func (c *Client) Do(ctx context.Context, req Request) Result {
+	var body []byte
+	if req.Body != nil {
+		b, err := json.Marshal(req.Body)
+		if err != nil {
+			return Result{Err: err, Sent: time.Now(), Done: time.Now()}
+		}
+		body = b
+	}
 	i := c.next.Add(1) % uint64(len(c.targets))
 	if w := c.wire[i]; w != nil {
-		var body []byte
-		if req.Body != nil {
-			b, err := json.Marshal(req.Body)
-			if err != nil {
-				return Result{Err: err, Sent: time.Now(), Done: time.Now()}
-			}
-			body = b
-		}
 		deadline := time.Now().Add(c.timeout)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
 		return w.do(ctx, req, body, deadline)
 	}
-	return c.doAt(ctx, c.targets[i], req)
+	return c.doAt(ctx, c.targets[i], req, body)
 }
 
-func (c *Client) doAt(ctx context.Context, base string, req Request) Result {
-	var body io.Reader
-	if req.Body != nil {
-		b, err := json.Marshal(req.Body)
-		if err != nil {
-			return Result{Err: err, Sent: time.Now(), Done: time.Now()}
-		}
-		body = bytes.NewReader(b)
+// doAt sends req with its encoded body through net/http.
+func (c *Client) doAt(ctx context.Context, base string, req Request, body []byte) Result {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, req.Method, base+req.Path, body)
+	hr, err := http.NewRequestWithContext(ctx, req.Method, base+req.Path, r)
 	if err != nil {
 		return Result{Err: err, Sent: time.Now(), Done: time.Now()}
 	}

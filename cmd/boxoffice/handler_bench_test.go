@@ -85,23 +85,9 @@ func BenchmarkHandler(b *testing.B) {
 // this process, and stops it when the test ends.
 func mustStartEmbedded(tb testing.TB) *Main {
 	tb.Helper()
-	m := &Main{Logger: inprocLogger(), Config: Config{
+	return mustRunMain(tb, Config{
 		HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), JWTSecret: inprocSecret,
 		HoldTTL: time.Hour, IdleTimeout: 10 * time.Minute, Demo: true, Node: "bench",
 		GossipAddr: "127.0.0.1:0", RemoteAddr: "127.0.0.1:0",
-	}}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		_ = m.Close(ctx)
-		tb.Fatalf("start: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := m.Close(ctx); err != nil {
-			tb.Logf("close: %v", err)
-		}
 	})
-	return m
 }
