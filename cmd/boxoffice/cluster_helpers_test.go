@@ -248,20 +248,23 @@ type catalog struct {
 	n       int
 }
 
-func newCatalog(t *testing.T, admin *client, rows string, perRow int) *catalog {
+// newCatalog creates a movie and a cinema with one hall of len(rows) rows
+// of perRow seats.
+func newCatalog(t testing.TB, admin *client, rows string, perRow int) *catalog {
+	t.Helper()
 	var movie, cinema struct {
 		ID    string `json:"id"`
 		Halls []struct {
 			ID string `json:"id"`
 		} `json:"halls"`
 	}
-	admin.must(201, "POST", "/api/v1/movies", map[string]any{"title": "Cluster Movie", "description": "d", "genres": []string{"drama"},
+	admin.must(201, "POST", "/api/v1/movies", map[string]any{"title": "Test Movie", "description": "d", "genres": []string{"drama"},
 		"duration_minutes": 100, "rating": "PG", "release_date": "2026-01-01"}, &movie)
 	var hallRows []map[string]any
 	for _, r := range rows {
 		hallRows = append(hallRows, map[string]any{"row": string(r), "seats": perRow, "category": "standard"})
 	}
-	admin.must(201, "POST", "/api/v1/cinemas", map[string]any{"name": "Cluster Cinema", "city": "Porto",
+	admin.must(201, "POST", "/api/v1/cinemas", map[string]any{"name": "Test Cinema", "city": "Porto",
 		"halls": []any{map[string]any{"name": "Hall 1", "rows": hallRows}}}, &cinema)
 	return &catalog{admin: admin, movieID: movie.ID, hallID: cinema.Halls[0].ID}
 }

@@ -156,28 +156,11 @@ func registerUser(t testing.TB, base, email string) *client {
 	return c
 }
 
-// setupShowtime creates, as admin, a movie, a cinema with one hall of the
-// given rows (letters) of n seats, and a showtime tomorrow.
+// setupShowtime puts on sale one showtime tomorrow in a new hall of
+// len(rows) rows of n seats.
 func setupShowtime(t testing.TB, admin *client, rows string, n int) string {
 	t.Helper()
-	var movie, cinema, st struct {
-		ID    string `json:"id"`
-		Halls []struct {
-			ID string `json:"id"`
-		} `json:"halls"`
-	}
-	admin.must(201, "POST", "/api/v1/movies", map[string]any{"title": "Test Movie", "description": "d", "genres": []string{"drama"},
-		"duration_minutes": 100, "rating": "PG", "release_date": "2026-01-01"}, &movie)
-	var hallRows []map[string]any
-	for _, r := range rows {
-		hallRows = append(hallRows, map[string]any{"row": string(r), "seats": n, "category": "standard"})
-	}
-	admin.must(201, "POST", "/api/v1/cinemas", map[string]any{"name": "Test Cinema", "city": "Porto",
-		"halls": []any{map[string]any{"name": "Hall 1", "rows": hallRows}}}, &cinema)
-	admin.must(201, "POST", "/api/v1/showtimes", map[string]any{"movie_id": movie.ID, "hall_id": cinema.Halls[0].ID,
-		"starts_at": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339), "prices": map[string]int{"standard": 1000},
-		"currency": "EUR"}, &st)
-	return st.ID
+	return newCatalog(t, admin, rows, n).showtime()
 }
 
 func seatIDs(rows string, n int) []string {
