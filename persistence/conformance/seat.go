@@ -16,6 +16,7 @@ var seatTests = []test{
 	{"LoadSeatsOfNewShowtimeIsEmpty", testLoadSeatsEmpty},
 	{"AppendAndLoadEventsRoundTrip", testAppendLoad},
 	{"AppendSeatsDuplicateSeqConflict", testAppendDuplicateSeq},
+	{"AppendSeatsRejectsGaps", testAppendRejectsGaps},
 	{"AppendSeatsConflictStoresNothing", testAppendConflictAtomic},
 	{"ConcurrentAppendSeatsAtSameSeqOneWins", testAppendConcurrent},
 	{"SnapshotLoadsWithLaterEvents", testSnapshotAndEvents},
@@ -192,4 +193,46 @@ func testJournalsIndependent(t *testing.T, s *boxoffice.Stores) {
 	require.NoError(t, s.Seats.AppendSeats(ctx, st2, e2, nil))
 	requireLoad(t, s, st1, snapshotAt(st1, 3), nil)
 	requireLoad(t, s, st2, nil, e2)
+}
+
+// testAppendRejectsGaps guards the journal against a batch whose seqs are
+// not consecutive: a gap would hide a lost event from later activations.
+func testAppendRejectsGaps(t *testing.T, s *boxoffice.Stores) {
+	for name, events := range map[string][]boxoffice.SeatEvent{
+		"Gap":     {{Seq: 1}, {Seq: 3}},
+		"SeqZero": {{Seq: 0}},
+		"Reorder": {{Seq: 2}, {Seq: 1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := s.Seats.AppendSeats(t.Context(), boxoffice.NewID(), events, nil)
+			require.Equal(t, boxoffice.EINVALID, boxoffice.ErrorCode(err), "error: %v", err)
+		})
+	}
+}
+
+// BenchmarkAppendSeats measures durable journal writes from one writer,
+// with one event per call (a grain without group commit) and with batches
+// of 100 (as group commit writes); events/s is the figure to compare. open
+// returns the store to write to, for each batch size.
+func BenchmarkAppendSeats(b *testing.B, open func(b *testing.B) boxoffice.SeatStore) {
+	for _, batch := range []int{1, 100} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			seats := open(b)
+			st := boxoffice.NewID()
+			at := time.Now().UTC()
+			events := make([]boxoffice.SeatEvent, batch)
+			seq := uint64(0)
+			for b.Loop() {
+				for i := range events {
+					seq++
+					events[i] = boxoffice.SeatEvent{Seq: seq, Kind: boxoffice.EventHeld, At: at,
+						HoldID: "hold", Owner: "owner", Seats: []string{"A1", "A2"}, ExpiresAt: at}
+				}
+				if err := seats.AppendSeats(b.Context(), st, events, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(seq)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }

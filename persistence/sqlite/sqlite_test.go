@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -111,44 +110,13 @@ func TestOpenDBRefusesUnknownService(t *testing.T) {
 	require.True(t, os.IsNotExist(err))
 }
 
-// TestAppendSeatsRejectsGaps guards the journal against a batch whose seqs
-// are not consecutive, which would hide a lost event.
-func TestAppendSeatsRejectsGaps(t *testing.T) {
-	db, err := sqlite.OpenDB(t.Context(), t.TempDir(), "seats")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	seats := sqlite.NewSeatStore(db)
-	err = seats.AppendSeats(t.Context(), "st", []boxoffice.SeatEvent{{Seq: 1}, {Seq: 3}}, nil)
-	require.Equal(t, boxoffice.EINVALID, boxoffice.ErrorCode(err))
-	err = seats.AppendSeats(t.Context(), "st", []boxoffice.SeatEvent{{Seq: 0}}, nil)
-	require.Equal(t, boxoffice.EINVALID, boxoffice.ErrorCode(err))
-}
-
-// BenchmarkAppendSeats measures durable journal writes (synchronous=FULL,
-// one fsync per commit) with one event per call, as a grain without group
-// commit would write, and with batches of 100, as group commit does.
+// BenchmarkAppendSeats: the seat journal on SQLite (synchronous=FULL, one
+// fsync per commit), a new database for each batch size.
 func BenchmarkAppendSeats(b *testing.B) {
-	for _, batch := range []int{1, 100} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			db, err := sqlite.OpenDB(b.Context(), b.TempDir(), "seats")
-			require.NoError(b, err)
-			b.Cleanup(func() { _ = db.Close() })
-			seats := sqlite.NewSeatStore(db)
-			st := boxoffice.NewID()
-			at := time.Now().UTC()
-			events := make([]boxoffice.SeatEvent, batch)
-			seq := uint64(0)
-			for b.Loop() {
-				for i := range events {
-					seq++
-					events[i] = boxoffice.SeatEvent{Seq: seq, Kind: boxoffice.EventHeld, At: at,
-						HoldID: "hold", Owner: "owner", Seats: []string{"A1", "A2"}, ExpiresAt: at}
-				}
-				if err := seats.AppendSeats(b.Context(), st, events, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(seq)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
+	conformance.BenchmarkAppendSeats(b, func(b *testing.B) boxoffice.SeatStore {
+		db, err := sqlite.OpenDB(b.Context(), b.TempDir(), "seats")
+		require.NoError(b, err)
+		b.Cleanup(func() { _ = db.Close() })
+		return sqlite.NewSeatStore(db)
+	})
 }
