@@ -199,6 +199,18 @@ func allAlive(names ...string) func(clusterView) bool {
 	}
 }
 
+// showtimeAwayFrom puts showtimes of cat on sale until one is hosted by a
+// member other than avoid, and returns it with its host's name.
+func showtimeAwayFrom(t *testing.T, cat *catalog, admin *client, avoid string, ms ...*member) (st, host string) {
+	t.Helper()
+	for i := 0; i < 20 && (host == "" || host == avoid); i++ {
+		st = cat.showtime()
+		host = hostOf(t, admin, st, ms...)
+	}
+	require.NotEqual(t, avoid, host)
+	return st, host
+}
+
 // hostOf activates showtime st (a seat map read through any node) and
 // returns the name of the node whose GET /api/v1/cluster lists it.
 func hostOf(t *testing.T, admin *client, st string, ms ...*member) string {

@@ -153,14 +153,7 @@ func audit(t *testing.T, s *boxoffice.Stores, l *ledger, showtimes ...string) (c
 			require.True(t, ok, "acknowledged booking %s of %s is not confirmed", id, st)
 			require.ElementsMatch(t, seats, got, "booking %s", id)
 		}
-		sh, err := s.Catalog.Showtime(ctx, st)
-		require.NoError(t, err)
-		hall, err := s.Catalog.Hall(ctx, sh.HallID)
-		require.NoError(t, err)
-		snap, events, err := s.Seats.LoadSeats(ctx, st)
-		require.NoError(t, err)
-		m := boxoffice.NewSeatMap(sh, hall)
-		require.NoError(t, m.Restore(snap, events), "the seat journal of %s does not replay", st)
+		m := replaySeats(t, s, st)
 		status := map[string]boxoffice.SeatStatus{}
 		for _, seat := range m.View(time.Now()).Seats {
 			status[seat.ID] = seat.Status

@@ -23,12 +23,7 @@ func (r *clusterRun) stopUnderLoad(t *testing.T) {
 		all = append(all, m)
 	}
 	cat := newCatalog(t, r.admin, "ABC", 10)
-	st, host := "", ""
-	for i := 0; i < 20 && (host == "" || host == "n1"); i++ {
-		st = cat.showtime()
-		host = hostOf(t, r.admin, st, all...)
-	}
-	require.NotEqual(t, "n1", host)
+	st, host := showtimeAwayFrom(t, cat, r.admin, "n1", all...)
 	victim := r.nodes[host]
 	var gateways atomic.Pointer[[]*member]
 	gateways.Store(&all)

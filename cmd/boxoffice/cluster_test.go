@@ -294,12 +294,7 @@ func (r *clusterRun) killHost(t *testing.T) {
 	// Seats to spare, so that some are left to sell after the failover.
 	const rows = "ABCDEF"
 	cat := newCatalog(t, r.admin, rows, 10)
-	st, host := "", ""
-	for i := 0; i < 20 && (host == "" || host == "n1"); i++ {
-		st = cat.showtime()
-		host = hostOf(t, r.admin, st, all...)
-	}
-	require.NotEqual(t, "n1", host)
+	st, host := showtimeAwayFrom(t, cat, r.admin, "n1", all...)
 	victim := r.nodes[host]
 	var survivors []*member
 	for _, m := range all {
