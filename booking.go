@@ -94,23 +94,6 @@ type Caller struct {
 	Admin  bool
 }
 
-// HoldService places and ends holds: the showtime grains behind it.
-type HoldService interface {
-	// CreateHold returns EINVALID, ENOTFOUND (no such showtime), ECONFLICT
-	// (details["unavailable"]), EUNAVAILABLE.
-	CreateHold(ctx context.Context, showtimeID, owner string, seats []string) (*Hold, error)
-	// Hold returns the caller's live hold: ENOTFOUND, EGONE, EFORBIDDEN.
-	Hold(ctx context.Context, holdID string, c Caller) (*Hold, error)
-	// ReleaseHold returns ENOTFOUND, EGONE, EFORBIDDEN.
-	ReleaseHold(ctx context.Context, holdID string, c Caller) error
-	// SeatMap returns the public seat map: ENOTFOUND.
-	SeatMap(ctx context.Context, showtimeID string) (*SeatMapView, error)
-	// WatchSeats waits until the seat map is newer than sinceVersion (or
-	// ctx ends, or a few seconds pass) and returns what changed. Reset is
-	// set when all seats are returned instead of a delta.
-	WatchSeats(ctx context.Context, showtimeID string, sinceVersion uint64) (*SeatChanges, error)
-}
-
 // BookingService runs bookings: the booking saga, cancellations and
 // showtime cancellations.
 type BookingService interface {

@@ -38,12 +38,12 @@ type SeatChange struct {
 	Status SeatStatus `json:"status"`
 }
 
-// SeatChanges is what the live feed sends: the changes up to Version. When
-// Reset is true the watcher was too far behind and Changes holds every seat.
+// SeatChanges is what the live feed sends: the changes up to Version. Full
+// is true when the watcher was too far behind and Changes holds every seat.
 type SeatChanges struct {
 	Version uint64       `json:"version"`
 	Changes []SeatChange `json:"changes"`
-	Reset   bool         `json:"-"`
+	Full    bool         `json:"-"`
 }
 
 // SeatEventKind names what happened to seats.
@@ -51,12 +51,12 @@ type SeatEventKind string
 
 // Seat event kinds, as stored in the journal.
 const (
-	EventHeld      SeatEventKind = "held"      // a hold was placed
-	EventReleased  SeatEventKind = "released"  // the owner released a hold
-	EventExpired   SeatEventKind = "expired"   // a hold outlived its TTL
-	EventConfirmed SeatEventKind = "confirmed" // a hold became a booking
-	EventCancelled SeatEventKind = "cancelled" // a booking was cancelled
-	EventClosed    SeatEventKind = "closed"    // the showtime was cancelled: no more holds
+	EventHeld              SeatEventKind = "held"      // a hold was placed
+	EventReleased          SeatEventKind = "released"  // the owner released a hold
+	EventExpired           SeatEventKind = "expired"   // a hold outlived its TTL
+	EventConfirmed         SeatEventKind = "confirmed" // a hold became a booking
+	EventCancelled         SeatEventKind = "cancelled" // a booking was cancelled
+	EventShowtimeCancelled SeatEventKind = "closed"    // the showtime was cancelled: no more holds (stored value kept from journals written before the rename)
 )
 
 // SeatEvent is one entry of a showtime's journal. Seq numbers a showtime's

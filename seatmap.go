@@ -28,14 +28,14 @@ type SeatMap struct {
 	layout     []Seat         // immutable and maybe shared: ID, category, price
 	index      map[string]int // seat ID -> position in layout; shared like layout
 
-	seq      uint64
-	closed   bool
-	seats    []seatState              // by position in layout
-	holds    map[string]*Hold         // live holds
-	deadline deadlineHeap             // live holds by expiry
-	bookings map[string]*seatBooking  // confirmed and cancelled bookings
-	ended    map[string]SeatEventKind // recently finished holds: why
-	endedQ   []string                 // FIFO of ended, bounded by endedHoldsMax
+	seq       uint64
+	cancelled bool
+	seats     []seatState              // by position in layout
+	holds     map[string]*Hold         // live holds
+	deadline  deadlineHeap             // live holds by expiry
+	bookings  map[string]*seatBooking  // confirmed and cancelled bookings
+	ended     map[string]SeatEventKind // recently finished holds: why
+	endedQ    []string                 // FIFO of ended, bounded by endedHoldsMax
 }
 
 type seatState struct {
@@ -92,8 +92,8 @@ func NewSeatMapWithLayout(st *Showtime, l *SeatLayout) *SeatMap {
 // Seq is the sequence number of the last event applied: the seat map's version.
 func (m *SeatMap) Seq() uint64 { return m.seq }
 
-// Closed reports whether the showtime was cancelled.
-func (m *SeatMap) Closed() bool { return m.closed }
+// Cancelled reports whether the showtime was cancelled.
+func (m *SeatMap) Cancelled() bool { return m.cancelled }
 
 // HoldRequest asks for seats for an owner. The caller picks the hold ID
 // (NewHoldID) so that deciding stays deterministic.
@@ -150,7 +150,7 @@ func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
 	if len(unknown) > 0 {
 		return Errorf(EINVALID, "seats: unknown seat %s", unknown[0]).WithDetail("unknown", unknown)
 	}
-	if m.closed {
+	if m.cancelled {
 		return Errorf(ECONFLICT, "showtime is cancelled")
 	}
 	if !now.Before(m.startsAt) {
@@ -205,7 +205,7 @@ func (m *SeatMap) Confirm(now time.Time, holdID, owner, bookingID string) (*Hold
 	if bookingID == "" || m.bookings[bookingID] != nil {
 		return nil, evs, Errorf(EINVALID, "booking ID %q is empty or already used", bookingID)
 	}
-	if m.closed {
+	if m.cancelled {
 		// Before the hold lookup: closing ended every hold, which would
 		// otherwise answer "not found".
 		return nil, evs, Errorf(ECONFLICT, "showtime is cancelled")
@@ -244,15 +244,15 @@ func (m *SeatMap) Cancel(now time.Time, bookingID string) ([]SeatEvent, error) {
 	return append(evs, m.next(SeatEvent{Kind: EventCancelled, At: now, BookingID: bookingID, Seats: b.Seats})), nil
 }
 
-// Close marks the showtime cancelled: live holds end and no new hold or
+// CancelShowtime marks the showtime cancelled: live holds end and no new hold or
 // confirmation is accepted. Bookings keep their seats until each is
 // cancelled (and refunded). Closing twice yields no events.
-func (m *SeatMap) Close(now time.Time) []SeatEvent {
+func (m *SeatMap) CancelShowtime(now time.Time) []SeatEvent {
 	evs := m.Expire(now)
-	if m.closed {
+	if m.cancelled {
 		return evs
 	}
-	return append(evs, m.next(SeatEvent{Kind: EventClosed, At: now}))
+	return append(evs, m.next(SeatEvent{Kind: EventShowtimeCancelled, At: now}))
 }
 
 // Expire ends every hold whose deadline is at or before now.
@@ -340,13 +340,13 @@ func (m *SeatMap) Apply(e SeatEvent) error {
 		err = m.applyConfirmed(e)
 	case EventCancelled:
 		err = m.applyCancelled(e)
-	case EventClosed:
+	case EventShowtimeCancelled:
 		for _, id := range slices.Sorted(maps.Keys(m.holds)) {
 			if err = m.endHold(id, EventReleased); err != nil {
 				break
 			}
 		}
-		m.closed = true
+		m.cancelled = true
 	default:
 		err = fmt.Errorf("unknown event kind %q", e.Kind)
 	}
@@ -490,7 +490,7 @@ func (m *SeatMap) Changes(evs []SeatEvent) []SeatChange {
 		switch {
 		case len(e.Seats) > 0:
 			add(e.Seats)
-		case e.Kind == EventClosed:
+		case e.Kind == EventShowtimeCancelled:
 			for _, s := range m.layout {
 				add([]string{s.ID})
 			}

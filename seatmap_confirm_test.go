@@ -56,7 +56,7 @@ func TestSeatMapConfirm(t *testing.T) {
 			smMustHold(t, m, smT0, "h4", "ann", 3*time.Hour, "A6")
 		}, at: smShowtimeStart, hold: "h4", owner: "ann", booking: "b4", code: boxoffice.ECONFLICT,
 			message: "showtime has started", kinds: "expired:7", seats: "FBFFFH FFFF"},
-		{name: "ErrShowtimeClosed", setup: func(t *testing.T, m *boxoffice.SeatMap) { m.Close(smT0) },
+		{name: "ErrShowtimeClosed", setup: func(t *testing.T, m *boxoffice.SeatMap) { m.CancelShowtime(smT0) },
 			hold: "h1", owner: "ann", booking: "b1", code: boxoffice.ECONFLICT, message: "showtime is cancelled", seats: "FBFFFF FFFF"},
 	}
 	for _, tt := range tests {
@@ -139,7 +139,7 @@ func TestSeatMapCancel(t *testing.T) {
 		{name: "Cancelled", booking: "b1", kinds: "cancelled:3", seats: "FFFFFF FFFF"},
 		{name: "CancelTwiceNoEvents", setup: func(t *testing.T, m *boxoffice.SeatMap) { m.Cancel(smT0, "b1") },
 			booking: "b1", seats: "FFFFFF FFFF"},
-		{name: "CancelAfterCloseFreesSeats", setup: func(t *testing.T, m *boxoffice.SeatMap) { m.Close(smT0) },
+		{name: "CancelAfterCloseFreesSeats", setup: func(t *testing.T, m *boxoffice.SeatMap) { m.CancelShowtime(smT0) },
 			booking: "b1", kinds: "cancelled:4", seats: "FFFFFF FFFF"},
 		{name: "ErrUnknownBooking", booking: "nope", code: boxoffice.ENOTFOUND,
 			message: "booking nope has no seats in this showtime", seats: "BFFFFF BFFF", confirmed: true},

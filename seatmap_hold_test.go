@@ -54,7 +54,7 @@ func TestSeatMapHold(t *testing.T) {
 		{name: "ExpiredHoldsSeatsHeld", setup: others, at: time.Minute, req: smReq("h1", "A1", "A2"), seats: "HHFFFF BFFF"},
 		{name: "ErrShowtimeStarted", at: smShowtimeStart, req: smReq("h1", "A1"), code: boxoffice.ECONFLICT,
 			message: "showtime has started", seats: "FFFFFF FFFF"},
-		{name: "ErrShowtimeClosed", setup: func(t *testing.T, m *boxoffice.SeatMap) { m.Close(smT0) },
+		{name: "ErrShowtimeClosed", setup: func(t *testing.T, m *boxoffice.SeatMap) { m.CancelShowtime(smT0) },
 			req: smReq("h1", "A1"), code: boxoffice.ECONFLICT, message: "showtime is cancelled", seats: "FFFFFF FFFF"},
 		{name: "ErrUnknownBeforeTaken", setup: others, req: smReq("h1", "A1", "Z1"), code: boxoffice.EINVALID,
 			message: "seats: unknown seat Z1", seats: "HHFFFF BFFF"},

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
 // TestSeatMapExpiry drives holds to their deadlines with a fake clock: the
 // View shows a hold free from its deadline on, NextDeadline follows the
 // earliest live hold, and Expire ends exactly the holds that are due.
 func TestSeatMapExpiry(t *testing.T) {
-	clock := boxoffice.NewFakeClock(smT0)
+	clock := clocktest.New(smT0)
 	m := smNewMap(t)
 	if d, ok := m.NextDeadline(); ok {
 		t.Fatalf("NextDeadline of an empty map = %v", d)
@@ -97,12 +98,12 @@ func TestSeatMapClose(t *testing.T) {
 	t.Run("HoldsEndBookingsStay", func(t *testing.T) {
 		m := setup(t)
 		now := smT0.Add(time.Minute)
-		evs := m.Close(now)
+		evs := m.CancelShowtime(now)
 		if got := smKinds(evs); got != "expired:5 closed:6" {
 			t.Fatalf("events = %s", got)
 		}
-		if !m.Closed() || smSeats(m, now) != "FBFFFF FFFB" {
-			t.Fatalf("closed %v, seats %s", m.Closed(), smSeats(m, now))
+		if !m.Cancelled() || smSeats(m, now) != "FBFFFF FFFB" {
+			t.Fatalf("closed %v, seats %s", m.Cancelled(), smSeats(m, now))
 		}
 		_, err := m.HoldByID(now, "h1", "ann")
 		smWantErr(t, err, boxoffice.ENOTFOUND, "hold h1 not found")
@@ -126,14 +127,14 @@ func TestSeatMapClose(t *testing.T) {
 	})
 	t.Run("CloseTwiceNoEvents", func(t *testing.T) {
 		m := setup(t)
-		m.Close(smT0)
-		if evs := m.Close(smT0.Add(time.Second)); len(evs) != 0 {
+		m.CancelShowtime(smT0)
+		if evs := m.CancelShowtime(smT0.Add(time.Second)); len(evs) != 0 {
 			t.Errorf("second Close = %s", smKinds(evs))
 		}
 	})
 	t.Run("ChangesListEverySeat", func(t *testing.T) {
 		m := setup(t)
-		changes := m.Changes(m.Close(smT0))
+		changes := m.Changes(m.CancelShowtime(smT0))
 		if len(changes) != 10 || changes[0] != (boxoffice.SeatChange{ID: "A1", Status: boxoffice.SeatFree}) ||
 			changes[1] != (boxoffice.SeatChange{ID: "A2", Status: boxoffice.SeatBooked}) {
 			t.Errorf("Changes = %+v, want all 10 seats", changes)

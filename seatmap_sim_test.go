@@ -203,7 +203,7 @@ func smExec(m *boxoffice.SeatMap, c smCmd) (r smResult) {
 	case smOpCancel:
 		r.evs, r.err = m.Cancel(c.now, c.booking)
 	case smOpClose:
-		r.evs = m.Close(c.now)
+		r.evs = m.CancelShowtime(c.now)
 	case smOpExpire:
 		r.evs = m.Expire(c.now)
 	case smOpHoldByID:

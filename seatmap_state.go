@@ -49,18 +49,18 @@ func (h *deadlineHeap) remove(holdID string) {
 // seatMapState is the serialized form of a SeatMap for snapshots. The layout
 // is not part of it: it comes from the catalog when the map is built.
 type seatMapState struct {
-	Seq      uint64                   `json:"seq"`
-	Closed   bool                     `json:"closed,omitempty"`
-	Holds    []*Hold                  `json:"holds"`
-	Owners   []string                 `json:"owners"` // Hold.Owner is not in Hold's JSON
-	Bookings map[string]*seatBooking  `json:"bookings"`
-	Ended    []string                 `json:"ended"`
-	EndedWhy map[string]SeatEventKind `json:"ended_why"`
+	Seq       uint64                   `json:"seq"`
+	Cancelled bool                     `json:"closed,omitempty"` // stored name kept: snapshots written before the rename
+	Holds     []*Hold                  `json:"holds"`
+	Owners    []string                 `json:"owners"` // Hold.Owner is not in Hold's JSON
+	Bookings  map[string]*seatBooking  `json:"bookings"`
+	Ended     []string                 `json:"ended"`
+	EndedWhy  map[string]SeatEventKind `json:"ended_why"`
 }
 
 // Snapshot serializes the seat map for a SeatSnapshot.
 func (m *SeatMap) Snapshot() (*SeatSnapshot, error) {
-	st := seatMapState{Seq: m.seq, Closed: m.closed, Bookings: m.bookings, Ended: m.endedQ, EndedWhy: m.ended}
+	st := seatMapState{Seq: m.seq, Cancelled: m.cancelled, Bookings: m.bookings, Ended: m.endedQ, EndedWhy: m.ended}
 	for _, id := range slices.Sorted(maps.Keys(m.holds)) {
 		st.Holds = append(st.Holds, m.holds[id])
 		st.Owners = append(st.Owners, m.holds[id].Owner)
@@ -138,6 +138,6 @@ func (m *SeatMap) restoreSnapshot(snap *SeatSnapshot) error {
 	for _, id := range st.Ended {
 		m.ended[id] = st.EndedWhy[id]
 	}
-	m.closed, m.seq = st.Closed, st.Seq
+	m.cancelled, m.seq = st.Cancelled, st.Seq
 	return nil
 }

@@ -53,10 +53,10 @@ func (s *smSim) want(c smCmd) smWant {
 		}
 		return smWant{event: &boxoffice.SeatEvent{Kind: boxoffice.EventCancelled, At: c.now, BookingID: b.ID, Seats: b.Seats}}
 	case smOpClose:
-		if md.Closed() {
+		if md.Cancelled() {
 			return smWant{}
 		}
-		return smWant{event: &boxoffice.SeatEvent{Kind: boxoffice.EventClosed, At: c.now}}
+		return smWant{event: &boxoffice.SeatEvent{Kind: boxoffice.EventShowtimeCancelled, At: c.now}}
 	case smOpHoldByID:
 		h, code := s.liveHold(c.holdID, c.owner)
 		if code == "" && !c.now.Before(h.ExpiresAt) {
@@ -110,7 +110,7 @@ func (s *smSim) wantHold(c smCmd) smWant {
 		}
 	}
 	switch {
-	case md.Closed() || !c.now.Before(md.StartsAt()):
+	case md.Cancelled() || !c.now.Before(md.StartsAt()):
 		return smFail(boxoffice.ECONFLICT)
 	case len(taken) > 0:
 		return smWant{code: boxoffice.ECONFLICT, unavailable: taken}
@@ -142,7 +142,7 @@ func (s *smSim) wantConfirm(c smCmd) smWant {
 	}
 	h, ok := md.Hold(c.holdID)
 	switch {
-	case md.Closed():
+	case md.Cancelled():
 		return smFail(boxoffice.ECONFLICT)
 	case !ok && md.Ended(c.holdID) == boxoffice.EventConfirmed:
 		return smFail(boxoffice.ECONFLICT)

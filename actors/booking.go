@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
@@ -61,7 +61,7 @@ func newBookingGrain(e *bookingEnv) actor.Actor { return &bookingGrain{env: e} }
 // grain only: other bookings run in their own grains.
 func (g *bookingGrain) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
-	case *cluster.ClusterInit:
+	case *pcluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.log = g.env.log.With("booking", g.id)
 		ctx.SetReceiveTimeout(bookingIdle)

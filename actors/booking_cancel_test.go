@@ -121,7 +121,7 @@ func TestShowtimeCancelRefundsEveryone(t *testing.T) {
 	if _, err := svc.CancelShowtime(bkCtx(t), env.ShowtimeID); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	_, err = env.Engine.Holds().CreateHold(bkCtx(t), env.ShowtimeID, "u5", []string{"A5"})
+	_, err = env.Engine.Showtimes().Hold(bkCtx(t), env.ShowtimeID, "u5", []string{"A5"})
 	bkWantCode(t, err, boxoffice.ECONFLICT)
 	_, err = svc.CancelShowtime(bkCtx(t), boxoffice.NewID())
 	bkWantCode(t, err, boxoffice.ENOTFOUND)

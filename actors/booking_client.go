@@ -8,11 +8,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
-	bocluster "github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Bounds of the booking service.
@@ -29,9 +29,9 @@ const (
 )
 
 // Bookings runs bookings through booking grains wherever they live in the
-// cluster. It implements boxoffice.BookingService.
+// pcluster. It implements boxoffice.BookingService.
 type Bookings struct {
-	cluster   func() *cluster.Cluster
+	cluster   func() *pcluster.Cluster
 	store     boxoffice.BookingStore
 	catalog   boxoffice.CatalogStore
 	showtimes *Showtimes
@@ -134,7 +134,7 @@ func (s *Bookings) CancelShowtime(ctx context.Context, showtimeID string) (*boxo
 	}
 	// Closed first: from here on no hold can be confirmed, so the list of
 	// bookings below cannot grow.
-	if err := s.showtimes.Close(ctx, showtimeID); err != nil {
+	if err := s.showtimes.CancelShowtime(ctx, showtimeID); err != nil {
 		return nil, err
 	}
 	st, err := s.catalog.CancelShowtime(ctx, showtimeID)
@@ -186,7 +186,7 @@ func (s *Bookings) cancelAll(ctx context.Context, bs []*boxoffice.Booking) (fail
 func (s *Bookings) call(ctx context.Context, id string, msg proto.Message) (*boxoffice.Booking, error) {
 	ctx, cancel := withDefaultTimeout(ctx, bookingWait)
 	defer cancel()
-	r, err := replyAs[*BookingReply](bocluster.Request(ctx, s.cluster(), id, KindBooking, msg))
+	r, err := replyAs[*BookingReply](cluster.Request(ctx, s.cluster(), id, KindBooking, msg))
 	if err != nil {
 		return nil, err
 	}

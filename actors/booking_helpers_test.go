@@ -12,6 +12,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
 // Names here start with "booking" or "bk": the showtime tests of this
@@ -22,7 +23,7 @@ import (
 // simulated gateway, no webhook.
 type BookingOptions struct {
 	Stores        *boxoffice.Stores // reuse (a restart)
-	Clock         *boxoffice.FakeClock
+	Clock         *clocktest.Clock
 	Gateway       *actors.Gateway
 	Provider      boxoffice.PaymentProvider // wraps Gateway; default Gateway itself
 	WebhookURL    string
@@ -36,7 +37,7 @@ type BookingEnv struct {
 	Engine     *actors.Engine
 	Node       *cluster.Node
 	Stores     *boxoffice.Stores
-	Clock      *boxoffice.FakeClock
+	Clock      *clocktest.Clock
 	Gateway    *actors.Gateway
 	ShowtimeID string
 	opts       BookingOptions
@@ -58,7 +59,7 @@ func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 		opts.Stores = MustOpenStores(tb)
 	}
 	if opts.Clock == nil {
-		opts.Clock = boxoffice.NewFakeClock(time.Now())
+		opts.Clock = clocktest.New(time.Now())
 	}
 	if opts.Gateway == nil {
 		opts.Gateway = actors.NewGateway()
@@ -153,7 +154,7 @@ func bkCreateShowtime(tb testing.TB, s *boxoffice.Stores, startsAt time.Time) st
 // Hold places a hold for user on seats of the env's showtime.
 func (e *BookingEnv) Hold(tb testing.TB, user string, seats ...string) *boxoffice.Hold {
 	tb.Helper()
-	h, err := e.Engine.Holds().CreateHold(bkCtx(tb), e.ShowtimeID, user, seats)
+	h, err := e.Engine.Showtimes().Hold(bkCtx(tb), e.ShowtimeID, user, seats)
 	if err != nil {
 		tb.Fatalf("hold %v for %s: %v", seats, user, err)
 	}
@@ -196,7 +197,7 @@ func (e *BookingEnv) Stored(tb testing.TB, id string) *boxoffice.Booking {
 // Seats returns the public status of each seat of the showtime.
 func (e *BookingEnv) Seats(tb testing.TB) map[string]boxoffice.SeatStatus {
 	tb.Helper()
-	v, err := e.Engine.Holds().SeatMap(bkCtx(tb), e.ShowtimeID)
+	v, err := e.Engine.Showtimes().SeatMap(bkCtx(tb), e.ShowtimeID)
 	if err != nil {
 		tb.Fatalf("seat map: %v", err)
 	}

@@ -78,7 +78,7 @@ func (g *bookingGrain) settled(b *boxoffice.Booking) (*boxoffice.Booking, error)
 func (g *bookingGrain) begin(m *StartBooking) (*boxoffice.Booking, error) {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
-	h, err := g.env.showtimes.Hold(ctx, m.HoldId, boxoffice.Caller{UserID: m.UserId})
+	h, err := g.env.showtimes.HoldByID(ctx, m.HoldId, boxoffice.Caller{UserID: m.UserId})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
 // bkHook is a webhook receiver that records what it gets and answers with
@@ -81,7 +82,7 @@ func TestBookingConfirmed(t *testing.T) {
 	if seats := env.Seats(t); seats["A1"] != boxoffice.SeatBooked || seats["B1"] != boxoffice.SeatBooked {
 		t.Fatalf("seats A1 %s B1 %s, want booked", seats["A1"], seats["B1"])
 	}
-	_, err = env.Engine.Holds().Hold(bkCtx(t), h.ID, boxoffice.Caller{UserID: "u1"})
+	_, err = env.Engine.Showtimes().HoldByID(bkCtx(t), h.ID, boxoffice.Caller{UserID: "u1"})
 	bkWantCode(t, err, boxoffice.ENOTFOUND)
 
 	bkEventually(t, 5*time.Second, "the confirmation delivered", func() bool {
@@ -133,7 +134,7 @@ func TestBookingDeclined(t *testing.T) {
 	if len(list) != 1 || list[0].Status != boxoffice.BookingFailed || list[0].Payment.Status != boxoffice.PaymentDeclined {
 		t.Fatalf("bookings = %+v", list)
 	}
-	if _, err := env.Engine.Holds().Hold(bkCtx(t), h.ID, boxoffice.Caller{UserID: "u1"}); err != nil {
+	if _, err := env.Engine.Showtimes().HoldByID(bkCtx(t), h.ID, boxoffice.Caller{UserID: "u1"}); err != nil {
 		t.Fatalf("hold after a decline: %v", err)
 	}
 	if env.Seats(t)["A3"] != boxoffice.SeatHeld {
@@ -190,7 +191,7 @@ func TestBookingHoldRefused(t *testing.T) {
 // expires between the payment and the seat confirmation.
 type clockProvider struct {
 	*actors.Gateway
-	clock *boxoffice.FakeClock
+	clock *clocktest.Clock
 	by    time.Duration
 }
 
@@ -202,7 +203,7 @@ func (p clockProvider) Charge(ctx context.Context, req boxoffice.ChargeRequest) 
 // Money taken for a hold that expired meanwhile is refunded, the booking
 // fails with 410 and the user is told.
 func TestBookingHoldExpiresDuringPayment(t *testing.T) {
-	clock := boxoffice.NewFakeClock(time.Now())
+	clock := clocktest.New(time.Now())
 	gw := actors.NewGateway()
 	env := MustOpenBookingEngine(t, BookingOptions{Clock: clock, Gateway: gw,
 		Provider: clockProvider{Gateway: gw, clock: clock, by: boxoffice.HoldTTLDefault + time.Second}})

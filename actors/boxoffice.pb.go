@@ -11,11 +11,12 @@
 package actors
 
 import (
-	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
-	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
+
+	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
+	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 )
 
 const (
@@ -186,7 +187,7 @@ func (x *HoldInfo) GetCurrency() string {
 	return ""
 }
 
-type PlaceHold struct {
+type Hold struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	HoldId        string                 `protobuf:"bytes,1,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
 	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
@@ -196,20 +197,20 @@ type PlaceHold struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *PlaceHold) Reset() {
-	*x = PlaceHold{}
+func (x *Hold) Reset() {
+	*x = Hold{}
 	mi := &file_actors_boxoffice_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *PlaceHold) String() string {
+func (x *Hold) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*PlaceHold) ProtoMessage() {}
+func (*Hold) ProtoMessage() {}
 
-func (x *PlaceHold) ProtoReflect() protoreflect.Message {
+func (x *Hold) ProtoReflect() protoreflect.Message {
 	mi := &file_actors_boxoffice_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -221,33 +222,33 @@ func (x *PlaceHold) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use PlaceHold.ProtoReflect.Descriptor instead.
-func (*PlaceHold) Descriptor() ([]byte, []int) {
+// Deprecated: Use Hold.ProtoReflect.Descriptor instead.
+func (*Hold) Descriptor() ([]byte, []int) {
 	return file_actors_boxoffice_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *PlaceHold) GetHoldId() string {
+func (x *Hold) GetHoldId() string {
 	if x != nil {
 		return x.HoldId
 	}
 	return ""
 }
 
-func (x *PlaceHold) GetOwner() string {
+func (x *Hold) GetOwner() string {
 	if x != nil {
 		return x.Owner
 	}
 	return ""
 }
 
-func (x *PlaceHold) GetSeats() []string {
+func (x *Hold) GetSeats() []string {
 	if x != nil {
 		return x.Seats
 	}
 	return nil
 }
 
-func (x *PlaceHold) GetTtlMs() int64 {
+func (x *Hold) GetTtlMs() int64 {
 	if x != nil {
 		return x.TtlMs
 	}
@@ -542,26 +543,26 @@ func (x *CancelSeats) GetBookingId() string {
 	return ""
 }
 
-type CloseShowtime struct {
+type CancelShowtime struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *CloseShowtime) Reset() {
-	*x = CloseShowtime{}
+func (x *CancelShowtime) Reset() {
+	*x = CancelShowtime{}
 	mi := &file_actors_boxoffice_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *CloseShowtime) String() string {
+func (x *CancelShowtime) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*CloseShowtime) ProtoMessage() {}
+func (*CancelShowtime) ProtoMessage() {}
 
-func (x *CloseShowtime) ProtoReflect() protoreflect.Message {
+func (x *CancelShowtime) ProtoReflect() protoreflect.Message {
 	mi := &file_actors_boxoffice_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -573,8 +574,8 @@ func (x *CloseShowtime) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use CloseShowtime.ProtoReflect.Descriptor instead.
-func (*CloseShowtime) Descriptor() ([]byte, []int) {
+// Deprecated: Use CancelShowtime.ProtoReflect.Descriptor instead.
+func (*CancelShowtime) Descriptor() ([]byte, []int) {
 	return file_actors_boxoffice_proto_rawDescGZIP(), []int{9}
 }
 
@@ -1254,8 +1255,8 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"\rexpires_at_ms\x18\x05 \x01(\x03R\vexpiresAtMs\x12\x1f\n" +
 	"\vtotal_cents\x18\x06 \x01(\x03R\n" +
 	"totalCents\x12\x1a\n" +
-	"\bcurrency\x18\a \x01(\tR\bcurrency\"g\n" +
-	"\tPlaceHold\x12\x17\n" +
+	"\bcurrency\x18\a \x01(\tR\bcurrency\"b\n" +
+	"\x04Hold\x12\x17\n" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x14\n" +
 	"\x05seats\x18\x03 \x03(\tR\x05seats\x12\x15\n" +
@@ -1276,8 +1277,8 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"booking_id\x18\x03 \x01(\tR\tbookingId\",\n" +
 	"\vCancelSeats\x12\x1d\n" +
 	"\n" +
-	"booking_id\x18\x01 \x01(\tR\tbookingId\"\x0f\n" +
-	"\rCloseShowtime\"\n" +
+	"booking_id\x18\x01 \x01(\tR\tbookingId\"\x10\n" +
+	"\x0eCancelShowtime\"\n" +
 	"\n" +
 	"\bGetSeats\"o\n" +
 	"\bSeatInfo\x12\x0e\n" +
@@ -1326,7 +1327,22 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"\x05admin\x18\x03 \x01(\bR\x05admin\x12-\n" +
 	"\x12showtime_cancelled\x18\x04 \x01(\bR\x11showtimeCancelled\"1\n" +
 	"\fBookingReply\x12!\n" +
-	"\fbooking_json\x18\x01 \x01(\fR\vbookingJsonB'Z%github.com/boxoffice/boxoffice/actorsb\x06proto3"
+	"\fbooking_json\x18\x01 \x01(\fR\vbookingJson2\xa3\x05\n" +
+	"\rShowtimeGrain\x12;\n" +
+	"\x04Hold\x12\x16.boxoffice.actors.Hold\x1a\x1b.boxoffice.actors.HoldReply\x12A\n" +
+	"\aGetHold\x12\x19.boxoffice.actors.GetHold\x1a\x1b.boxoffice.actors.HoldReply\x12D\n" +
+	"\vReleaseHold\x12\x1d.boxoffice.actors.ReleaseHold\x1a\x16.boxoffice.actors.Done\x12I\n" +
+	"\vConfirmHold\x12\x1d.boxoffice.actors.ConfirmHold\x1a\x1b.boxoffice.actors.HoldReply\x12D\n" +
+	"\vCancelSeats\x12\x1d.boxoffice.actors.CancelSeats\x1a\x16.boxoffice.actors.Done\x12J\n" +
+	"\x0eCancelShowtime\x12 .boxoffice.actors.CancelShowtime\x1a\x16.boxoffice.actors.Done\x12D\n" +
+	"\bGetSeats\x12\x1a.boxoffice.actors.GetSeats\x1a\x1c.boxoffice.actors.SeatsReply\x12N\n" +
+	"\n" +
+	"WatchSeats\x12\x1c.boxoffice.actors.WatchSeats\x1a\".boxoffice.actors.SeatChangesReply\x12Y\n" +
+	"\x0fGetBookingSeats\x12!.boxoffice.actors.GetBookingSeats\x1a#.boxoffice.actors.BookingSeatsReply2\x82\x02\n" +
+	"\fBookingGrain\x12N\n" +
+	"\fStartBooking\x12\x1e.boxoffice.actors.StartBooking\x1a\x1e.boxoffice.actors.BookingReply\x12P\n" +
+	"\rResumeBooking\x12\x1f.boxoffice.actors.ResumeBooking\x1a\x1e.boxoffice.actors.BookingReply\x12P\n" +
+	"\rCancelBooking\x12\x1f.boxoffice.actors.CancelBooking\x1a\x1e.boxoffice.actors.BookingReplyB'Z%github.com/boxoffice/boxoffice/actorsb\x06proto3"
 
 var (
 	file_actors_boxoffice_proto_rawDescOnce sync.Once
@@ -1344,14 +1360,14 @@ var file_actors_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_actors_boxoffice_proto_goTypes = []any{
 	(*Failure)(nil),           // 0: boxoffice.actors.Failure
 	(*HoldInfo)(nil),          // 1: boxoffice.actors.HoldInfo
-	(*PlaceHold)(nil),         // 2: boxoffice.actors.PlaceHold
+	(*Hold)(nil),              // 2: boxoffice.actors.Hold
 	(*HoldReply)(nil),         // 3: boxoffice.actors.HoldReply
 	(*GetHold)(nil),           // 4: boxoffice.actors.GetHold
 	(*ReleaseHold)(nil),       // 5: boxoffice.actors.ReleaseHold
 	(*Done)(nil),              // 6: boxoffice.actors.Done
 	(*ConfirmHold)(nil),       // 7: boxoffice.actors.ConfirmHold
 	(*CancelSeats)(nil),       // 8: boxoffice.actors.CancelSeats
-	(*CloseShowtime)(nil),     // 9: boxoffice.actors.CloseShowtime
+	(*CancelShowtime)(nil),    // 9: boxoffice.actors.CancelShowtime
 	(*GetSeats)(nil),          // 10: boxoffice.actors.GetSeats
 	(*SeatInfo)(nil),          // 11: boxoffice.actors.SeatInfo
 	(*SeatsReply)(nil),        // 12: boxoffice.actors.SeatsReply
@@ -1369,8 +1385,32 @@ var file_actors_boxoffice_proto_depIdxs = []int32{
 	1,  // 0: boxoffice.actors.HoldReply.hold:type_name -> boxoffice.actors.HoldInfo
 	11, // 1: boxoffice.actors.SeatsReply.seats:type_name -> boxoffice.actors.SeatInfo
 	14, // 2: boxoffice.actors.SeatChangesReply.changes:type_name -> boxoffice.actors.SeatChange
-	3,  // [3:3] is the sub-list for method output_type
-	3,  // [3:3] is the sub-list for method input_type
+	2,  // 3: boxoffice.actors.ShowtimeGrain.Hold:input_type -> boxoffice.actors.Hold
+	4,  // 4: boxoffice.actors.ShowtimeGrain.GetHold:input_type -> boxoffice.actors.GetHold
+	5,  // 5: boxoffice.actors.ShowtimeGrain.ReleaseHold:input_type -> boxoffice.actors.ReleaseHold
+	7,  // 6: boxoffice.actors.ShowtimeGrain.ConfirmHold:input_type -> boxoffice.actors.ConfirmHold
+	8,  // 7: boxoffice.actors.ShowtimeGrain.CancelSeats:input_type -> boxoffice.actors.CancelSeats
+	9,  // 8: boxoffice.actors.ShowtimeGrain.CancelShowtime:input_type -> boxoffice.actors.CancelShowtime
+	10, // 9: boxoffice.actors.ShowtimeGrain.GetSeats:input_type -> boxoffice.actors.GetSeats
+	13, // 10: boxoffice.actors.ShowtimeGrain.WatchSeats:input_type -> boxoffice.actors.WatchSeats
+	16, // 11: boxoffice.actors.ShowtimeGrain.GetBookingSeats:input_type -> boxoffice.actors.GetBookingSeats
+	18, // 12: boxoffice.actors.BookingGrain.StartBooking:input_type -> boxoffice.actors.StartBooking
+	19, // 13: boxoffice.actors.BookingGrain.ResumeBooking:input_type -> boxoffice.actors.ResumeBooking
+	20, // 14: boxoffice.actors.BookingGrain.CancelBooking:input_type -> boxoffice.actors.CancelBooking
+	3,  // 15: boxoffice.actors.ShowtimeGrain.Hold:output_type -> boxoffice.actors.HoldReply
+	3,  // 16: boxoffice.actors.ShowtimeGrain.GetHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 17: boxoffice.actors.ShowtimeGrain.ReleaseHold:output_type -> boxoffice.actors.Done
+	3,  // 18: boxoffice.actors.ShowtimeGrain.ConfirmHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 19: boxoffice.actors.ShowtimeGrain.CancelSeats:output_type -> boxoffice.actors.Done
+	6,  // 20: boxoffice.actors.ShowtimeGrain.CancelShowtime:output_type -> boxoffice.actors.Done
+	12, // 21: boxoffice.actors.ShowtimeGrain.GetSeats:output_type -> boxoffice.actors.SeatsReply
+	15, // 22: boxoffice.actors.ShowtimeGrain.WatchSeats:output_type -> boxoffice.actors.SeatChangesReply
+	17, // 23: boxoffice.actors.ShowtimeGrain.GetBookingSeats:output_type -> boxoffice.actors.BookingSeatsReply
+	21, // 24: boxoffice.actors.BookingGrain.StartBooking:output_type -> boxoffice.actors.BookingReply
+	21, // 25: boxoffice.actors.BookingGrain.ResumeBooking:output_type -> boxoffice.actors.BookingReply
+	21, // 26: boxoffice.actors.BookingGrain.CancelBooking:output_type -> boxoffice.actors.BookingReply
+	15, // [15:27] is the sub-list for method output_type
+	3,  // [3:15] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -1389,7 +1429,7 @@ func file_actors_boxoffice_proto_init() {
 			NumEnums:      0,
 			NumMessages:   22,
 			NumExtensions: 0,
-			NumServices:   0,
+			NumServices:   2,
 		},
 		GoTypes:           file_actors_boxoffice_proto_goTypes,
 		DependencyIndexes: file_actors_boxoffice_proto_depIdxs,

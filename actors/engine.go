@@ -1,13 +1,16 @@
 package actors
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -31,10 +34,10 @@ type Config struct {
 	// that are due (retries, leftovers of a crash); default 1s.
 	NotifySweepEvery time.Duration
 	// RecoverEvery is how often bookings left pending or cancelling are
-	// resumed (also once at Start); default 1m.
+	// resumed (also once at Start); default 5s.
 	RecoverEvery time.Duration
 	// Healthy reports whether this node may serve showtimes (self-fencing:
-	// see cluster.Memberlist.Health). While it is false the Showtimes
+	// see pcluster.Memberlist.Health). While it is false the Showtimes
 	// client answers EUNAVAILABLE without calling, and showtime grains
 	// here refuse commands with EUNAVAILABLE and stop. Nil: always.
 	// Called on every showtime command, so it must be cheap.
@@ -46,7 +49,7 @@ type Config struct {
 type Engine struct {
 	cfg     Config
 	env     *env
-	cluster atomic.Pointer[cluster.Cluster]
+	cluster atomic.Pointer[pcluster.Cluster]
 
 	showtimes *Showtimes
 
@@ -54,7 +57,7 @@ type Engine struct {
 	dispatcher *dispatcher
 
 	// The booking, payment and notification services (booking.go,
-	// payment.go, notification.go); started by Start (recovery.go).
+	// payment.go, notification.go); started by Start.
 	bookingEnv *bookingEnv
 	bookings   *Bookings
 	paymentSvc *paymentService
@@ -63,7 +66,7 @@ type Engine struct {
 }
 
 // New returns an engine; register Kinds with the node, then Attach the
-// started cluster.
+// started pcluster.
 func New(cfg Config) *Engine {
 	if cfg.Clock == nil {
 		cfg.Clock = boxoffice.SystemClock{}
@@ -88,14 +91,14 @@ func New(cfg Config) *Engine {
 }
 
 // Kinds returns the cluster kinds this node hosts.
-func (e *Engine) Kinds() []*cluster.Kind {
-	return []*cluster.Kind{
-		cluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor {
+func (e *Engine) Kinds() []*pcluster.Kind {
+	return []*pcluster.Kind{
+		pcluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor {
 			g := newShowtimeGrain(e.env).(*showtimeGrain)
 			g.healthy = e.healthy
 			return g
 		}, actor.WithDispatcher(e.dispatcher))),
-		cluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) },
+		pcluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) },
 			actor.WithDispatcher(e.dispatcher))),
 	}
 }
@@ -103,11 +106,11 @@ func (e *Engine) Kinds() []*cluster.Kind {
 // healthy is Config.Healthy, true when unset.
 func (e *Engine) healthy() bool { return e.cfg.Healthy == nil || e.cfg.Healthy() }
 
-// Attach gives the engine the started cluster.
-func (e *Engine) Attach(c *cluster.Cluster) { e.cluster.Store(c) }
+// Attach gives the engine the started pcluster.
+func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(c) }
 
-// Holds is the hold service backed by showtime grains.
-func (e *Engine) Holds() *Showtimes { return e.showtimes }
+// Showtimes is the showtime service backed by showtime grains.
+func (e *Engine) Showtimes() *Showtimes { return e.showtimes }
 
 // ActiveShowtimes lists the showtime grains that live on this node.
 func (e *Engine) ActiveShowtimes() []string {
@@ -118,4 +121,140 @@ func (e *Engine) ActiveShowtimes() []string {
 	})
 	slices.Sort(ids)
 	return ids
+}
+
+// Names of the node-local actors.
+const (
+	paymentActorName      = "boxoffice-payments"
+	notificationActorName = "boxoffice-notifications"
+)
+
+// lifecycle is what Start starts and Stop stops.
+type lifecycle struct {
+	mu         sync.Mutex
+	started    bool
+	system     *actor.ActorSystem
+	pids       []*actor.PID
+	stopLoop   context.CancelFunc
+	loopDone   chan struct{}
+	paymentsWG sync.WaitGroup // gateway calls in flight
+	payments   *payments      // the booking grains' way to the payment actor
+}
+
+// initBookings wires the booking, payment and notification services; New
+// calls it. Their actors are spawned by Start.
+func (e *Engine) initBookings() {
+	cfg := e.cfg
+	provider := cfg.Payments
+	if provider == nil {
+		provider = NewGateway()
+	}
+	chargeTimeout := cfg.ChargeTimeout
+	if chargeTimeout <= 0 {
+		chargeTimeout = chargeTimeoutDefault
+	}
+	e.paymentSvc = &paymentService{store: cfg.Stores.Payments, provider: provider, clock: cfg.Clock,
+		log: cfg.Logger.With("actor", "payments")}
+	e.notifier = newNotifier(cfg)
+	e.life.payments = &payments{}
+	e.bookingEnv = &bookingEnv{
+		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, catalog: cfg.Stores.Catalog,
+		showtimes: e.showtimes, payments: e.life.payments, notifier: e.notifier,
+		clock: cfg.Clock, log: cfg.Logger.With("kind", KindBooking), chargeTimeout: chargeTimeout,
+	}
+	e.bookings = &Bookings{cluster: e.cluster.Load, store: cfg.Stores.Bookings, catalog: cfg.Stores.Catalog,
+		showtimes: e.showtimes, clock: cfg.Clock, log: cfg.Logger.With("service", "bookings")}
+}
+
+// Bookings is the booking service backed by booking grains.
+func (e *Engine) Bookings() *Bookings { return e.bookings }
+
+var _ boxoffice.NotificationService = (*Engine)(nil)
+
+// Notifications lists a user's notifications, newest first.
+func (e *Engine) Notifications(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
+	return e.cfg.Stores.Notifications.NotificationsByUser(ctx, userID, p.Normalize())
+}
+
+// Start spawns the node's payment and notification actors and starts
+// recovery: once now and then every RecoverEvery, bookings left pending or
+// cancelling are resumed. Call it after Attach; ctx bounds the start only.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := e.cluster.Load()
+	if c == nil {
+		return errors.New("actors: Start before Attach")
+	}
+	l := &e.life
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started {
+		return errors.New("actors: engine already started")
+	}
+	root := c.ActorSystem.Root
+	payPID, err := root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newPaymentActor(e.paymentSvc, &l.paymentsWG)
+	}), paymentActorName)
+	if err != nil {
+		return err
+	}
+	notePID, err := root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newNotificationActor(e.notifier)
+	}), notificationActorName)
+	if err != nil {
+		root.Stop(payPID)
+		return err
+	}
+	l.started, l.system, l.pids = true, c.ActorSystem, []*actor.PID{payPID, notePID}
+	l.payments.system.Store(c.ActorSystem)
+	l.payments.pid.Store(payPID)
+	e.notifier.system.Store(c.ActorSystem)
+	e.notifier.pid.Store(notePID)
+
+	loopCtx, stop := context.WithCancel(context.Background())
+	l.stopLoop, l.loopDone = stop, make(chan struct{})
+	go e.recoverLoop(loopCtx, l.loopDone)
+	e.cfg.Logger.Info("engine started", "payments", payPID.Id, "notifications", notePID.Id)
+	return nil
+}
+
+// Stop stops recovery and the local actors, then waits for gateway calls
+// and notification deliveries in flight, bounded by ctx. Call it before
+// stopping the node. Booking grains still running a saga leave their
+// booking pending if they can no longer pay; recovery finishes it later.
+func (e *Engine) Stop(ctx context.Context) error {
+	defer e.dispatcher.stop()
+	l := &e.life
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		return nil
+	}
+	l.started = false
+	l.stopLoop()
+	l.payments.pid.Store(nil)
+	e.notifier.pid.Store(nil)
+	for _, pid := range l.pids {
+		if err := l.system.Root.StopFuture(pid).Wait(); err != nil {
+			e.cfg.Logger.Warn("engine: local actor did not stop cleanly", "actor", pid.Id, "err", err)
+		}
+	}
+	err := errors.Join(waitDone(ctx, l.loopDone), waitFor(ctx, &l.paymentsWG), waitFor(ctx, &e.notifier.wg))
+	e.notifier.client.CloseIdleConnections()
+	if err != nil {
+		return errors.Join(errors.New("actors: engine stop"), err)
+	}
+	e.cfg.Logger.Info("engine stopped")
+	return nil
+}
+
+func waitDone(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/boxoffice/boxoffice"
-	bocluster "github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // failureOf turns an error into the Failure reply that carries it across
@@ -40,7 +40,7 @@ func (f *Failure) Err() error {
 func replyAs[T any](res any, err error) (T, error) {
 	var zero T
 	if err != nil {
-		if errors.Is(err, bocluster.ErrUnavailable) {
+		if errors.Is(err, cluster.ErrUnavailable) {
 			return zero, &boxoffice.Error{Code: boxoffice.EUNAVAILABLE, Message: "the service is busy or moving; retry shortly"}
 		}
 		return zero, err

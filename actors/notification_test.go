@@ -10,6 +10,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
 // bkDeliveredNote waits, moving the fake clock on so that backoffs pass,
@@ -108,7 +109,7 @@ func TestNotificationSlowWebhook(t *testing.T) {
 // once a node starts, to the log when no webhook is set.
 func TestNotificationSweepAfterRestart(t *testing.T) {
 	stores := MustOpenStores(t)
-	clock := boxoffice.NewFakeClock(time.Now())
+	clock := clocktest.New(time.Now())
 	payload, _ := json.Marshal(map[string]string{"id": "b1"})
 	n := &boxoffice.Notification{ID: boxoffice.NotifyBookingConfirmed + ":b1", UserID: "u1", Kind: boxoffice.NotifyBookingConfirmed,
 		BookingID: "b1", Channel: actors.ChannelLog, Payload: payload, CreatedAt: clock.Now(), NextAt: clock.Now()}

@@ -74,7 +74,7 @@ func TestPaymentManyAtOnce(t *testing.T) {
 				row = "B"
 			}
 			user, seat := fmt.Sprintf("u%d", i), fmt.Sprintf("%s%d", row, (i-1)%10+1)
-			h, err := env.Engine.Holds().CreateHold(bkCtx(t), env.ShowtimeID, user, []string{seat})
+			h, err := env.Engine.Showtimes().Hold(bkCtx(t), env.ShowtimeID, user, []string{seat})
 			if err != nil {
 				t.Errorf("hold %s: %v", seat, err)
 				return

@@ -3,14 +3,11 @@ package actors
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/boxoffice/boxoffice"
-	bocluster "github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Bounds of recovery.
@@ -26,142 +23,6 @@ const (
 	recoverBatchMax   = 1000 // bookings read per pass, oldest first
 	recoverParallel   = 16
 )
-
-// Names of the node-local actors.
-const (
-	paymentActorName      = "boxoffice-payments"
-	notificationActorName = "boxoffice-notifications"
-)
-
-// lifecycle is what Start starts and Stop stops.
-type lifecycle struct {
-	mu         sync.Mutex
-	started    bool
-	system     *actor.ActorSystem
-	pids       []*actor.PID
-	stopLoop   context.CancelFunc
-	loopDone   chan struct{}
-	paymentsWG sync.WaitGroup // gateway calls in flight
-	payments   *payments      // the booking grains' way to the payment actor
-}
-
-// initBookings wires the booking, payment and notification services; New
-// calls it. Their actors are spawned by Start.
-func (e *Engine) initBookings() {
-	cfg := e.cfg
-	provider := cfg.Payments
-	if provider == nil {
-		provider = NewGateway()
-	}
-	chargeTimeout := cfg.ChargeTimeout
-	if chargeTimeout <= 0 {
-		chargeTimeout = chargeTimeoutDefault
-	}
-	e.paymentSvc = &paymentService{store: cfg.Stores.Payments, provider: provider, clock: cfg.Clock,
-		log: cfg.Logger.With("actor", "payments")}
-	e.notifier = newNotifier(cfg)
-	e.life.payments = &payments{}
-	e.bookingEnv = &bookingEnv{
-		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, catalog: cfg.Stores.Catalog,
-		showtimes: e.showtimes, payments: e.life.payments, notifier: e.notifier,
-		clock: cfg.Clock, log: cfg.Logger.With("kind", KindBooking), chargeTimeout: chargeTimeout,
-	}
-	e.bookings = &Bookings{cluster: e.cluster.Load, store: cfg.Stores.Bookings, catalog: cfg.Stores.Catalog,
-		showtimes: e.showtimes, clock: cfg.Clock, log: cfg.Logger.With("service", "bookings")}
-}
-
-// Bookings is the booking service backed by booking grains.
-func (e *Engine) Bookings() *Bookings { return e.bookings }
-
-var _ boxoffice.NotificationService = (*Engine)(nil)
-
-// Notifications lists a user's notifications, newest first.
-func (e *Engine) Notifications(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
-	return e.cfg.Stores.Notifications.NotificationsByUser(ctx, userID, p.Normalize())
-}
-
-// Start spawns the node's payment and notification actors and starts
-// recovery: once now and then every RecoverEvery, bookings left pending or
-// cancelling are resumed. Call it after Attach; ctx bounds the start only.
-func (e *Engine) Start(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c := e.cluster.Load()
-	if c == nil {
-		return errors.New("actors: Start before Attach")
-	}
-	l := &e.life
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.started {
-		return errors.New("actors: engine already started")
-	}
-	root := c.ActorSystem.Root
-	payPID, err := root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return newPaymentActor(e.paymentSvc, &l.paymentsWG)
-	}), paymentActorName)
-	if err != nil {
-		return err
-	}
-	notePID, err := root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return newNotificationActor(e.notifier)
-	}), notificationActorName)
-	if err != nil {
-		root.Stop(payPID)
-		return err
-	}
-	l.started, l.system, l.pids = true, c.ActorSystem, []*actor.PID{payPID, notePID}
-	l.payments.system.Store(c.ActorSystem)
-	l.payments.pid.Store(payPID)
-	e.notifier.system.Store(c.ActorSystem)
-	e.notifier.pid.Store(notePID)
-
-	loopCtx, stop := context.WithCancel(context.Background())
-	l.stopLoop, l.loopDone = stop, make(chan struct{})
-	go e.recoverLoop(loopCtx, l.loopDone)
-	e.cfg.Logger.Info("engine started", "payments", payPID.Id, "notifications", notePID.Id)
-	return nil
-}
-
-// Stop stops recovery and the local actors, then waits for gateway calls
-// and notification deliveries in flight, bounded by ctx. Call it before
-// stopping the node. Booking grains still running a saga leave their
-// booking pending if they can no longer pay; recovery finishes it later.
-func (e *Engine) Stop(ctx context.Context) error {
-	defer e.dispatcher.stop()
-	l := &e.life
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.started {
-		return nil
-	}
-	l.started = false
-	l.stopLoop()
-	l.payments.pid.Store(nil)
-	e.notifier.pid.Store(nil)
-	for _, pid := range l.pids {
-		if err := l.system.Root.StopFuture(pid).Wait(); err != nil {
-			e.cfg.Logger.Warn("engine: local actor did not stop cleanly", "actor", pid.Id, "err", err)
-		}
-	}
-	err := errors.Join(waitDone(ctx, l.loopDone), waitFor(ctx, &l.paymentsWG), waitFor(ctx, &e.notifier.wg))
-	e.notifier.client.CloseIdleConnections()
-	if err != nil {
-		return errors.Join(errors.New("actors: engine stop"), err)
-	}
-	e.cfg.Logger.Info("engine stopped")
-	return nil
-}
-
-func waitDone(ctx context.Context, done <-chan struct{}) error {
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // recoverLoop runs a recovery pass at once and then periodically.
 func (e *Engine) recoverLoop(ctx context.Context, done chan<- struct{}) {
@@ -225,7 +86,7 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 func (e *Engine) resume(ctx context.Context, b *boxoffice.Booking) {
 	ctx, cancel := context.WithTimeout(ctx, bookingWait)
 	defer cancel()
-	res, err := replyAs[*BookingReply](bocluster.Request(ctx, e.cluster.Load(), b.ID, KindBooking, &ResumeBooking{BookingId: b.ID}))
+	res, err := replyAs[*BookingReply](cluster.Request(ctx, e.cluster.Load(), b.ID, KindBooking, &ResumeBooking{BookingId: b.ID}))
 	if err != nil {
 		e.cfg.Logger.Warn("recovery: booking not resumed yet", "booking", b.ID, "status", b.Status, "err", err)
 		return

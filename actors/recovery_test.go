@@ -147,7 +147,7 @@ func bkCraft(t *testing.T, env *BookingEnv, c bkCrash, h *boxoffice.Hold) string
 		}
 	}
 	if c.seatsBooked {
-		if _, err := env.Engine.Holds().Confirm(ctx, h.ID, c.user, b.ID); err != nil {
+		if _, err := env.Engine.Showtimes().Confirm(ctx, h.ID, c.user, b.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

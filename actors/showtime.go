@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
@@ -105,7 +105,7 @@ func newShowtimeGrain(e *env) actor.Actor { return &showtimeGrain{env: e} }
 // Receive handles one message at a time.
 func (g *showtimeGrain) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
-	case *cluster.ClusterInit:
+	case *pcluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.log = g.env.log.With("showtime", g.id)
 		g.env.active.Store(g.id, struct{}{})
@@ -165,8 +165,8 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		err   error
 	)
 	switch req := msg.(type) {
-	case *PlaceHold:
-		evs, reply, err = g.placeHold(now, req)
+	case *Hold:
+		evs, reply, err = g.hold(now, req)
 	case *GetHold:
 		var h *boxoffice.Hold
 		if h, err = g.m.HoldByID(now, req.HoldId, req.Owner); err == nil {
@@ -184,8 +184,8 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 	case *CancelSeats:
 		evs, err = g.m.Cancel(now, req.BookingId)
 		reply = &Done{}
-	case *CloseShowtime:
-		evs, reply = g.m.Close(now), &Done{}
+	case *CancelShowtime:
+		evs, reply = g.m.CancelShowtime(now), &Done{}
 	case *GetSeats:
 		reply = seatsReply(g.m.View(now))
 	case *GetBookingSeats:
@@ -207,7 +207,7 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 	g.enqueue(ctx, evs, pendingReply{to: ctx.Sender(), msg: reply})
 }
 
-func (g *showtimeGrain) placeHold(now time.Time, req *PlaceHold) ([]boxoffice.SeatEvent, proto.Message, error) {
+func (g *showtimeGrain) hold(now time.Time, req *Hold) ([]boxoffice.SeatEvent, proto.Message, error) {
 	ttl := time.Duration(req.TtlMs) * time.Millisecond
 	h, evs, err := g.m.Hold(now, boxoffice.HoldRequest{HoldID: req.HoldId, Owner: req.Owner, Seats: req.Seats, TTL: ttl})
 	if err != nil {

@@ -85,7 +85,7 @@ func BenchmarkHoldsOnPostgres(b *testing.B) {
 			}
 			flushes.reset()
 			meter.run(b, showtimes, ids, func(ctx context.Context, st, seat, user string) error {
-				hold, err := h.CreateHold(ctx, st, user, []string{seat})
+				hold, err := h.Hold(ctx, st, user, []string{seat})
 				if err == nil {
 					err = h.ReleaseHold(ctx, hold.ID, boxoffice.Caller{UserID: user})
 				}

@@ -45,7 +45,7 @@ func BenchmarkShowtimeHold(b *testing.B) {
 				user := fmt.Sprintf("bench-%d", c)
 				seat := seatIDs(c%500, 1)
 				for pb.Next() {
-					h, err := e.Holds().CreateHold(ctx, e.ShowtimeID, user, seat)
+					h, err := e.Holds().Hold(ctx, e.ShowtimeID, user, seat)
 					if err == nil {
 						err = e.Holds().ReleaseHold(ctx, h.ID, boxoffice.Caller{UserID: user})
 					}
@@ -128,7 +128,7 @@ func fillShowtime(tb testing.TB, e *ShowtimeEnv, id string) {
 		wg.Go(func() {
 			user := fmt.Sprintf("mem-%d", c)
 			for i := range 6 {
-				h, err := e.Holds().CreateHold(ctx, id, user, seatIDs((c*6+i)*5, 5))
+				h, err := e.Holds().Hold(ctx, id, user, seatIDs((c*6+i)*5, 5))
 				if err == nil && i == 0 {
 					_, err = e.Holds().Confirm(ctx, h.ID, user, boxoffice.NewID())
 				}
@@ -156,7 +156,7 @@ func TestShowtimeLeavesNoGoroutines(t *testing.T) {
 		e := MustOpenShowtimes(t, ShowtimeOptions{HoldTTL: time.Minute})
 		ctx := testCtx(t)
 		churn(t, e, 8, 5)
-		if _, err := e.Holds().CreateHold(ctx, e.ShowtimeID, "alice", []string{"A1"}); err != nil {
+		if _, err := e.Holds().Hold(ctx, e.ShowtimeID, "alice", []string{"A1"}); err != nil {
 			t.Fatal(err) // arms the expiry timer
 		}
 		_, version := seatStatuses(t, e)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
-	bocluster "github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // errFenced answers showtime calls on a node that has fenced itself.
@@ -17,17 +17,17 @@ var errFenced = unavailable("this node is out of the cluster and serves no showt
 // watchWait is how long one live-feed request parks in the grain.
 const watchWait = 15 * time.Second
 
-// Showtimes talks to showtime grains wherever they live in the cluster. It
-// implements boxoffice.HoldService, and the booking saga uses it to confirm
+// Showtimes talks to showtime grains wherever they live in the pcluster. It
+// implements boxoffice.ShowtimeService, and the booking saga uses it to confirm
 // and cancel seats.
 type Showtimes struct {
-	cluster func() *cluster.Cluster
+	cluster func() *pcluster.Cluster
 	clock   boxoffice.Clock
 	holdTTL time.Duration
 	healthy func() bool // nil: always; see Config.Healthy
 }
 
-var _ boxoffice.HoldService = (*Showtimes)(nil)
+var _ boxoffice.ShowtimeService = (*Showtimes)(nil)
 
 func (s *Showtimes) call(ctx context.Context, showtimeID string, msg proto.Message) (any, error) {
 	if !boxoffice.ValidID(showtimeID) {
@@ -39,18 +39,18 @@ func (s *Showtimes) call(ctx context.Context, showtimeID string, msg proto.Messa
 		// showtime command by it. Another node can serve the call.
 		return nil, errFenced
 	}
-	return bocluster.Request(ctx, s.cluster(), showtimeID, KindShowtime, msg)
+	return cluster.Request(ctx, s.cluster(), showtimeID, KindShowtime, msg)
 }
 
-// CreateHold places a hold with the node's hold TTL.
-func (s *Showtimes) CreateHold(ctx context.Context, showtimeID, owner string, seats []string) (*boxoffice.Hold, error) {
+// Hold places a hold with the node's hold TTL.
+func (s *Showtimes) Hold(ctx context.Context, showtimeID, owner string, seats []string) (*boxoffice.Hold, error) {
 	if len(seats) == 0 {
 		return nil, boxoffice.Errorf(boxoffice.EINVALID, "seats: at least one seat is required")
 	}
 	if len(seats) > boxoffice.HoldSeatsMax {
 		return nil, boxoffice.Errorf(boxoffice.EINVALID, "seats: at most %d seats per hold", boxoffice.HoldSeatsMax)
 	}
-	req := &PlaceHold{HoldId: boxoffice.NewHoldID(showtimeID), Owner: owner, Seats: seats, TtlMs: s.holdTTL.Milliseconds()}
+	req := &Hold{HoldId: boxoffice.NewHoldID(showtimeID), Owner: owner, Seats: seats, TtlMs: s.holdTTL.Milliseconds()}
 	r, err := replyAs[*HoldReply](s.call(ctx, showtimeID, req))
 	if err != nil {
 		return nil, err
@@ -58,8 +58,8 @@ func (s *Showtimes) CreateHold(ctx context.Context, showtimeID, owner string, se
 	return holdOf(r.Hold), nil
 }
 
-// Hold returns a live hold of the caller (admins see any).
-func (s *Showtimes) Hold(ctx context.Context, holdID string, c boxoffice.Caller) (*boxoffice.Hold, error) {
+// HoldByID returns a live hold of the caller (admins see any).
+func (s *Showtimes) HoldByID(ctx context.Context, holdID string, c boxoffice.Caller) (*boxoffice.Hold, error) {
 	st, err := boxoffice.HoldShowtimeID(holdID)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (s *Showtimes) WatchSeats(ctx context.Context, showtimeID string, sinceVers
 	if err != nil {
 		return nil, err
 	}
-	out := &boxoffice.SeatChanges{Version: r.Version, Reset: r.Full, Changes: make([]boxoffice.SeatChange, len(r.Changes))}
+	out := &boxoffice.SeatChanges{Version: r.Version, Full: r.Full, Changes: make([]boxoffice.SeatChange, len(r.Changes))}
 	for i, c := range r.Changes {
 		out.Changes[i] = boxoffice.SeatChange{ID: c.Id, Status: boxoffice.SeatStatus(c.Status)}
 	}
@@ -132,9 +132,9 @@ func (s *Showtimes) CancelSeats(ctx context.Context, showtimeID, bookingID strin
 	return err
 }
 
-// Close stops new holds and confirmations for a cancelled showtime.
-func (s *Showtimes) Close(ctx context.Context, showtimeID string) error {
-	_, err := replyAs[*Done](s.call(ctx, showtimeID, &CloseShowtime{}))
+// CancelShowtime stops new holds and confirmations for a cancelled showtime.
+func (s *Showtimes) CancelShowtime(ctx context.Context, showtimeID string) error {
+	_, err := replyAs[*Done](s.call(ctx, showtimeID, &CancelShowtime{}))
 	return err
 }
 

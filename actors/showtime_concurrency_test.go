@@ -47,7 +47,7 @@ func TestShowtimeConcurrentHolds(t *testing.T) {
 			ctx := testCtx(t)
 			holds := make([]*boxoffice.Hold, 200)
 			codes := race(200, func(i int) (err error) {
-				holds[i], err = e.Holds().CreateHold(ctx, e.ShowtimeID, fmt.Sprintf("user-%d", i), seats)
+				holds[i], err = e.Holds().Hold(ctx, e.ShowtimeID, fmt.Sprintf("user-%d", i), seats)
 				return err
 			})
 			if c := count(codes); c[""] != 1 || c[boxoffice.ECONFLICT] != 199 {
@@ -79,7 +79,7 @@ func TestShowtimeConcurrentHolds(t *testing.T) {
 			}
 		}
 		for _, w := range winners {
-			if _, err := e2.Holds().Hold(testCtx(t), w.ID, boxoffice.Caller{UserID: w.Owner}); err != nil {
+			if _, err := e2.Holds().HoldByID(testCtx(t), w.ID, boxoffice.Caller{UserID: w.Owner}); err != nil {
 				t.Errorf("winner's hold %s after restart: %v", w.ID, err)
 			}
 		}
@@ -126,7 +126,7 @@ func manyClientsManySeats(t *testing.T, e *ShowtimeEnv) {
 				for i, p := range perm {
 					seats[i] = pool[p]
 				}
-				h, err := e.Holds().CreateHold(ctx, e.ShowtimeID, user, seats)
+				h, err := e.Holds().Hold(ctx, e.ShowtimeID, user, seats)
 				switch boxoffice.ErrorCode(err) {
 				case "":
 					mine = append(mine, h)
@@ -177,7 +177,7 @@ func TestShowtimeGroupCommit(t *testing.T) {
 	const clients = 150
 	start := time.Now()
 	codes := race(clients, func(i int) error {
-		_, err := e.Holds().CreateHold(ctx, e.ShowtimeID, fmt.Sprintf("u%d", i), seatIDs(i*3, 3))
+		_, err := e.Holds().Hold(ctx, e.ShowtimeID, fmt.Sprintf("u%d", i), seatIDs(i*3, 3))
 		return err
 	})
 	elapsed := time.Since(start)

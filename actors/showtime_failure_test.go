@@ -18,7 +18,7 @@ func TestShowtimeWriteFailure(t *testing.T) {
 	spy := newSeatSpy(nil)
 	e := MustOpenShowtimes(t, ShowtimeOptions{Seats: spy.wrap})
 	h := e.Holds()
-	if _, err := h.CreateHold(testCtx(t), e.ShowtimeID, "alice", []string{"J50"}); err != nil {
+	if _, err := h.Hold(testCtx(t), e.ShowtimeID, "alice", []string{"J50"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -32,7 +32,7 @@ func TestShowtimeWriteFailure(t *testing.T) {
 		go func() {
 			defer close(done)
 			codes = race(20, func(i int) error {
-				_, err := h.CreateHold(ctx, e.ShowtimeID, "bob", seatIDs(i*2, 2))
+				_, err := h.Hold(ctx, e.ShowtimeID, "bob", seatIDs(i*2, 2))
 				return err
 			})
 		}()
@@ -57,14 +57,14 @@ func TestShowtimeWriteFailure(t *testing.T) {
 		spy.set(func(s *seatSpy) { s.gate, s.fail = nil, nil })
 		loads := spy.loads.Load()
 		for i := range 20 {
-			if _, err := h.CreateHold(ctx, e.ShowtimeID, "carol", seatIDs(i*2, 2)); err != nil {
+			if _, err := h.Hold(ctx, e.ShowtimeID, "carol", seatIDs(i*2, 2)); err != nil {
 				t.Fatalf("hold %d after the store recovered: %v", i, err)
 			}
 		}
 		if spy.loads.Load() == loads {
 			t.Error("the grain did not reload after the failed write")
 		}
-		_, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"J50"})
+		_, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"J50"})
 		mustCode(t, err, boxoffice.ECONFLICT) // the hold from before the failure survived
 		mustAgree(t, e)
 	})
@@ -72,14 +72,14 @@ func TestShowtimeWriteFailure(t *testing.T) {
 	t.Run("a write that failed after it was stored shows in the seat map", func(t *testing.T) {
 		ctx := testCtx(t)
 		spy.set(func(s *seatSpy) { s.fail, s.failStored = errDiskFull, true })
-		_, err := h.CreateHold(ctx, e.ShowtimeID, "dave", []string{"H7"})
+		_, err := h.Hold(ctx, e.ShowtimeID, "dave", []string{"H7"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
 		spy.set(func(s *seatSpy) { s.fail, s.failStored = nil, false })
 		st, _ := seatStatuses(t, e)
 		if st["H7"] != boxoffice.SeatHeld {
 			t.Fatalf("H7 is %s; the store has it held", st["H7"])
 		}
-		_, err = h.CreateHold(ctx, e.ShowtimeID, "erin", []string{"H7"})
+		_, err = h.Hold(ctx, e.ShowtimeID, "erin", []string{"H7"})
 		mustCode(t, err, boxoffice.ECONFLICT)
 		mustAgree(t, e)
 	})
@@ -101,7 +101,7 @@ func TestShowtimeWriteFailure(t *testing.T) {
 		}
 		time.Sleep(150 * time.Millisecond) // all parked
 		start := time.Now()
-		_, err := h.CreateHold(ctx, e.ShowtimeID, "frank", []string{"H8"})
+		_, err := h.Hold(ctx, e.ShowtimeID, "frank", []string{"H8"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
 		for i := range watchers {
 			err := <-errs
@@ -126,14 +126,14 @@ func TestShowtimeFencing(t *testing.T) {
 		ctx := testCtx(t)
 		seatStatuses(t, e1) // both activations load the empty journal
 		seatStatuses(t, e2)
-		if _, err := h1.CreateHold(ctx, e1.ShowtimeID, "alice", []string{"A1"}); err != nil {
+		if _, err := h1.Hold(ctx, e1.ShowtimeID, "alice", []string{"A1"}); err != nil {
 			t.Fatal(err)
 		}
 		loads := spy2.loads.Load()
-		_, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A2"})
+		_, err := h2.Hold(ctx, e1.ShowtimeID, "bob", []string{"A2"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
 		testwait.Until(t, 2*time.Second, "the fenced activation to stop", func() bool { return !activation(e2, e2.ShowtimeID) })
-		if _, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A2"}); err != nil {
+		if _, err := h2.Hold(ctx, e1.ShowtimeID, "bob", []string{"A2"}); err != nil {
 			t.Fatalf("retry on the second node: %v", err)
 		}
 		if spy2.loads.Load() != loads+1 {
@@ -144,9 +144,9 @@ func TestShowtimeFencing(t *testing.T) {
 			t.Fatalf("second node after reload: A1=%s A2=%s", st["A1"], st["A2"])
 		}
 		// Now the first node is the stale one.
-		_, err = h1.CreateHold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
+		_, err = h1.Hold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
-		_, err = h1.CreateHold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
+		_, err = h1.Hold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
 		mustCode(t, err, boxoffice.ECONFLICT)
 	})
 
@@ -182,7 +182,7 @@ func fencingRace(t *testing.T, e1, e2 *ShowtimeEnv, spy1, spy2 *seatSpy) {
 				var h *boxoffice.Hold
 				var err error
 				for try := 0; try < 200 && ctx.Err() == nil; try++ {
-					h, err = e.Holds().CreateHold(ctx, e.ShowtimeID, fmt.Sprintf("c%d", c), []string{s})
+					h, err = e.Holds().Hold(ctx, e.ShowtimeID, fmt.Sprintf("c%d", c), []string{s})
 					if boxoffice.ErrorCode(err) != boxoffice.EUNAVAILABLE {
 						break
 					}

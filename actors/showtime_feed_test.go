@@ -32,13 +32,13 @@ func TestShowtimeWatchSeats(t *testing.T) {
 			t.Fatalf("watcher answered before any change: %+v %v", r.c, r.err)
 		default:
 		}
-		if _, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"A1", "A2"}); err != nil {
+		if _, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"A1", "A2"}); err != nil {
 			t.Fatal(err)
 		}
 		select {
 		case r := <-got:
 			want := []boxoffice.SeatChange{{ID: "A1", Status: boxoffice.SeatHeld}, {ID: "A2", Status: boxoffice.SeatHeld}}
-			if r.err != nil || r.c.Reset || r.c.Version != version+1 || !slices.Equal(r.c.Changes, want) {
+			if r.err != nil || r.c.Full || r.c.Version != version+1 || !slices.Equal(r.c.Changes, want) {
 				t.Fatalf("watcher got %+v, %v; want v%d %v", r.c, r.err, version+1, want)
 			}
 		case <-time.After(2 * time.Second):
@@ -49,11 +49,11 @@ func TestShowtimeWatchSeats(t *testing.T) {
 	t.Run("a watcher behind gets the latest status of each changed seat at once", func(t *testing.T) {
 		ctx := testCtx(t)
 		_, version := seatStatuses(t, e)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"B1"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"B1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"B2"}); err != nil {
+		if _, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"B2"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := h.ReleaseHold(ctx, hold.ID, boxoffice.Caller{UserID: "bob"}); err != nil {
@@ -61,7 +61,7 @@ func TestShowtimeWatchSeats(t *testing.T) {
 		}
 		c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
 		want := []boxoffice.SeatChange{{ID: "B1", Status: boxoffice.SeatFree}, {ID: "B2", Status: boxoffice.SeatHeld}}
-		if err != nil || c.Reset || c.Version != version+3 || !slices.Equal(c.Changes, want) {
+		if err != nil || c.Full || c.Version != version+3 || !slices.Equal(c.Changes, want) {
 			t.Fatalf("watch = %+v, %v; want v%d %v", c, err, version+3, want)
 		}
 	})
@@ -72,7 +72,7 @@ func TestShowtimeWatchSeats(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
-		if err != nil || c.Version != version || len(c.Changes) != 0 || c.Reset {
+		if err != nil || c.Version != version || len(c.Changes) != 0 || c.Full {
 			t.Fatalf("watch = %+v, %v", c, err)
 		}
 		if d := time.Since(start); d < 500*time.Millisecond || d > 2500*time.Millisecond {
@@ -82,14 +82,14 @@ func TestShowtimeWatchSeats(t *testing.T) {
 
 	t.Run("a watcher further behind than the feed reaches gets a reset with every seat", func(t *testing.T) {
 		ctx := testCtx(t)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "carol", []string{"C1"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "carol", []string{"C1"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// 300 commits, one at a time: more batches than the feed keeps.
 		for i := range 150 {
 			seat := seatIDs(200+i%50, 1)
-			x, err := h.CreateHold(ctx, e.ShowtimeID, "dave", seat)
+			x, err := h.Hold(ctx, e.ShowtimeID, "dave", seat)
 			if err == nil {
 				err = h.ReleaseHold(ctx, x.ID, boxoffice.Caller{UserID: "dave"})
 			}
@@ -97,37 +97,37 @@ func TestShowtimeWatchSeats(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		mustReset(t, e, 1, hold)
+		mustGetFull(t, e, 1, hold)
 	})
 
 	t.Run("a watcher of a version from before a restart gets a reset", func(t *testing.T) {
 		ctx := testCtx(t)
 		_, version := seatStatuses(t, e)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "erin", []string{"E5"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "erin", []string{"E5"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e = e.Restart(t)
-		mustReset(t, e, version, hold)
+		mustGetFull(t, e, version, hold)
 	})
 
 	t.Run("a watcher ahead of the grain gets a reset", func(t *testing.T) {
 		_, version := seatStatuses(t, e)
-		mustReset(t, e, version+1000, nil)
+		mustGetFull(t, e, version+1000, nil)
 	})
 }
 
-// mustReset watches from since and wants every seat back, hold's as held.
-func mustReset(t *testing.T, e *ShowtimeEnv, since uint64, hold *boxoffice.Hold) {
+// mustGetFull watches from since and wants every seat back, hold's as held.
+func mustGetFull(t *testing.T, e *ShowtimeEnv, since uint64, hold *boxoffice.Hold) {
 	t.Helper()
 	st, version := seatStatuses(t, e)
 	c, err := e.Holds().WatchSeats(testCtx(t), e.ShowtimeID, since)
 	if err != nil {
 		t.Fatalf("watch from %d: %v", since, err)
 	}
-	if !c.Reset || c.Version != version || len(c.Changes) != 500 {
+	if !c.Full || c.Version != version || len(c.Changes) != 500 {
 		t.Fatalf("watch from %d = reset %v v%d %d changes; want a reset to v%d with 500 seats",
-			since, c.Reset, c.Version, len(c.Changes), version)
+			since, c.Full, c.Version, len(c.Changes), version)
 	}
 	for _, ch := range c.Changes {
 		if st[ch.ID] != ch.Status {

@@ -46,8 +46,8 @@ type ShowtimeEnv struct {
 	tb         testing.TB // the test that opened it: restarts stop with it
 }
 
-// Holds is the engine's hold service.
-func (e *ShowtimeEnv) Holds() *actors.Showtimes { return e.Engine.Holds() }
+// Holds is the engine's showtime service.
+func (e *ShowtimeEnv) Holds() *actors.Showtimes { return e.Engine.Showtimes() }
 
 // MustOpenShowtimes starts a single-node cluster with an engine on real
 // stores and creates a showtime 48h ahead of the clock in a 500-seat hall

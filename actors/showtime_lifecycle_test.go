@@ -10,19 +10,20 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 func TestShowtimeExpiry(t *testing.T) {
 	parallel(t)
-	clock := boxoffice.NewFakeClock(time.Now())
+	clock := clocktest.New(time.Now())
 	e := MustOpenShowtimes(t, ShowtimeOptions{Clock: clock, HoldTTL: time.Minute})
 	h := e.Holds()
 	alice := boxoffice.Caller{UserID: "alice"}
 
 	t.Run("a hold confirmed before its deadline is booked", func(t *testing.T) {
 		ctx := testCtx(t)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"A1"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"A1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +35,7 @@ func TestShowtimeExpiry(t *testing.T) {
 
 	t.Run("past its deadline a hold shows free, is gone, and cannot be confirmed", func(t *testing.T) {
 		ctx := testCtx(t)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"B1", "B2"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"B1", "B2"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,12 +44,12 @@ func TestShowtimeExpiry(t *testing.T) {
 		if st["B1"] != boxoffice.SeatFree || st["B2"] != boxoffice.SeatFree {
 			t.Fatalf("expired hold shows B1=%s B2=%s", st["B1"], st["B2"])
 		}
-		_, err = h.Hold(ctx, hold.ID, alice)
+		_, err = h.HoldByID(ctx, hold.ID, alice)
 		mustCode(t, err, boxoffice.EGONE)
 		_, err = h.Confirm(ctx, hold.ID, "alice", boxoffice.NewID())
 		mustCode(t, err, boxoffice.EGONE)
 		mustCode(t, h.ReleaseHold(ctx, hold.ID, alice), boxoffice.EGONE)
-		if _, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"B2"}); err != nil {
+		if _, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"B2"}); err != nil {
 			t.Fatalf("hold an expired hold's seat: %v", err)
 		}
 		var expired bool
@@ -66,7 +67,7 @@ func TestShowtimeExpiryTimer(t *testing.T) {
 	parallel(t)
 	e := MustOpenShowtimes(t, ShowtimeOptions{HoldTTL: 300 * time.Millisecond})
 	ctx := testCtx(t)
-	hold, err := e.Holds().CreateHold(ctx, e.ShowtimeID, "alice", []string{"C3"})
+	hold, err := e.Holds().Hold(ctx, e.ShowtimeID, "alice", []string{"C3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,20 +118,20 @@ func TestShowtimePassivation(t *testing.T) {
 
 	t.Run("an idle grain stops and the next call reloads its state", func(t *testing.T) {
 		ctx := testCtx(t)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"D4"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"D4"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		loads := spy.loads.Load()
 		testwait.Until(t, 3*time.Second, "passivation", func() bool { return !activation(e, e.ShowtimeID) })
-		got, err := h.Hold(ctx, hold.ID, boxoffice.Caller{UserID: "alice"})
+		got, err := h.HoldByID(ctx, hold.ID, boxoffice.Caller{UserID: "alice"})
 		if err != nil || !slices.Equal(got.Seats, hold.Seats) {
 			t.Fatalf("hold after passivation: %+v %v", got, err)
 		}
 		if spy.loads.Load() != loads+1 {
 			t.Fatalf("%d loads after passivation, want 1", spy.loads.Load()-loads)
 		}
-		_, err = h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"D4"})
+		_, err = h.Hold(ctx, e.ShowtimeID, "bob", []string{"D4"})
 		mustCode(t, err, boxoffice.ECONFLICT)
 		mustAgree(t, e)
 	})
@@ -157,11 +158,11 @@ func TestShowtimeRestart(t *testing.T) {
 	e := MustOpenShowtimes(t, ShowtimeOptions{})
 	ctx := testCtx(t)
 	h := e.Holds()
-	held, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"A1", "A2"})
+	held, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"A1", "A2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	booked, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"B1"})
+	booked, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"B1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestShowtimeRestart(t *testing.T) {
 	if _, err := h.Confirm(ctx, booked.ID, "bob", bookingID); err != nil {
 		t.Fatal(err)
 	}
-	released, err := h.CreateHold(ctx, e.ShowtimeID, "carol", []string{"C1"})
+	released, err := h.Hold(ctx, e.ShowtimeID, "carol", []string{"C1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestShowtimeRestart(t *testing.T) {
 	if v != version || st["A1"] != boxoffice.SeatHeld || st["B1"] != boxoffice.SeatBooked || st["C1"] != boxoffice.SeatFree {
 		t.Fatalf("after restart v%d (was %d) A1=%s B1=%s C1=%s", v, version, st["A1"], st["B1"], st["C1"])
 	}
-	got, err := h.Hold(ctx, held.ID, boxoffice.Caller{UserID: "alice"})
+	got, err := h.HoldByID(ctx, held.ID, boxoffice.Caller{UserID: "alice"})
 	if err != nil || !got.ExpiresAt.Equal(held.ExpiresAt) || got.TotalCents != held.TotalCents {
 		t.Fatalf("hold after restart = %+v, %v; was %+v", got, err, held)
 	}
@@ -211,7 +212,7 @@ func TestShowtimeSnapshots(t *testing.T) {
 	// State that snapshots must carry: live holds, bookings, a cancellation.
 	var bookings []string
 	for i := range 6 {
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "alice", seatIDs(400+i*2, 2))
+		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", seatIDs(400+i*2, 2))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +228,7 @@ func TestShowtimeSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	churn(t, e, 16, 36) // 16*36*2 = 1152 events
-	tail, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"J1"})
+	tail, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"J1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,7 @@ func TestShowtimeSnapshots(t *testing.T) {
 
 	e = e.Restart(t) // loads the snapshot and the tail
 	mustAgree(t, e)
-	if _, err := e.Holds().Hold(ctx, tail.ID, boxoffice.Caller{UserID: "bob"}); err != nil {
+	if _, err := e.Holds().HoldByID(ctx, tail.ID, boxoffice.Caller{UserID: "bob"}); err != nil {
 		t.Fatalf("hold after the snapshot: %v", err)
 	}
 	for i, id := range bookings {
@@ -283,7 +284,7 @@ func churn(tb testing.TB, e *ShowtimeEnv, clients, rounds int) {
 		wg.Go(func() {
 			user := fmt.Sprintf("churn-%d", c)
 			for r := range rounds {
-				hold, err := e.Holds().CreateHold(ctx, e.ShowtimeID, user, seatIDs(c*10+r%10, 1))
+				hold, err := e.Holds().Hold(ctx, e.ShowtimeID, user, seatIDs(c*10+r%10, 1))
 				if err == nil {
 					err = e.Holds().ReleaseHold(ctx, hold.ID, boxoffice.Caller{UserID: user})
 				}
@@ -305,7 +306,7 @@ func TestShowtimeExpiryAfterRestart(t *testing.T) {
 	parallel(t)
 	e := MustOpenShowtimes(t, ShowtimeOptions{HoldTTL: 3 * time.Second})
 	ctx := testCtx(t)
-	hold, err := e.Holds().CreateHold(ctx, e.ShowtimeID, "alice", []string{"C4"})
+	hold, err := e.Holds().Hold(ctx, e.ShowtimeID, "alice", []string{"C4"})
 	if err != nil {
 		t.Fatal(err)
 	}

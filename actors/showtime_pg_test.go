@@ -34,22 +34,22 @@ func TestShowtimeFencingOnPostgres(t *testing.T) {
 		ctx := testCtx(t)
 		seatStatuses(t, e1) // both activations load the empty journal
 		seatStatuses(t, e2)
-		if _, err := h1.CreateHold(ctx, e1.ShowtimeID, "alice", []string{"A1"}); err != nil {
+		if _, err := h1.Hold(ctx, e1.ShowtimeID, "alice", []string{"A1"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A1", "A2"})
+		_, err := h2.Hold(ctx, e1.ShowtimeID, "bob", []string{"A1", "A2"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
 		testwait.Until(t, 5*time.Second, "the fenced activation to stop", func() bool { return !activation(e2, e2.ShowtimeID) })
 		// The retry loads the winner's journal: A1 is taken.
-		_, err = h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A1", "A2"})
+		_, err = h2.Hold(ctx, e1.ShowtimeID, "bob", []string{"A1", "A2"})
 		mustCode(t, err, boxoffice.ECONFLICT)
-		if _, err := h2.CreateHold(ctx, e1.ShowtimeID, "bob", []string{"A2"}); err != nil {
+		if _, err := h2.Hold(ctx, e1.ShowtimeID, "bob", []string{"A2"}); err != nil {
 			t.Fatalf("retry on the second node: %v", err)
 		}
 		// Now the first node is the stale one.
-		_, err = h1.CreateHold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
+		_, err = h1.Hold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
 		mustCode(t, err, boxoffice.EUNAVAILABLE)
-		_, err = h1.CreateHold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
+		_, err = h1.Hold(ctx, e1.ShowtimeID, "carol", []string{"A2"})
 		mustCode(t, err, boxoffice.ECONFLICT)
 	})
 

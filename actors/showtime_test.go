@@ -17,7 +17,7 @@ func TestShowtimeHolds(t *testing.T) {
 	t.Run("a hold keeps its seats with their price until it expires", func(t *testing.T) {
 		ctx := testCtx(t)
 		before := time.Now()
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"A1", "I2"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"A1", "I2"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,20 +35,20 @@ func TestShowtimeHolds(t *testing.T) {
 		if seats["A1"] != boxoffice.SeatHeld || seats["I2"] != boxoffice.SeatHeld || seats["A2"] != boxoffice.SeatFree {
 			t.Fatalf("seat map A1=%s I2=%s A2=%s", seats["A1"], seats["I2"], seats["A2"])
 		}
-		got, err := h.Hold(ctx, hold.ID, alice)
+		got, err := h.HoldByID(ctx, hold.ID, alice)
 		if err != nil || !slices.Equal(got.Seats, hold.Seats) || !got.ExpiresAt.Equal(hold.ExpiresAt.Truncate(time.Millisecond)) {
 			t.Fatalf("get hold = %+v, %v", got, err)
 		}
-		_, err = h.Hold(ctx, hold.ID, bob)
+		_, err = h.HoldByID(ctx, hold.ID, bob)
 		mustCode(t, err, boxoffice.EFORBIDDEN)
-		if _, err := h.Hold(ctx, hold.ID, boxoffice.Caller{UserID: "root", Admin: true}); err != nil {
+		if _, err := h.HoldByID(ctx, hold.ID, boxoffice.Caller{UserID: "root", Admin: true}); err != nil {
 			t.Fatalf("admin get hold: %v", err)
 		}
 	})
 
 	t.Run("release frees the seats once, for the owner only", func(t *testing.T) {
 		ctx := testCtx(t)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"B1", "B2"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"B1", "B2"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,19 +61,19 @@ func TestShowtimeHolds(t *testing.T) {
 			t.Fatalf("after release B1=%s B2=%s", seats["B1"], seats["B2"])
 		}
 		mustCode(t, h.ReleaseHold(ctx, hold.ID, alice), boxoffice.ENOTFOUND)
-		_, err = h.Hold(ctx, hold.ID, alice)
+		_, err = h.HoldByID(ctx, hold.ID, alice)
 		mustCode(t, err, boxoffice.ENOTFOUND)
-		if _, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"B1", "B2"}); err != nil {
+		if _, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"B1", "B2"}); err != nil {
 			t.Fatalf("hold released seats again: %v", err)
 		}
 	})
 
 	t.Run("a hold is all or nothing and names the unavailable seats", func(t *testing.T) {
 		ctx := testCtx(t)
-		if _, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"C10", "C12"}); err != nil {
+		if _, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"C10", "C12"}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := h.CreateHold(ctx, e.ShowtimeID, "bob", []string{"C9", "C10", "C11", "C12"})
+		_, err := h.Hold(ctx, e.ShowtimeID, "bob", []string{"C9", "C10", "C11", "C12"})
 		mustCode(t, err, boxoffice.ECONFLICT)
 		if got, _ := boxoffice.ErrorDetails(err)["unavailable"].([]string); !slices.Equal(got, []string{"C10", "C12"}) {
 			t.Fatalf("unavailable = %#v, want [C10 C12]", boxoffice.ErrorDetails(err))
@@ -86,44 +86,44 @@ func TestShowtimeHolds(t *testing.T) {
 
 	t.Run("bad seat lists are invalid", func(t *testing.T) {
 		ctx := testCtx(t)
-		_, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"D1", "Z99"})
+		_, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"D1", "Z99"})
 		mustCode(t, err, boxoffice.EINVALID)
 		if got, _ := boxoffice.ErrorDetails(err)["unknown"].([]string); !slices.Equal(got, []string{"Z99"}) {
 			t.Fatalf("unknown = %#v", boxoffice.ErrorDetails(err))
 		}
-		_, err = h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"D1", "D1"})
+		_, err = h.Hold(ctx, e.ShowtimeID, "alice", []string{"D1", "D1"})
 		mustCode(t, err, boxoffice.EINVALID)
-		_, err = h.CreateHold(ctx, e.ShowtimeID, "alice", seatIDs(150, boxoffice.HoldSeatsMax+1))
+		_, err = h.Hold(ctx, e.ShowtimeID, "alice", seatIDs(150, boxoffice.HoldSeatsMax+1))
 		mustCode(t, err, boxoffice.EINVALID)
-		_, err = h.CreateHold(ctx, e.ShowtimeID, "alice", nil)
+		_, err = h.Hold(ctx, e.ShowtimeID, "alice", nil)
 		mustCode(t, err, boxoffice.EINVALID)
 	})
 
 	t.Run("an unknown showtime or hold is not found", func(t *testing.T) {
 		ctx := testCtx(t)
 		unknown := boxoffice.NewID()
-		_, err := h.CreateHold(ctx, unknown, "alice", []string{"A1"})
+		_, err := h.Hold(ctx, unknown, "alice", []string{"A1"})
 		mustCode(t, err, boxoffice.ENOTFOUND)
 		_, err = h.SeatMap(ctx, boxoffice.NewID())
 		mustCode(t, err, boxoffice.ENOTFOUND)
 		_, err = h.SeatMap(ctx, "not-an-id")
 		mustCode(t, err, boxoffice.ENOTFOUND)
-		_, err = h.Hold(ctx, boxoffice.NewHoldID(boxoffice.NewID()), alice)
+		_, err = h.HoldByID(ctx, boxoffice.NewHoldID(boxoffice.NewID()), alice)
 		mustCode(t, err, boxoffice.ENOTFOUND)
-		_, err = h.Hold(ctx, boxoffice.NewHoldID(e.ShowtimeID), alice)
+		_, err = h.HoldByID(ctx, boxoffice.NewHoldID(e.ShowtimeID), alice)
 		mustCode(t, err, boxoffice.ENOTFOUND)
 		mustCode(t, h.ReleaseHold(ctx, "garbage", alice), boxoffice.ENOTFOUND)
 		// The grain of a showtime that does not exist stops itself; the
 		// next call activates it again and gets the same answer.
 		for range 3 {
-			_, err = h.CreateHold(ctx, unknown, "alice", []string{"A1"})
+			_, err = h.Hold(ctx, unknown, "alice", []string{"A1"})
 			mustCode(t, err, boxoffice.ENOTFOUND)
 		}
 	})
 
 	t.Run("confirm books the seats for the owner once; cancel frees them", func(t *testing.T) {
 		ctx := testCtx(t)
-		hold, err := h.CreateHold(ctx, e.ShowtimeID, "alice", []string{"E1", "E2"})
+		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"E1", "E2"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,14 +169,14 @@ func TestShowtimeHolds(t *testing.T) {
 	t.Run("a closed showtime takes no holds and ends the live ones", func(t *testing.T) {
 		ctx := testCtx(t)
 		id := MustCreateShowtime(t, e.Stores, time.Now().Add(time.Hour))
-		hold, err := h.CreateHold(ctx, id, "alice", []string{"A1"})
+		hold, err := h.Hold(ctx, id, "alice", []string{"A1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := h.Close(ctx, id); err != nil {
+		if err := h.CancelShowtime(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		_, err = h.CreateHold(ctx, id, "bob", []string{"A2"})
+		_, err = h.Hold(ctx, id, "bob", []string{"A2"})
 		mustCode(t, err, boxoffice.ECONFLICT)
 		// The seat map decides the code (conflict: cancelled, or not found:
 		// the hold ended); the grain must not book.

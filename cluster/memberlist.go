@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -119,7 +119,7 @@ type Memberlist struct {
 	mu      sync.Mutex
 	self    string // member id
 	name    string // display name
-	cluster *cluster.Cluster
+	cluster *pcluster.Cluster
 	peers   map[string]*peer // by member id
 	blocked map[string]bool  // ids protoactor here has blocked
 
@@ -129,7 +129,7 @@ type Memberlist struct {
 	shutErr  error
 }
 
-var _ cluster.ClusterProvider = (*Memberlist)(nil)
+var _ pcluster.ClusterProvider = (*Memberlist)(nil)
 
 // NewMemberlist returns a provider; it starts with the node.
 func NewMemberlist(cfg MemberlistConfig) *Memberlist {
@@ -157,7 +157,7 @@ func (p *Memberlist) defaultName(name string) {
 
 // StartMember creates the memberlist node, joins the seeds, pushes a first
 // topology and starts the coalescer.
-func (p *Memberlist) StartMember(c *cluster.Cluster) error {
+func (p *Memberlist) StartMember(c *pcluster.Cluster) error {
 	if !p.started.CompareAndSwap(false, true) {
 		return errors.New("cluster: memberlist provider already started")
 	}
@@ -241,7 +241,7 @@ func (p *Memberlist) memberlistConfig(id, clusterName string) (*memberlist.Confi
 }
 
 // StartClient is not supported: every node hosts grains.
-func (p *Memberlist) StartClient(*cluster.Cluster) error {
+func (p *Memberlist) StartClient(*pcluster.Cluster) error {
 	return errors.New("cluster: memberlist provider has no client mode")
 }
 

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -169,12 +169,12 @@ func (p *Memberlist) Members() []MemberInfo {
 // considers alive (suspects included: moving their grains on a hunch
 // would make two activations likelier), minus those leaving. It also
 // returns the peers to tell that this node blocks them.
-func (p *Memberlist) topology() (cluster.Members, []memberlist.Node) {
+func (p *Memberlist) topology() (pcluster.Members, []memberlist.Node) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.prune(now)
-	var members cluster.Members
+	var members pcluster.Members
 	var notify []memberlist.Node
 	for id, pr := range p.peers {
 		if pr.state != StatusAlive {
@@ -194,7 +194,7 @@ func (p *Memberlist) topology() (cluster.Members, []memberlist.Node) {
 			continue
 		}
 		host, port, _ := splitHostPort(pr.meta.Remote) // checked by decodeMeta
-		members = append(members, &cluster.Member{
+		members = append(members, &pcluster.Member{
 			Id: id, Host: host, Port: int32(port), Kinds: pr.meta.Kinds,
 		})
 		pr.inTopology = true

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 )
 
@@ -24,13 +24,13 @@ type Config struct {
 	// AdvertiseHost is the host other nodes dial; required when RemoteAddr
 	// binds every interface (":7000", "0.0.0.0:7000").
 	AdvertiseHost string
-	Kinds         []*cluster.Kind         // protoactor kinds to host (showtime, booking...)
-	Provider      cluster.ClusterProvider // nil = single node (self only)
+	Kinds         []*pcluster.Kind         // protoactor kinds to host (showtime, booking...)
+	Provider      pcluster.ClusterProvider // nil = single node (self only)
 	// BeforeJoin, if set, runs with the cluster once it is built and
 	// before it joins: peers may activate grains here as soon as they see
 	// this node, before Start returns, and those grains may need the
 	// cluster (to call other grains) already.
-	BeforeJoin func(*cluster.Cluster)
+	BeforeJoin func(*pcluster.Cluster)
 	// RequestTimeout bounds a grain call whose context has no deadline.
 	// Default 5s.
 	RequestTimeout time.Duration
@@ -73,7 +73,7 @@ type Node struct {
 	cfg      Config
 	log      *slog.Logger
 	system   *actor.ActorSystem
-	cluster  *cluster.Cluster
+	cluster  *pcluster.Cluster
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the shutdown sequence has finished
 	stopErr  error         // written before stopped is closed
@@ -102,9 +102,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("cluster: start: %w", err)
 	}
 	system := actor.NewActorSystem(actor.WithLoggerFactory(libraryLogger(cfg.Logger, cfg.LibraryLevel)))
-	cc := cluster.Configure(cfg.ClusterName, cfg.Provider, disthash.New(), rc,
-		cluster.WithKinds(cfg.Kinds...),
-		cluster.WithRequestTimeout(cfg.RequestTimeout))
+	cc := pcluster.Configure(cfg.ClusterName, cfg.Provider, disthash.New(), rc,
+		pcluster.WithKinds(cfg.Kinds...),
+		pcluster.WithRequestTimeout(cfg.RequestTimeout))
 	n := &Node{
 		cfg:     cfg,
 		log:     cfg.Logger.With("node", cfg.Name),
@@ -138,13 +138,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 
 // startMember builds the protoactor cluster and joins it, turning the
 // library's panics into an error.
-func (n *Node) startMember(cc *cluster.Config) (err error) {
+func (n *Node) startMember(cc *pcluster.Config) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("cluster: start member: %v", r)
 		}
 	}()
-	c := cluster.New(n.system, cc)
+	c := pcluster.New(n.system, cc)
 	n.cluster = c
 	// Subscribe before StartMember so the first topology is seen.
 	installPlacement(c)
@@ -180,7 +180,7 @@ func (n *Node) teardownFailed() {
 func (n *Node) System() *actor.ActorSystem { return n.system }
 
 // Cluster is the node's protoactor cluster; call grains with Request.
-func (n *Node) Cluster() *cluster.Cluster { return n.cluster }
+func (n *Node) Cluster() *pcluster.Cluster { return n.cluster }
 
 // Address is the actor remote address (host:port) other nodes dial.
 func (n *Node) Address() string { return n.system.Address() }

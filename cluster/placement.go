@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/extensions"
 )
@@ -18,8 +18,8 @@ import (
 // disthash's fixed 5s. It keeps the rendezvous in an atomic pointer:
 // disthash swaps its own without synchronization.
 type placement struct {
-	rdv     atomic.Pointer[cluster.Rendezvous]
-	members atomic.Pointer[cluster.Members] // latest topology, for Node.Topology
+	rdv     atomic.Pointer[pcluster.Rendezvous]
+	members atomic.Pointer[pcluster.Members] // latest topology, for Node.Topology
 
 	mu     sync.Mutex
 	seen   bool                     // a topology has arrived
@@ -44,15 +44,15 @@ func (p *placement) ExtensionID() extensions.ExtensionID { return placementExten
 
 // installPlacement registers the placement extension on c's actor system
 // and keeps it in step with the topology events.
-func installPlacement(c *cluster.Cluster) {
+func installPlacement(c *pcluster.Cluster) {
 	p := &placement{online: map[string]*memberOnline{}}
-	p.rdv.Store(cluster.NewRendezvous())
+	p.rdv.Store(pcluster.NewRendezvous())
 	c.ActorSystem.EventStream.Subscribe(func(evt any) {
-		if t, ok := evt.(*cluster.ClusterTopology); ok {
-			rdv := cluster.NewRendezvous()
+		if t, ok := evt.(*pcluster.ClusterTopology); ok {
+			rdv := pcluster.NewRendezvous()
 			rdv.UpdateMembers(t.Members)
 			p.rdv.Store(rdv)
-			members := cluster.Members(t.Members)
+			members := pcluster.Members(t.Members)
 			p.members.Store(&members)
 			p.track(t.Members)
 		}
@@ -62,7 +62,7 @@ func installPlacement(c *cluster.Cluster) {
 
 // Topology is the member list protoactor routes by on this node, as of
 // the latest topology event (members others block are not in it).
-func (n *Node) Topology() []*cluster.Member {
+func (n *Node) Topology() []*pcluster.Member {
 	p, ok := n.system.Extensions.Get(placementExtensionID).(*placement)
 	if !ok {
 		return nil
@@ -71,23 +71,23 @@ func (n *Node) Topology() []*cluster.Member {
 	if m == nil {
 		return nil
 	}
-	out := make([]*cluster.Member, len(*m))
+	out := make([]*pcluster.Member, len(*m))
 	for i, x := range *m {
-		out[i] = &cluster.Member{Id: x.Id, Host: x.Host, Port: x.Port, Kinds: append([]string(nil), x.Kinds...)}
+		out[i] = &pcluster.Member{Id: x.Id, Host: x.Host, Port: x.Port, Kinds: append([]string(nil), x.Kinds...)}
 	}
 	return out
 }
 
 // ownerOf is the remote address of the member that activates identity, or
 // "" when no member hosts kind.
-func ownerOf(c *cluster.Cluster, identity, kind string) string {
-	ci := cluster.NewClusterIdentity(identity, kind)
+func ownerOf(c *pcluster.Cluster, identity, kind string) string {
+	ci := pcluster.NewClusterIdentity(identity, kind)
 	if p, ok := c.ActorSystem.Extensions.Get(placementExtensionID).(*placement); ok {
 		return p.rdv.Load().GetByClusterIdentity(ci)
 	}
 	// A cluster not started by this package: build the rendezvous from the
 	// member list each time (a cache miss only).
-	rdv := cluster.NewRendezvous()
+	rdv := pcluster.NewRendezvous()
 	rdv.UpdateMembers(c.MemberList.Members().Members())
 	return rdv.GetByClusterIdentity(ci)
 }
@@ -99,7 +99,7 @@ func activatorOf(owner string) *actor.PID {
 
 // track starts watching members that joined and ends the watch of those
 // that left.
-func (p *placement) track(members []*cluster.Member) {
+func (p *placement) track(members []*pcluster.Member) {
 	now := make(map[string]bool, len(members))
 	for _, m := range members {
 		now[m.Address()] = true
@@ -125,7 +125,7 @@ func (p *placement) track(members []*cluster.Member) {
 // topology, or nil when there is nothing to watch: addr is this node (a
 // local call cannot lose its member), or no topology has arrived yet. For
 // an address that is not in the topology it returns an ended context.
-func memberContext(c *cluster.Cluster, addr string) context.Context {
+func memberContext(c *pcluster.Cluster, addr string) context.Context {
 	p, ok := c.ActorSystem.Extensions.Get(placementExtensionID).(*placement)
 	if !ok || addr == c.ActorSystem.Address() {
 		return nil

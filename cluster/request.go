@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/protobuf/proto"
 )
@@ -36,9 +36,9 @@ type canceled struct{}
 // Request sends msg to the grain (identity, kind) and waits for its reply,
 // within ctx's deadline or, if ctx has none, the cluster's RequestTimeout
 // (Config.RequestTimeout). It changes no process-wide default. A reply of
-// type *cluster.GrainErrorResponse is returned as the error (wrapping
+// type *pcluster.GrainErrorResponse is returned as the error (wrapping
 // ErrUnavailable too when its reason is UNAVAILABLE).
-func Request(ctx context.Context, c *cluster.Cluster, identity, kind string, msg proto.Message) (any, error) {
+func Request(ctx context.Context, c *pcluster.Cluster, identity, kind string, msg proto.Message) (any, error) {
 	if c == nil {
 		// A caller wired before its node has started.
 		return nil, fmt.Errorf("%w: %s/%s: the node has not started", ErrUnavailable, kind, identity)
@@ -73,7 +73,7 @@ func Request(ctx context.Context, c *cluster.Cluster, identity, kind string, msg
 
 // requestOnce is one attempt. retry reports that the message was certainly
 // not delivered, so trying again is safe.
-func requestOnce(ctx context.Context, c *cluster.Cluster, identity, kind string, msg proto.Message) (res any, retry bool, err error) {
+func requestOnce(ctx context.Context, c *pcluster.Cluster, identity, kind string, msg proto.Message) (res any, retry bool, err error) {
 	pid, err := resolve(ctx, c, identity, kind)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -102,8 +102,8 @@ func reply(res any) (any, bool, error) {
 	switch r := res.(type) {
 	case nil:
 		return nil, false, fmt.Errorf("%w: empty reply", ErrUnavailable)
-	case *cluster.GrainErrorResponse:
-		if r.Reason == cluster.ErrorReason_UNAVAILABLE {
+	case *pcluster.GrainErrorResponse:
+		if r.Reason == pcluster.ErrorReason_UNAVAILABLE {
 			return nil, false, fmt.Errorf("%w: %w", ErrUnavailable, r)
 		}
 		return nil, false, r
@@ -117,7 +117,7 @@ func unavailable(kind, identity string, cause error) error {
 
 // resolve returns the pid of the activation of (identity, kind), asking the
 // owner's placement actor to activate it on a cache miss.
-func resolve(ctx context.Context, c *cluster.Cluster, identity, kind string) (*actor.PID, error) {
+func resolve(ctx context.Context, c *pcluster.Cluster, identity, kind string) (*actor.PID, error) {
 	if pid, ok := c.PidCache.Get(identity, kind); ok && pid != nil {
 		return pid, nil
 	}
@@ -125,12 +125,12 @@ func resolve(ctx context.Context, c *cluster.Cluster, identity, kind string) (*a
 	if owner == "" {
 		return nil, fmt.Errorf("no member hosts kind %q", kind)
 	}
-	req := &cluster.ActivationRequest{ClusterIdentity: cluster.NewClusterIdentity(identity, kind)}
+	req := &pcluster.ActivationRequest{ClusterIdentity: pcluster.NewClusterIdentity(identity, kind)}
 	res, err := await(ctx, c, activatorOf(owner), req)
 	if err != nil {
 		return nil, fmt.Errorf("activate on %s: %w", owner, err)
 	}
-	ar, ok := res.(*cluster.ActivationResponse)
+	ar, ok := res.(*pcluster.ActivationResponse)
 	if !ok || ar.Pid == nil || ar.Failed {
 		return nil, fmt.Errorf("activate on %s: refused (%T)", owner, res)
 	}
@@ -148,7 +148,7 @@ var errNotSent = errors.New("its member is not in the topology; not sent")
 // soon as the cluster knows, not at its deadline). The future's own timer
 // is set to ctx's deadline; cancellation completes the future early through
 // context.AfterFunc, so no goroutine is spent per call.
-func await(ctx context.Context, c *cluster.Cluster, pid *actor.PID, msg any) (any, error) {
+func await(ctx context.Context, c *pcluster.Cluster, pid *actor.PID, msg any) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/asynkron/protoactor-go/cluster"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -30,7 +30,7 @@ func (n *Node) Stop(ctx context.Context) error {
 	}
 }
 
-// shutdown runs the steps of cluster.Cluster.Shutdown(true) itself, because
+// shutdown runs the steps of pcluster.Cluster.Shutdown(true) itself, because
 // that method sleeps 2s "for ownership transfer" (disthash transfers
 // nothing: activations stop and reload from the store elsewhere), shuts the
 // identity lookup down twice and drops the provider's error. The provider
@@ -51,7 +51,7 @@ func (n *Node) shutdown() {
 	}
 	step("provider", func() error { return c.Config.ClusterProvider.Shutdown(true) })
 	step("gossip left", func() error {
-		c.Gossip.SetState(cluster.GracefullyLeftKey, &emptypb.Empty{})
+		c.Gossip.SetState(pcluster.GracefullyLeftKey, &emptypb.Empty{})
 		return nil
 	})
 	// Closes the stopper channel the gossip loop checks after each tick;

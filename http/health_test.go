@@ -84,7 +84,7 @@ func TestNewServerPanicsOnBadWiring(t *testing.T) {
 	short.JWTSecret = []byte("short")
 	assert.PanicsWithValue(t, "http.NewServer: JWTSecret must be at least 32 bytes", func() { boxhttp.NewServer(short) })
 	noHolds := ts.Config
-	noHolds.Holds = nil
+	noHolds.Showtimes = nil
 	assert.Panics(t, func() { boxhttp.NewServer(noHolds) })
 }
 

@@ -12,8 +12,8 @@ import (
 const seatIDLenMax = 8
 
 func (s *Server) holdRoutes(g *echo.Group) {
-	g.POST("/showtimes/:id/holds", s.handleCreateHold, s.authn)
-	g.GET("/holds/:id", s.handleHold, s.authn)
+	g.POST("/showtimes/:id/holds", s.handleHold, s.authn)
+	g.GET("/holds/:id", s.handleHoldByID, s.authn)
 	g.DELETE("/holds/:id", s.handleReleaseHold, s.authn)
 }
 
@@ -43,9 +43,9 @@ func (r *holdRequest) validate() error {
 	return nil
 }
 
-// handleCreateHold holds all the seats or none: 409 lists the unavailable
+// handleHold holds all the seats or none: 409 lists the unavailable
 // ones in details.unavailable.
-func (s *Server) handleCreateHold(c echo.Context) error {
+func (s *Server) handleHold(c echo.Context) error {
 	showtimeID, err := pathID(c, "showtime")
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func (s *Server) handleCreateHold(c echo.Context) error {
 	if err := req.validate(); err != nil {
 		return err
 	}
-	h, err := s.cfg.Holds.CreateHold(c.Request().Context(), showtimeID, callerOf(c).UserID, req.Seats)
+	h, err := s.cfg.Showtimes.Hold(c.Request().Context(), showtimeID, callerOf(c).UserID, req.Seats)
 	if err != nil {
 		return notFoundAs(err, "showtime %s not found", showtimeID)
 	}
@@ -74,12 +74,12 @@ func holdID(c echo.Context) (string, error) {
 	return id, nil
 }
 
-func (s *Server) handleHold(c echo.Context) error {
+func (s *Server) handleHoldByID(c echo.Context) error {
 	id, err := holdID(c)
 	if err != nil {
 		return err
 	}
-	h, err := s.cfg.Holds.Hold(c.Request().Context(), id, callerOf(c))
+	h, err := s.cfg.Showtimes.HoldByID(c.Request().Context(), id, callerOf(c))
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) handleReleaseHold(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Holds.ReleaseHold(c.Request().Context(), id, callerOf(c)); err != nil {
+	if err := s.cfg.Showtimes.ReleaseHold(c.Request().Context(), id, callerOf(c)); err != nil {
 		return err
 	}
 	return c.NoContent(nethttp.StatusNoContent)

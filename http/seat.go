@@ -39,7 +39,7 @@ func (s *Server) handleSeatMap(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	view, err := s.cfg.Holds.SeatMap(c.Request().Context(), id)
+	view, err := s.cfg.Showtimes.SeatMap(c.Request().Context(), id)
 	if err != nil {
 		return notFoundAs(err, "showtime %s not found", id)
 	}
@@ -59,7 +59,7 @@ func (s *Server) handleSeatEvents(c echo.Context) error {
 	defer cancel()
 	defer context.AfterFunc(s.closing, cancel)()
 
-	view, err := s.cfg.Holds.SeatMap(ctx, id)
+	view, err := s.cfg.Showtimes.SeatMap(ctx, id)
 	if err != nil {
 		return notFoundAs(err, "showtime %s not found", id)
 	}
@@ -86,7 +86,7 @@ func (s *Server) watchSeats(ctx context.Context, st *sseStream, id string, since
 	for ctx.Err() == nil {
 		start := time.Now()
 		wctx, cancel := context.WithTimeout(ctx, sseKeepAlive)
-		ch, err := s.cfg.Holds.WatchSeats(wctx, id, since)
+		ch, err := s.cfg.Showtimes.WatchSeats(wctx, id, since)
 		watchExpired := wctx.Err() != nil
 		cancel()
 		switch {
@@ -99,7 +99,7 @@ func (s *Server) watchSeats(ctx context.Context, st *sseStream, id string, since
 		case err != nil:
 			s.log.Warn("http: seat events: watch failed", "showtime_id", id, "err", err)
 			return
-		case ch.Version > since || ch.Reset:
+		case ch.Version > since || ch.Full:
 			since = ch.Version
 			err = st.event(sseEventSeats, since, ch)
 		default:

@@ -45,7 +45,7 @@ type Config struct {
 	Users         boxoffice.UserStore
 	Catalog       boxoffice.CatalogStore
 	Notifications boxoffice.NotificationStore
-	Holds         boxoffice.HoldService
+	Showtimes     boxoffice.ShowtimeService
 	Bookings      boxoffice.BookingService
 
 	// JWTSecret signs access tokens (HS256); at least 32 bytes.
@@ -138,7 +138,7 @@ func checkConfig(cfg Config) error {
 	switch {
 	case cfg.Users == nil || cfg.Catalog == nil || cfg.Notifications == nil:
 		return errors.New("Users, Catalog and Notifications stores are required")
-	case cfg.Holds == nil || cfg.Bookings == nil:
+	case cfg.Showtimes == nil || cfg.Bookings == nil:
 		return errors.New("Holds and Bookings services are required")
 	case len(cfg.JWTSecret) < jwtSecretLenMin:
 		return fmt.Errorf("JWTSecret must be at least %d bytes", jwtSecretLenMin)

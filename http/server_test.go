@@ -21,6 +21,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	boxhttp "github.com/boxoffice/boxoffice/http"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
@@ -46,7 +47,7 @@ type TestServer struct {
 	Notes    boxoffice.NotificationStore
 	Holds    *fakeHolds
 	Bookings *fakeBookings
-	Clock    *boxoffice.FakeClock
+	Clock    *clocktest.Clock
 	Logs     *syncBuffer
 	client   *http.Client
 }
@@ -73,7 +74,7 @@ func (b *syncBuffer) String() string {
 func NewTestServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 	tb.Helper()
 	ts := &TestServer{
-		Clock: boxoffice.NewFakeClock(time.Now().UTC().Truncate(time.Second)),
+		Clock: clocktest.New(time.Now().UTC().Truncate(time.Second)),
 		Logs:  &syncBuffer{},
 	}
 	ts.Users, ts.Catalog, ts.Notes = openStores(tb)
@@ -81,7 +82,7 @@ func NewTestServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 	ts.Bookings = newFakeBookings(ts.Holds, ts.Catalog, ts.Notes, ts.Clock)
 	ts.Config = boxhttp.Config{
 		Addr: "127.0.0.1:0", Users: ts.Users, Catalog: ts.Catalog, Notifications: ts.Notes,
-		Holds: ts.Holds, Bookings: ts.Bookings, JWTSecret: testSecret, Clock: ts.Clock,
+		Showtimes: ts.Holds, Bookings: ts.Bookings, JWTSecret: testSecret, Clock: ts.Clock,
 		Logger:     slog.New(slog.NewTextHandler(ts.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BcryptCost: bcrypt.MinCost,
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// fakeHolds is a HoldService over the pure seat map, one per showtime, all
+// fakeHolds is a ShowtimeService over the pure seat map, one per showtime, all
 // behind one mutex: no actors, no journal. It keeps each showtime's events
 // so that WatchSeats can answer deltas.
 type fakeHolds struct {
@@ -47,7 +47,7 @@ func (f *fakeHolds) show(ctx context.Context, id string) (*fakeShow, error) {
 	}
 	sh := &fakeShow{seats: boxoffice.NewSeatMap(st, hall), changed: make(chan struct{})}
 	if st.Status == boxoffice.ShowtimeCancelled {
-		sh.seats.Close(f.clock.Now())
+		sh.seats.CancelShowtime(f.clock.Now())
 	}
 	f.shows[id] = sh
 	return sh, nil
@@ -76,7 +76,7 @@ func (f *fakeHolds) do(ctx context.Context, showtimeID string, fn func(*boxoffic
 	return err
 }
 
-func (f *fakeHolds) CreateHold(ctx context.Context, showtimeID, owner string, seats []string) (*boxoffice.Hold, error) {
+func (f *fakeHolds) Hold(ctx context.Context, showtimeID, owner string, seats []string) (*boxoffice.Hold, error) {
 	var h *boxoffice.Hold
 	err := f.do(ctx, showtimeID, func(m *boxoffice.SeatMap, now time.Time) (evs []boxoffice.SeatEvent, err error) {
 		h, evs, err = m.Hold(now, boxoffice.HoldRequest{HoldID: boxoffice.NewHoldID(showtimeID), Owner: owner, Seats: seats, TTL: f.ttl})
@@ -92,7 +92,7 @@ func owner(c boxoffice.Caller) string {
 	return c.UserID
 }
 
-func (f *fakeHolds) Hold(ctx context.Context, holdID string, c boxoffice.Caller) (*boxoffice.Hold, error) {
+func (f *fakeHolds) HoldByID(ctx context.Context, holdID string, c boxoffice.Caller) (*boxoffice.Hold, error) {
 	showtimeID, err := boxoffice.HoldShowtimeID(holdID)
 	if err != nil {
 		return nil, err
@@ -300,7 +300,7 @@ func (f *fakeBookings) CancelShowtime(ctx context.Context, showtimeID string) (*
 		return nil, err
 	}
 	err = f.holds.do(ctx, showtimeID, func(m *boxoffice.SeatMap, now time.Time) ([]boxoffice.SeatEvent, error) {
-		return m.Close(now), nil
+		return m.CancelShowtime(now), nil
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
 func TestTokenCache(t *testing.T) {
@@ -60,7 +61,7 @@ func TestTokenCache(t *testing.T) {
 // BenchmarkVerifyToken compares a token's first verification with the
 // later ones that the cache answers.
 func BenchmarkVerifyToken(b *testing.B) {
-	clock := boxoffice.NewFakeClock(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
+	clock := clocktest.New(time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC))
 	ts := newTokenService([]byte("bench-secret-of-at-least-32-bytes-long"), 15*time.Minute, clock)
 	raw, err := ts.issue(&boxoffice.User{ID: boxoffice.NewID(), Role: boxoffice.RoleUser})
 	require.NoError(b, err)

@@ -282,7 +282,7 @@ func BenchmarkCrossNodeHold(b *testing.B) {
 			ctx := context.Background()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				if _, err := m1.Engine.Holds().SeatMap(ctx, st); err != nil {
+				if _, err := m1.Engine.Showtimes().SeatMap(ctx, st); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(start))

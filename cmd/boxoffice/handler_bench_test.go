@@ -27,7 +27,7 @@ func BenchmarkHandler(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st := futureShowtimes(b, m)[0]
-	view, err := m.Engine.Holds().SeatMap(ctx, st)
+	view, err := m.Engine.Showtimes().SeatMap(ctx, st)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func BenchmarkHandler(b *testing.B) {
 		seats = append(seats, s.ID)
 	}
 	for i := 0; i < len(seats); i += 10 {
-		if _, err := m.Engine.Holds().CreateHold(ctx, st, "bench-owner", seats[i:min(i+10, len(seats))]); err != nil {
+		if _, err := m.Engine.Showtimes().Hold(ctx, st, "bench-owner", seats[i:min(i+10, len(seats))]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -111,7 +111,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.HTTP = bohttp.NewServer(bohttp.Config{
 		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
-		Holds: m.Engine.Holds(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
+		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
 	})
 	if err := m.HTTP.Open(); err != nil {

@@ -20,8 +20,8 @@ func (m *Model) Check(sm *boxoffice.SeatMap, now time.Time) error {
 	if sm.Seq() != m.seq {
 		fail("Seq = %d, want %d", sm.Seq(), m.seq)
 	}
-	if sm.Closed() != m.closed {
-		fail("Closed = %v, want %v", sm.Closed(), m.closed)
+	if sm.Cancelled() != m.cancelled {
+		fail("Cancelled = %v, want %v", sm.Cancelled(), m.cancelled)
 	}
 	m.checkView(sm, now, fail)
 	m.checkDeadline(sm, fail)

@@ -62,17 +62,17 @@ type Model struct {
 	layout     []Seat
 	pos        map[string]int
 
-	seq      uint64
-	closed   bool
-	holdOf   map[string]string // seat -> live hold
-	bookOf   map[string]string // seat -> confirmed booking
-	holds    map[string]*Hold
-	bookings map[string]*Booking
-	live     map[string]*Booking // the confirmed (not cancelled) bookings
-	byHold   map[string]string   // hold -> booking that confirmed it
-	ended    map[string]boxoffice.SeatEventKind
-	endedQ   []string
-	forgot   int
+	seq       uint64
+	cancelled bool
+	holdOf    map[string]string // seat -> live hold
+	bookOf    map[string]string // seat -> confirmed booking
+	holds     map[string]*Hold
+	bookings  map[string]*Booking
+	live      map[string]*Booking // the confirmed (not cancelled) bookings
+	byHold    map[string]string   // hold -> booking that confirmed it
+	ended     map[string]boxoffice.SeatEventKind
+	endedQ    []string
+	forgot    int
 }
 
 // New returns the model of a showtime in a hall with no events.
@@ -97,8 +97,8 @@ func New(st *boxoffice.Showtime, hall *boxoffice.Hall) *Model {
 // Seq is the Seq of the last event applied.
 func (m *Model) Seq() uint64 { return m.seq }
 
-// Closed reports whether a Closed event was applied.
-func (m *Model) Closed() bool { return m.closed }
+// Cancelled reports whether a Cancelled event was applied.
+func (m *Model) Cancelled() bool { return m.cancelled }
 
 // StartsAt is when the showtime starts.
 func (m *Model) StartsAt() time.Time { return m.startsAt }
@@ -218,11 +218,11 @@ func (m *Model) Apply(e boxoffice.SeatEvent) error {
 		for _, s := range b.Seats {
 			delete(m.bookOf, s)
 		}
-	case boxoffice.EventClosed:
+	case boxoffice.EventShowtimeCancelled:
 		for _, id := range m.Holds() {
 			m.end(id, boxoffice.EventReleased)
 		}
-		m.closed = true
+		m.cancelled = true
 	}
 	m.seq = e.Seq
 	return nil
@@ -271,9 +271,9 @@ func (m *Model) check(e boxoffice.SeatEvent) error {
 		case !slices.Equal(e.Seats, b.Seats):
 			return fmt.Errorf("seats differ from the booking's %v", b.Seats)
 		}
-	case boxoffice.EventClosed:
-		if m.closed {
-			return fmt.Errorf("closed twice")
+	case boxoffice.EventShowtimeCancelled:
+		if m.cancelled {
+			return fmt.Errorf("showtime cancelled twice")
 		}
 		for _, h := range m.holds {
 			if !e.At.Before(h.ExpiresAt) {
@@ -294,7 +294,7 @@ func (m *Model) checkHeld(e boxoffice.SeatEvent) error {
 		return fmt.Errorf("hold ID reused")
 	case len(e.Seats) == 0 || len(e.Seats) > boxoffice.HoldSeatsMax:
 		return fmt.Errorf("%d seats", len(e.Seats))
-	case m.closed:
+	case m.cancelled:
 		return fmt.Errorf("held after close")
 	case !e.At.Before(m.startsAt):
 		return fmt.Errorf("held at %v, not before the start %v", e.At, m.startsAt)
@@ -329,7 +329,7 @@ func (m *Model) checkConfirmed(e boxoffice.SeatEvent) error {
 		return fmt.Errorf("confirmed at %v, at or after the deadline %v", e.At, h.ExpiresAt)
 	case !e.At.Before(m.startsAt):
 		return fmt.Errorf("confirmed at %v, not before the start %v", e.At, m.startsAt)
-	case m.closed:
+	case m.cancelled:
 		return fmt.Errorf("confirmed after close")
 	case !slices.Equal(e.Seats, h.Seats):
 		return fmt.Errorf("seats differ from the hold's %v", h.Seats)

@@ -45,7 +45,7 @@ func TestStoreHangs(t *testing.T) {
 		{"QueryOnPooledConnection", byEmail},
 		{"QueryNeedingNewConnection", byEmail},
 		{"Append", func(ctx context.Context) error {
-			return s.Seats.AppendSeats(ctx, boxoffice.NewID(), []boxoffice.SeatEvent{{Seq: 1, Kind: boxoffice.EventClosed}}, nil)
+			return s.Seats.AppendSeats(ctx, boxoffice.NewID(), []boxoffice.SeatEvent{{Seq: 1, Kind: boxoffice.EventShowtimeCancelled}}, nil)
 		}},
 		{"Ping", s.Ping},
 	} {
