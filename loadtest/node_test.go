@@ -1,8 +1,6 @@
 package loadtest_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -13,17 +11,7 @@ import (
 // real node.
 var binary string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := nodeproc.Build("../cmd/boxoffice")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { nodeproc.TestMain(m, "../cmd/boxoffice", &binary) }
 
 const (
 	adminEmail    = "admin@example.com"

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,7 @@ import (
 // binary is the boxoffice binary built once for the process tests.
 var binary string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := nodeproc.Build(".")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { nodeproc.TestMain(m, ".", &binary) }
 
 // node is a `boxoffice serve` process.
 type node = nodeproc.Node

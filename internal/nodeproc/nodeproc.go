@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -32,6 +33,21 @@ func Build(pkg string) (binary string, cleanup func(), err error) {
 		return "", nil, fmt.Errorf("build boxoffice: %w\n%s", err, out)
 	}
 	return binary, func() { os.RemoveAll(dir) }, nil
+}
+
+// TestMain is a test binary's TestMain for tests that run the command as a
+// process: it builds pkg into *binary, runs the tests, removes the build and
+// exits with their code.
+func TestMain(m *testing.M, pkg string, binary *string) {
+	bin, cleanup, err := Build(pkg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*binary = bin
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
 }
 
 // FreeAddr returns a loopback TCP address that was free a moment ago.
