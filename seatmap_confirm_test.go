@@ -83,12 +83,7 @@ func TestSeatMapConfirm(t *testing.T) {
 			} else if h.ID != tt.hold || h.Owner != tt.owner || h.TotalCents != tt.wantTotalCents || h.ShowtimeID != "st1" {
 				t.Errorf("confirmed hold = %+v", h)
 			}
-			if got := smKinds(evs); got != tt.kinds {
-				t.Errorf("events = %s, want %s", got, tt.kinds)
-			}
-			if got := smSeats(m, now); got != tt.seats {
-				t.Errorf("seats = %s, want %s", got, tt.seats)
-			}
+			smWantOutcome(t, m, now, evs, tt.kinds, tt.seats)
 		})
 	}
 }
@@ -157,12 +152,7 @@ func TestSeatMapCancel(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if got := smKinds(evs); got != tt.kinds {
-				t.Errorf("events = %s, want %s", got, tt.kinds)
-			}
-			if got := smSeats(m, smT0); got != tt.seats {
-				t.Errorf("seats = %s, want %s", got, tt.seats)
-			}
+			smWantOutcome(t, m, smT0, evs, tt.kinds, tt.seats)
 			if seats, confirmed, ok := m.BookingSeats("b1"); !ok || confirmed != tt.confirmed || !slices.Equal(seats, []string{"A1", "B1"}) {
 				t.Errorf("BookingSeats(b1) = %v %v %v, want confirmed %v", seats, confirmed, ok, tt.confirmed)
 			}

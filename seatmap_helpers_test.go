@@ -81,3 +81,14 @@ func smKinds(evs []boxoffice.SeatEvent) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// smWantOutcome checks the events a command made and the seats after it.
+func smWantOutcome(tb testing.TB, m *boxoffice.SeatMap, now time.Time, evs []boxoffice.SeatEvent, kinds, seats string) {
+	tb.Helper()
+	if got := smKinds(evs); got != kinds {
+		tb.Errorf("events = %s, want %s", got, kinds)
+	}
+	if got := smSeats(m, now); got != seats {
+		tb.Errorf("seats = %s, want %s", got, seats)
+	}
+}

@@ -162,12 +162,7 @@ func TestSeatMapRelease(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if got := smKinds(evs); got != tt.kinds {
-				t.Errorf("events = %s, want %s", got, tt.kinds)
-			}
-			if got := smSeats(m, now); got != tt.seats {
-				t.Errorf("seats = %s, want %s", got, tt.seats)
-			}
+			smWantOutcome(t, m, now, evs, tt.kinds, tt.seats)
 		})
 	}
 }
