@@ -11,6 +11,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
@@ -24,7 +25,7 @@ import (
 type BookingOptions struct {
 	Stores        *boxoffice.Stores // reuse (a restart)
 	Clock         *clocktest.Clock
-	Gateway       *actors.Gateway
+	Gateway       *cardgateway.Simulator
 	Provider      boxoffice.PaymentProvider // wraps Gateway; default Gateway itself
 	WebhookURL    string
 	ChargeTimeout time.Duration
@@ -38,7 +39,7 @@ type BookingEnv struct {
 	Node       *cluster.Node
 	Stores     *boxoffice.Stores
 	Clock      *clocktest.Clock
-	Gateway    *actors.Gateway
+	Gateway    *cardgateway.Simulator
 	ShowtimeID string
 	opts       BookingOptions
 }
@@ -62,7 +63,7 @@ func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 		opts.Clock = clocktest.New(time.Now())
 	}
 	if opts.Gateway == nil {
-		opts.Gateway = actors.NewGateway()
+		opts.Gateway = cardgateway.NewSimulator()
 	}
 	if opts.Provider == nil {
 		opts.Provider = opts.Gateway
@@ -76,7 +77,7 @@ func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 	e := &BookingEnv{Stores: opts.Stores, Clock: opts.Clock, Gateway: opts.Gateway, ShowtimeID: opts.ShowtimeID, opts: opts}
 	e.Engine = actors.New(actors.Config{
 		Stores: opts.Stores, Clock: opts.Clock, Logger: bkLogger(tb),
-		Payments: opts.Provider, ChargeTimeout: opts.ChargeTimeout,
+		CardGateway: opts.Provider, ChargeTimeout: opts.ChargeTimeout,
 		WebhookURL: opts.WebhookURL, NotifySweepEvery: 20 * time.Millisecond,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -174,7 +175,7 @@ func (e *BookingEnv) Book(tb testing.TB, user, holdID, token, key string) (*boxo
 func (e *BookingEnv) MustBook(tb testing.TB, user string, seats ...string) *boxoffice.Booking {
 	tb.Helper()
 	h := e.Hold(tb, user, seats...)
-	b, err := e.Book(tb, user, h.ID, actors.TokenVisa, "")
+	b, err := e.Book(tb, user, h.ID, cardgateway.TokenVisa, "")
 	if err != nil {
 		tb.Fatalf("book %v: %v", seats, err)
 	}

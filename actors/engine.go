@@ -23,8 +23,9 @@ type Config struct {
 	IdleTimeout time.Duration   // an idle showtime grain passivates after it; default 10m
 	Logger      *slog.Logger    // default slog.Default()
 
-	// Payments is the card gateway; default a simulated Gateway.
-	Payments boxoffice.PaymentProvider
+	// CardGateway takes the money (cmd/boxoffice wires the simulator of
+	// package cardgateway). Nil: every charge fails with EUNAVAILABLE.
+	CardGateway boxoffice.PaymentProvider
 	// ChargeTimeout bounds one card gateway call; default 10s.
 	ChargeTimeout time.Duration
 	// WebhookURL, when set, receives every notification as a JSON POST
@@ -138,16 +139,16 @@ type lifecycle struct {
 	stopLoop   context.CancelFunc
 	loopDone   chan struct{}
 	paymentsWG sync.WaitGroup // gateway calls in flight
-	payments   *payments      // the booking grains' way to the payment actor
+	payments   *paymentClient // the booking grains' way to the payment actor
 }
 
 // initBookings wires the booking, payment and notification services; New
 // calls it. Their actors are spawned by Start.
 func (e *Engine) initBookings() {
 	cfg := e.cfg
-	provider := cfg.Payments
+	provider := cfg.CardGateway
 	if provider == nil {
-		provider = NewGateway()
+		provider = noCardGateway{}
 	}
 	chargeTimeout := cfg.ChargeTimeout
 	if chargeTimeout <= 0 {
@@ -156,7 +157,7 @@ func (e *Engine) initBookings() {
 	e.paymentSvc = &paymentService{store: cfg.Stores.Payments, provider: provider, clock: cfg.Clock,
 		log: cfg.Logger.With("actor", "payments")}
 	e.notifier = newNotifier(cfg)
-	e.life.payments = &payments{}
+	e.life.payments = &paymentClient{}
 	e.bookingEnv = &bookingEnv{
 		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, payments: e.life.payments, notifier: e.notifier,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	bohttp "github.com/boxoffice/boxoffice/http"
 	"github.com/boxoffice/boxoffice/persistence"
@@ -95,7 +96,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
-		WebhookURL: cfg.WebhookURL, Logger: m.Logger, Healthy: m.healthy,
+		CardGateway: cardgateway.NewSimulator(), WebhookURL: cfg.WebhookURL, Logger: m.Logger, Healthy: m.healthy,
 	})
 	m.Node, err = cluster.Start(ctx, cluster.Config{
 		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise,
