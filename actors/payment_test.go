@@ -49,10 +49,13 @@ func TestPaymentSlowGatewayDoesNotBlock(t *testing.T) {
 		done <- err
 	}()
 	<-p.entered
-	start := time.Now()
+	// The slow charge is held until release, so a booking that finishes
+	// now went past it rather than waiting behind it.
 	env.MustBook(t, "u2", "A2")
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("a booking behind a slow charge took %v", d)
+	select {
+	case err := <-done:
+		t.Fatalf("the slow booking finished before its charge was released: %v", err)
+	default:
 	}
 	close(p.release)
 	if err := <-done; err != nil {
