@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cardgateway"
 )
 
@@ -37,7 +36,7 @@ func TestBookingCancel(t *testing.T) {
 		bkEventually(t, 5*time.Second, "the cancellation delivered", func() bool {
 			for _, n := range env.Notes(t, "u1") {
 				if n.Kind == boxoffice.NotifyBookingCancelled && n.BookingID == b.ID {
-					return n.DeliveredAt != nil && n.Channel == actors.ChannelLog
+					return n.DeliveredAt != nil && n.Channel == boxoffice.ChannelLog
 				}
 			}
 			return false

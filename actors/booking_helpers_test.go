@@ -14,6 +14,7 @@ import (
 	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/webhook"
 )
 
 // Names here start with "booking" or "bk": the showtime tests of this
@@ -75,10 +76,16 @@ func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 		opts.ShowtimeID = bkCreateShowtime(tb, opts.Stores, opts.Clock.Now().Add(48*time.Hour))
 	}
 	e := &BookingEnv{Stores: opts.Stores, Clock: opts.Clock, Gateway: opts.Gateway, ShowtimeID: opts.ShowtimeID, opts: opts}
+	var sender boxoffice.NotificationSender
+	if opts.WebhookURL != "" {
+		hook := webhook.New(opts.WebhookURL)
+		tb.Cleanup(hook.Close) // after the engine stops: cleanups run last first
+		sender = hook
+	}
 	e.Engine = actors.New(actors.Config{
 		Stores: opts.Stores, Clock: opts.Clock, Logger: bkLogger(tb),
 		CardGateway: opts.Provider, ChargeTimeout: opts.ChargeTimeout,
-		WebhookURL: opts.WebhookURL, NotifySweepEvery: 20 * time.Millisecond,
+		NotificationSender: sender, NotifySweepEvery: 20 * time.Millisecond,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

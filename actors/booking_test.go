@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
@@ -91,7 +90,7 @@ func TestBookingConfirmed(t *testing.T) {
 		return len(ns) == 1 && ns[0].DeliveredAt != nil
 	})
 	n := env.Notes(t, "u1")[0]
-	if n.Kind != boxoffice.NotifyBookingConfirmed || n.BookingID != b.ID || n.Channel != actors.ChannelWebhook || n.Attempts != 0 {
+	if n.Kind != boxoffice.NotifyBookingConfirmed || n.BookingID != b.ID || n.Channel != boxoffice.ChannelWebhook || n.Attempts != 0 {
 		t.Fatalf("notification = %+v", n)
 	}
 	bodies, keys := hook.received()

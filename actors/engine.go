@@ -28,9 +28,10 @@ type Config struct {
 	CardGateway boxoffice.PaymentProvider
 	// ChargeTimeout bounds one card gateway call; default 10s.
 	ChargeTimeout time.Duration
-	// WebhookURL, when set, receives every notification as a JSON POST
-	// (environment: BOXOFFICE_NOTIFY_WEBHOOK_URL, see EnvWebhookURL).
-	WebhookURL string
+	// NotificationSender, when set, receives every notification besides
+	// the log (cmd/boxoffice wires package webhook when a webhook URL is
+	// configured). Nil: notifications go to the log only.
+	NotificationSender boxoffice.NotificationSender
 	// NotifySweepEvery is how often the outbox is read for notifications
 	// that are due (retries, leftovers of a crash); default 1s.
 	NotifySweepEvery time.Duration
@@ -243,7 +244,6 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	err := errors.Join(waitDone(ctx, l.loopDone), waitFor(ctx, &l.paymentsWG), waitFor(ctx, &e.notifier.wg))
-	e.notifier.client.CloseIdleConnections()
 	if err != nil {
 		return errors.Join(errors.New("actors: engine stop"), err)
 	}
