@@ -85,9 +85,9 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, dispatcher: newDispatcher()}
 	e.env = &env{
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, clock: cfg.Clock, log: cfg.Logger,
-		holdTTL: cfg.HoldTTL, idleTimeout: cfg.IdleTimeout,
+		idleTimeout: cfg.IdleTimeout, healthy: e.healthy,
 	}
-	e.showtimes = &Showtimes{cluster: e.cluster.Load, clock: cfg.Clock, holdTTL: cfg.HoldTTL, healthy: e.healthy}
+	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}
 	e.initBookings()
 	return e
 }
@@ -95,11 +95,8 @@ func New(cfg Config) *Engine {
 // Kinds returns the cluster kinds this node hosts.
 func (e *Engine) Kinds() []*pcluster.Kind {
 	return []*pcluster.Kind{
-		pcluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor {
-			g := newShowtimeGrain(e.env).(*showtimeGrain)
-			g.healthy = e.healthy
-			return g
-		}, actor.WithDispatcher(e.dispatcher))),
+		pcluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor { return newShowtimeGrain(e.env) },
+			actor.WithDispatcher(e.dispatcher))),
 		pcluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) },
 			actor.WithDispatcher(e.dispatcher))),
 	}
