@@ -42,8 +42,6 @@ type PaymentStore interface {
 	// UpdatePayment stores Status, ProviderRef, Failure, UpdatedAt.
 	// Returns ENOTFOUND.
 	UpdatePayment(ctx context.Context, p *Payment) error
-	// Payment returns ENOTFOUND.
-	Payment(ctx context.Context, id string) (*Payment, error)
 	// PaymentByBooking returns ENOTFOUND.
 	PaymentByBooking(ctx context.Context, bookingID string) (*Payment, error)
 	// PaymentsByStatus lists payments in a status, oldest first, at most limit.
