@@ -57,7 +57,8 @@ type ChargeRequest struct {
 	Token       string
 }
 
-// PaymentProvider is a card gateway.
+// PaymentProvider is a card gateway. Package cardgateway holds the
+// simulated one the product ships with.
 type PaymentProvider interface {
 	// Charge captures money. Returns EUNPROCESSABLE if the card is declined,
 	// EUNAVAILABLE if the gateway did not answer in time (the outcome is
