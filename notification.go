@@ -23,6 +23,13 @@ const (
 	NotifyBackoffMax  = 5 * time.Minute
 )
 
+// Notification channels, as shown in GET /notifications: where a
+// notification is delivered besides the log, which gets every one.
+const (
+	ChannelLog     = "log"
+	ChannelWebhook = "webhook"
+)
+
 // Notification is a message to a user, kept in an outbox until delivered.
 // ID is derived from what it is about (kind + booking) so that a saga that
 // runs twice enqueues it once.
@@ -59,4 +66,16 @@ type NotificationStore interface {
 // NotificationService lists what the notification actor has sent.
 type NotificationService interface {
 	Notifications(ctx context.Context, userID string, p Page) ([]*Notification, string, error)
+}
+
+// NotificationSender delivers notifications outside the product (a
+// webhook). The notification actor keeps the outbox and calls Send for each
+// notification that is due, again with backoff after a failure, so
+// delivery is at least once: Notification.ID lets a receiver drop
+// duplicates.
+type NotificationSender interface {
+	// Channel names where Send delivers, as stored in Notification.Channel.
+	Channel() string
+	// Send delivers n within ctx; an error means it was not delivered.
+	Send(ctx context.Context, n *Notification) error
 }

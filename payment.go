@@ -42,8 +42,6 @@ type PaymentStore interface {
 	// UpdatePayment stores Status, ProviderRef, Failure, UpdatedAt.
 	// Returns ENOTFOUND.
 	UpdatePayment(ctx context.Context, p *Payment) error
-	// Payment returns ENOTFOUND.
-	Payment(ctx context.Context, id string) (*Payment, error)
 	// PaymentByBooking returns ENOTFOUND.
 	PaymentByBooking(ctx context.Context, bookingID string) (*Payment, error)
 	// PaymentsByStatus lists payments in a status, oldest first, at most limit.
@@ -59,7 +57,8 @@ type ChargeRequest struct {
 	Token       string
 }
 
-// PaymentProvider is a card gateway.
+// PaymentProvider is a card gateway. Package cardgateway holds the
+// simulated one the product ships with.
 type PaymentProvider interface {
 	// Charge captures money. Returns EUNPROCESSABLE if the card is declined,
 	// EUNAVAILABLE if the gateway did not answer in time (the outcome is

@@ -33,7 +33,7 @@ type bookingEnv struct {
 	paymentStore  boxoffice.PaymentStore
 	catalog       boxoffice.CatalogStore
 	showtimes     *Showtimes
-	payments      *payments
+	payments      *paymentClient
 	notifier      *notifier
 	clock         boxoffice.Clock
 	log           *slog.Logger

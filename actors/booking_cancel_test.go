@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 )
 
 // Cancelling a confirmed booking frees its seats, refunds it and tells the
@@ -36,7 +36,7 @@ func TestBookingCancel(t *testing.T) {
 		bkEventually(t, 5*time.Second, "the cancellation delivered", func() bool {
 			for _, n := range env.Notes(t, "u1") {
 				if n.Kind == boxoffice.NotifyBookingCancelled && n.BookingID == b.ID {
-					return n.DeliveredAt != nil && n.Channel == actors.ChannelLog
+					return n.DeliveredAt != nil && n.Channel == boxoffice.ChannelLog
 				}
 			}
 			return false
@@ -59,7 +59,7 @@ func TestBookingCancel(t *testing.T) {
 
 	t.Run("ErrConflict for a failed booking", func(t *testing.T) {
 		h := env.Hold(t, "u1", "A4")
-		_, err := env.Book(t, "u1", h.ID, actors.TokenDecline, "")
+		_, err := env.Book(t, "u1", h.ID, cardgateway.TokenDecline, "")
 		bkWantCode(t, err, boxoffice.EUNPROCESSABLE)
 		list, _, _ := svc.Bookings(bkCtx(t), owner, boxoffice.Page{Limit: 1})
 		_, err = svc.CancelBooking(bkCtx(t), list[0].ID, owner)
@@ -90,7 +90,7 @@ func TestShowtimeCancelRefundsEveryone(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := env.Hold(t, "u4", "A9")
-	_, err := env.Book(t, "u4", h.ID, actors.TokenDecline, "")
+	_, err := env.Book(t, "u4", h.ID, cardgateway.TokenDecline, "")
 	bkWantCode(t, err, boxoffice.EUNPROCESSABLE)
 
 	st, err := svc.CancelShowtime(bkCtx(t), env.ShowtimeID)

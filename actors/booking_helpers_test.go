@@ -11,8 +11,10 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/webhook"
 )
 
 // Names here start with "booking" or "bk": the showtime tests of this
@@ -24,7 +26,7 @@ import (
 type BookingOptions struct {
 	Stores        *boxoffice.Stores // reuse (a restart)
 	Clock         *clocktest.Clock
-	Gateway       *actors.Gateway
+	Gateway       *cardgateway.Simulator
 	Provider      boxoffice.PaymentProvider // wraps Gateway; default Gateway itself
 	WebhookURL    string
 	ChargeTimeout time.Duration
@@ -38,7 +40,7 @@ type BookingEnv struct {
 	Node       *cluster.Node
 	Stores     *boxoffice.Stores
 	Clock      *clocktest.Clock
-	Gateway    *actors.Gateway
+	Gateway    *cardgateway.Simulator
 	ShowtimeID string
 	opts       BookingOptions
 }
@@ -62,7 +64,7 @@ func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 		opts.Clock = clocktest.New(time.Now())
 	}
 	if opts.Gateway == nil {
-		opts.Gateway = actors.NewGateway()
+		opts.Gateway = cardgateway.NewSimulator()
 	}
 	if opts.Provider == nil {
 		opts.Provider = opts.Gateway
@@ -74,10 +76,16 @@ func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 		opts.ShowtimeID = bkCreateShowtime(tb, opts.Stores, opts.Clock.Now().Add(48*time.Hour))
 	}
 	e := &BookingEnv{Stores: opts.Stores, Clock: opts.Clock, Gateway: opts.Gateway, ShowtimeID: opts.ShowtimeID, opts: opts}
+	var sender boxoffice.NotificationSender
+	if opts.WebhookURL != "" {
+		hook := webhook.New(opts.WebhookURL)
+		tb.Cleanup(hook.Close) // after the engine stops: cleanups run last first
+		sender = hook
+	}
 	e.Engine = actors.New(actors.Config{
 		Stores: opts.Stores, Clock: opts.Clock, Logger: bkLogger(tb),
-		Payments: opts.Provider, ChargeTimeout: opts.ChargeTimeout,
-		WebhookURL: opts.WebhookURL, NotifySweepEvery: 20 * time.Millisecond,
+		CardGateway: opts.Provider, ChargeTimeout: opts.ChargeTimeout,
+		NotificationSender: sender, NotifySweepEvery: 20 * time.Millisecond,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -174,7 +182,7 @@ func (e *BookingEnv) Book(tb testing.TB, user, holdID, token, key string) (*boxo
 func (e *BookingEnv) MustBook(tb testing.TB, user string, seats ...string) *boxoffice.Booking {
 	tb.Helper()
 	h := e.Hold(tb, user, seats...)
-	b, err := e.Book(tb, user, h.ID, actors.TokenVisa, "")
+	b, err := e.Book(tb, user, h.ID, cardgateway.TokenVisa, "")
 	if err != nil {
 		tb.Fatalf("book %v: %v", seats, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 )
 
 // An Idempotency-Key makes a retry safe: the same body gets the same
@@ -18,11 +18,11 @@ func TestBookingIdempotency(t *testing.T) {
 
 	t.Run("same key and body give the same booking", func(t *testing.T) {
 		h := env.Hold(t, "u1", "A1")
-		first, err := env.Book(t, "u1", h.ID, actors.TokenVisa, "k1")
+		first, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, "k1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := env.Book(t, "u1", h.ID, actors.TokenVisa, "k1")
+		again, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, "k1")
 		if err != nil || again.ID != first.ID || again.Status != boxoffice.BookingConfirmed || *again.Payment != *first.Payment {
 			t.Fatalf("retry = %+v, %v; first %+v", again, err, first)
 		}
@@ -33,14 +33,14 @@ func TestBookingIdempotency(t *testing.T) {
 
 	t.Run("ErrConflict for another body", func(t *testing.T) {
 		h := env.Hold(t, "u1", "A2")
-		_, err := env.Book(t, "u1", h.ID, actors.TokenVisa, "k1")
+		_, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, "k1")
 		bkWantCode(t, err, boxoffice.ECONFLICT)
 	})
 
 	t.Run("the key is per user", func(t *testing.T) {
 		h := env.Hold(t, "u2", "A3")
 		b, err := svc.CreateBooking(bkCtx(t), boxoffice.CreateBookingRequest{UserID: "u2", HoldID: h.ID,
-			PaymentMethod: boxoffice.PaymentMethodCard, PaymentToken: actors.TokenVisa, IdempotencyKey: "k1", RequestHash: "x"})
+			PaymentMethod: boxoffice.PaymentMethodCard, PaymentToken: cardgateway.TokenVisa, IdempotencyKey: "k1", RequestHash: "x"})
 		if err != nil || b.Status != boxoffice.BookingConfirmed {
 			t.Fatalf("%+v, %v", b, err)
 		}
@@ -55,7 +55,7 @@ func TestBookingIdempotency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				b, err := env.Book(t, "u3", h.ID, actors.TokenVisa, "k-race")
+				b, err := env.Book(t, "u3", h.ID, cardgateway.TokenVisa, "k-race")
 				if err != nil {
 					t.Errorf("try %d: %v", i, err)
 					return
@@ -85,9 +85,9 @@ func TestBookingIdempotencyFailures(t *testing.T) {
 
 	t.Run("a decline is answered again", func(t *testing.T) {
 		h := env.Hold(t, "u4", "A6")
-		_, err := env.Book(t, "u4", h.ID, actors.TokenDecline, "k-decline")
+		_, err := env.Book(t, "u4", h.ID, cardgateway.TokenDecline, "k-decline")
 		bkWantCode(t, err, boxoffice.EUNPROCESSABLE)
-		_, err = env.Book(t, "u4", h.ID, actors.TokenDecline, "k-decline")
+		_, err = env.Book(t, "u4", h.ID, cardgateway.TokenDecline, "k-decline")
 		bkWantCode(t, err, boxoffice.EUNPROCESSABLE)
 		list, _, _ := svc.Bookings(bkCtx(t), boxoffice.Caller{UserID: "u4"}, boxoffice.Page{})
 		if len(list) != 1 {
@@ -101,7 +101,7 @@ func TestBookingIdempotencyFailures(t *testing.T) {
 		for i := range long {
 			long[i] = 'k'
 		}
-		_, err := env.Book(t, "u5", h.ID, actors.TokenVisa, string(long))
+		_, err := env.Book(t, "u5", h.ID, cardgateway.TokenVisa, string(long))
 		bkWantCode(t, err, boxoffice.EINVALID)
 	})
 	env.MustBalance(t)
@@ -117,7 +117,7 @@ func TestBookingGatewayTimeout(t *testing.T) {
 
 	t.Run("retry with the same key", func(t *testing.T) {
 		h := env.Hold(t, "u1", "B1")
-		_, err := env.Book(t, "u1", h.ID, actors.TokenTimeout, "k-slow")
+		_, err := env.Book(t, "u1", h.ID, cardgateway.TokenTimeout, "k-slow")
 		bkWantCode(t, err, boxoffice.EUNAVAILABLE)
 		list, _, _ := env.Engine.Bookings().Bookings(bkCtx(t), boxoffice.Caller{UserID: "u1"}, boxoffice.Page{})
 		if len(list) != 1 || list[0].Status != boxoffice.BookingPending {
@@ -127,7 +127,7 @@ func TestBookingGatewayTimeout(t *testing.T) {
 		if err != nil || p.Status != boxoffice.PaymentPending {
 			t.Fatalf("payment = %+v, %v", p, err)
 		}
-		b, err := env.Book(t, "u1", h.ID, actors.TokenTimeout, "k-slow")
+		b, err := env.Book(t, "u1", h.ID, cardgateway.TokenTimeout, "k-slow")
 		if err != nil || b.ID != list[0].ID || b.Status != boxoffice.BookingConfirmed {
 			t.Fatalf("retry = %+v, %v", b, err)
 		}
@@ -136,7 +136,7 @@ func TestBookingGatewayTimeout(t *testing.T) {
 
 	t.Run("recovery without the token", func(t *testing.T) {
 		h := env.Hold(t, "u2", "B2")
-		_, err := env.Book(t, "u2", h.ID, actors.TokenTimeout, "")
+		_, err := env.Book(t, "u2", h.ID, cardgateway.TokenTimeout, "")
 		bkWantCode(t, err, boxoffice.EUNAVAILABLE)
 		list, _, _ := env.Engine.Bookings().Bookings(bkCtx(t), boxoffice.Caller{UserID: "u2"}, boxoffice.Page{})
 		if len(list) != 1 || list[0].Status != boxoffice.BookingPending {

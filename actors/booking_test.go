@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
@@ -61,7 +61,7 @@ func TestBookingConfirmed(t *testing.T) {
 	env := MustOpenBookingEngine(t, BookingOptions{WebhookURL: srv.URL})
 	h := env.Hold(t, "u1", "A1", "B1")
 
-	b, err := env.Book(t, "u1", h.ID, actors.TokenVisa, "")
+	b, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestBookingConfirmed(t *testing.T) {
 		return len(ns) == 1 && ns[0].DeliveredAt != nil
 	})
 	n := env.Notes(t, "u1")[0]
-	if n.Kind != boxoffice.NotifyBookingConfirmed || n.BookingID != b.ID || n.Channel != actors.ChannelWebhook || n.Attempts != 0 {
+	if n.Kind != boxoffice.NotifyBookingConfirmed || n.BookingID != b.ID || n.Channel != boxoffice.ChannelWebhook || n.Attempts != 0 {
 		t.Fatalf("notification = %+v", n)
 	}
 	bodies, keys := hook.received()
@@ -125,7 +125,7 @@ func TestBookingDeclined(t *testing.T) {
 	env := MustOpenBookingEngine(t, BookingOptions{})
 	h := env.Hold(t, "u1", "A3")
 
-	_, err := env.Book(t, "u1", h.ID, actors.TokenDecline, "")
+	_, err := env.Book(t, "u1", h.ID, cardgateway.TokenDecline, "")
 	bkWantCode(t, err, boxoffice.EUNPROCESSABLE)
 	if !strings.Contains(boxoffice.ErrorMessage(err), "card declined") {
 		t.Fatalf("message = %q", boxoffice.ErrorMessage(err))
@@ -144,7 +144,7 @@ func TestBookingDeclined(t *testing.T) {
 		t.Fatalf("captured %d after a decline", captured)
 	}
 
-	b, err := env.Book(t, "u1", h.ID, actors.TokenVisa, "")
+	b, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, "")
 	if err != nil || b.Status != boxoffice.BookingConfirmed {
 		t.Fatalf("second card: %+v, %v", b, err)
 	}
@@ -163,10 +163,10 @@ func TestBookingHoldRefused(t *testing.T) {
 	tests := []struct {
 		name, user, holdID, token, code string
 	}{
-		{"ErrHoldExpired", "u2", expiring.ID, actors.TokenVisa, boxoffice.EGONE},
-		{"ErrSomeoneElsesHold", "u2", mine2.ID, actors.TokenVisa, boxoffice.EFORBIDDEN},
-		{"ErrUnknownHold", "u1", boxoffice.NewHoldID(env.ShowtimeID), actors.TokenVisa, boxoffice.ENOTFOUND},
-		{"ErrGarbageHold", "u1", "nope", actors.TokenVisa, boxoffice.ENOTFOUND},
+		{"ErrHoldExpired", "u2", expiring.ID, cardgateway.TokenVisa, boxoffice.EGONE},
+		{"ErrSomeoneElsesHold", "u2", mine2.ID, cardgateway.TokenVisa, boxoffice.EFORBIDDEN},
+		{"ErrUnknownHold", "u1", boxoffice.NewHoldID(env.ShowtimeID), cardgateway.TokenVisa, boxoffice.ENOTFOUND},
+		{"ErrGarbageHold", "u1", "nope", cardgateway.TokenVisa, boxoffice.ENOTFOUND},
 		{"ErrNoToken", "u1", mine2.ID, "", boxoffice.EINVALID},
 	}
 	for _, tc := range tests {
@@ -175,7 +175,7 @@ func TestBookingHoldRefused(t *testing.T) {
 			bkWantCode(t, err, tc.code)
 		})
 	}
-	_, err := env.Book(t, "u1", mine.ID, actors.TokenVisa, "")
+	_, err := env.Book(t, "u1", mine.ID, cardgateway.TokenVisa, "")
 	bkWantCode(t, err, boxoffice.EGONE)
 	for _, u := range []string{"u1", "u2"} {
 		if list, _, _ := env.Engine.Bookings().Bookings(bkCtx(t), boxoffice.Caller{UserID: u}, boxoffice.Page{}); len(list) != 0 {
@@ -190,26 +190,26 @@ func TestBookingHoldRefused(t *testing.T) {
 // clockProvider advances the fake clock while it charges: the hold
 // expires between the payment and the seat confirmation.
 type clockProvider struct {
-	*actors.Gateway
+	*cardgateway.Simulator
 	clock *clocktest.Clock
 	by    time.Duration
 }
 
 func (p clockProvider) Charge(ctx context.Context, req boxoffice.ChargeRequest) (string, error) {
 	p.clock.Advance(p.by)
-	return p.Gateway.Charge(ctx, req)
+	return p.Simulator.Charge(ctx, req)
 }
 
 // Money taken for a hold that expired meanwhile is refunded, the booking
 // fails with 410 and the user is told.
 func TestBookingHoldExpiresDuringPayment(t *testing.T) {
 	clock := clocktest.New(time.Now())
-	gw := actors.NewGateway()
+	gw := cardgateway.NewSimulator()
 	env := MustOpenBookingEngine(t, BookingOptions{Clock: clock, Gateway: gw,
-		Provider: clockProvider{Gateway: gw, clock: clock, by: boxoffice.HoldTTLDefault + time.Second}})
+		Provider: clockProvider{Simulator: gw, clock: clock, by: boxoffice.HoldTTLDefault + time.Second}})
 	h := env.Hold(t, "u1", "A7")
 
-	_, err := env.Book(t, "u1", h.ID, actors.TokenVisa, "")
+	_, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, "")
 	bkWantCode(t, err, boxoffice.EGONE)
 	list, _, _ := env.Engine.Bookings().Bookings(bkCtx(t), boxoffice.Caller{UserID: "u1"}, boxoffice.Page{})
 	if len(list) != 1 || list[0].Status != boxoffice.BookingFailed || list[0].Payment.Status != boxoffice.PaymentRefunded {

@@ -23,13 +23,15 @@ type Config struct {
 	IdleTimeout time.Duration   // an idle showtime grain passivates after it; default 10m
 	Logger      *slog.Logger    // default slog.Default()
 
-	// Payments is the card gateway; default a simulated Gateway.
-	Payments boxoffice.PaymentProvider
+	// CardGateway takes the money (cmd/boxoffice wires the simulator of
+	// package cardgateway). Nil: every charge fails with EUNAVAILABLE.
+	CardGateway boxoffice.PaymentProvider
 	// ChargeTimeout bounds one card gateway call; default 10s.
 	ChargeTimeout time.Duration
-	// WebhookURL, when set, receives every notification as a JSON POST
-	// (environment: BOXOFFICE_NOTIFY_WEBHOOK_URL, see EnvWebhookURL).
-	WebhookURL string
+	// NotificationSender, when set, receives every notification besides
+	// the log (cmd/boxoffice wires package webhook when a webhook URL is
+	// configured). Nil: notifications go to the log only.
+	NotificationSender boxoffice.NotificationSender
 	// NotifySweepEvery is how often the outbox is read for notifications
 	// that are due (retries, leftovers of a crash); default 1s.
 	NotifySweepEvery time.Duration
@@ -83,9 +85,9 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, dispatcher: newDispatcher()}
 	e.env = &env{
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, clock: cfg.Clock, log: cfg.Logger,
-		holdTTL: cfg.HoldTTL, idleTimeout: cfg.IdleTimeout,
+		idleTimeout: cfg.IdleTimeout, healthy: e.healthy,
 	}
-	e.showtimes = &Showtimes{cluster: e.cluster.Load, clock: cfg.Clock, holdTTL: cfg.HoldTTL, healthy: e.healthy}
+	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}
 	e.initBookings()
 	return e
 }
@@ -93,11 +95,8 @@ func New(cfg Config) *Engine {
 // Kinds returns the cluster kinds this node hosts.
 func (e *Engine) Kinds() []*pcluster.Kind {
 	return []*pcluster.Kind{
-		pcluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor {
-			g := newShowtimeGrain(e.env).(*showtimeGrain)
-			g.healthy = e.healthy
-			return g
-		}, actor.WithDispatcher(e.dispatcher))),
+		pcluster.NewKind(KindShowtime, actor.PropsFromProducer(func() actor.Actor { return newShowtimeGrain(e.env) },
+			actor.WithDispatcher(e.dispatcher))),
 		pcluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) },
 			actor.WithDispatcher(e.dispatcher))),
 	}
@@ -138,16 +137,16 @@ type lifecycle struct {
 	stopLoop   context.CancelFunc
 	loopDone   chan struct{}
 	paymentsWG sync.WaitGroup // gateway calls in flight
-	payments   *payments      // the booking grains' way to the payment actor
+	payments   *paymentClient // the booking grains' way to the payment actor
 }
 
 // initBookings wires the booking, payment and notification services; New
 // calls it. Their actors are spawned by Start.
 func (e *Engine) initBookings() {
 	cfg := e.cfg
-	provider := cfg.Payments
+	provider := cfg.CardGateway
 	if provider == nil {
-		provider = NewGateway()
+		provider = noCardGateway{}
 	}
 	chargeTimeout := cfg.ChargeTimeout
 	if chargeTimeout <= 0 {
@@ -156,7 +155,7 @@ func (e *Engine) initBookings() {
 	e.paymentSvc = &paymentService{store: cfg.Stores.Payments, provider: provider, clock: cfg.Clock,
 		log: cfg.Logger.With("actor", "payments")}
 	e.notifier = newNotifier(cfg)
-	e.life.payments = &payments{}
+	e.life.payments = &paymentClient{}
 	e.bookingEnv = &bookingEnv{
 		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, payments: e.life.payments, notifier: e.notifier,
@@ -242,7 +241,6 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	err := errors.Join(waitDone(ctx, l.loopDone), waitFor(ctx, &l.paymentsWG), waitFor(ctx, &e.notifier.wg))
-	e.notifier.client.CloseIdleConnections()
 	if err != nil {
 		return errors.Join(errors.New("actors: engine stop"), err)
 	}

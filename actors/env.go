@@ -19,10 +19,12 @@ type env struct {
 	seats       boxoffice.SeatStore
 	clock       boxoffice.Clock
 	log         *slog.Logger
-	holdTTL     time.Duration
 	idleTimeout time.Duration
-	active      sync.Map // showtime ID -> struct{}: grains live on this node
-	layouts     layoutCache
+	// healthy is the node's self-fencing verdict (Config.Healthy, true
+	// when unset); showtime grains check it on every command.
+	healthy func() bool
+	active  sync.Map // showtime ID -> struct{}: grains live on this node
+	layouts layoutCache
 }
 
 // layoutsMax bounds the layout cache; past it the cache starts over.

@@ -11,14 +11,14 @@ import (
 )
 
 // Bounds of the notification actor: deliveries run in goroutines, at most
-// notifyWorkersMax at a time, so a slow webhook holds up neither the
+// notifyWorkersMax at a time, so a slow sender holds up neither the
 // mailbox nor more than its share of deliveries.
 const (
-	notifyWorkersMax     = 16
-	notifyBatchMax       = 100 // due notifications read per store query
-	notifySweepDefault   = time.Second
-	notifyStoreWait      = 5 * time.Second
-	notifyWebhookTimeout = 5 * time.Second
+	notifyWorkersMax   = 16
+	notifyBatchMax     = 100 // due notifications read per store query
+	notifySweepDefault = time.Second
+	notifyStoreWait    = 5 * time.Second
+	notifySendTimeout  = 5 * time.Second // one Send of the sender
 )
 
 // Messages of the notification actor (local to its node).

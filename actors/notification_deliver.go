@@ -1,15 +1,9 @@
 package actors
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,28 +13,14 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// Notification channels, as shown in GET /notifications.
-const (
-	ChannelLog     = "log"
-	ChannelWebhook = "webhook"
-)
-
-// EnvWebhookURL names the environment variable that sets Config.WebhookURL.
-const EnvWebhookURL = "BOXOFFICE_NOTIFY_WEBHOOK_URL"
-
-// webhookBodyMax bounds how much of a webhook's answer is read (and
-// thrown away) so the connection can be reused.
-const webhookBodyMax = 64 << 10
-
 // notifier enqueues notifications for sagas and delivers them for the
-// notification actor: every delivery goes to the log, and to the webhook
+// notification actor: every delivery goes to the log, and to the sender
 // when one is configured.
 type notifier struct {
 	store      boxoffice.NotificationStore
 	clock      boxoffice.Clock
 	log        *slog.Logger
-	webhookURL string
-	client     *http.Client
+	sender     boxoffice.NotificationSender // nil: the log only
 	sweepEvery time.Duration
 
 	wg     sync.WaitGroup // deliveries and outbox reads in flight
@@ -53,20 +33,18 @@ func newNotifier(cfg Config) *notifier {
 	if sweep <= 0 {
 		sweep = notifySweepDefault
 	}
-	// Its own transport, so Engine.Stop can close its idle connections.
-	client := &http.Client{Timeout: notifyWebhookTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	return &notifier{
 		store: cfg.Stores.Notifications, clock: cfg.Clock, log: cfg.Logger.With("actor", "notifications"),
-		webhookURL: cfg.WebhookURL, client: client, sweepEvery: sweep,
+		sender: cfg.NotificationSender, sweepEvery: sweep,
 	}
 }
 
 // channel is where new notifications go.
 func (s *notifier) channel() string {
-	if s.webhookURL != "" {
-		return ChannelWebhook
+	if s.sender != nil {
+		return s.sender.Channel()
 	}
-	return ChannelLog
+	return boxoffice.ChannelLog
 }
 
 // enqueue stores a notification about a booking in the outbox. Its ID is
@@ -101,12 +79,9 @@ func (s *notifier) due() ([]*boxoffice.Notification, error) {
 // deliver sends one notification and records the outcome: delivered, or
 // one more failed attempt with the time of the next one.
 func (s *notifier) deliver(n *boxoffice.Notification) {
-	s.log.Info("notification", "channel", ChannelLog, "id", n.ID, "kind", n.Kind,
+	s.log.Info("notification", "channel", boxoffice.ChannelLog, "id", n.ID, "kind", n.Kind,
 		"user", n.UserID, "booking", n.BookingID, "attempt", n.Attempts+1)
-	var err error
-	if s.webhookURL != "" {
-		err = s.post(n)
-	}
+	err := s.send(n)
 	ctx, cancel := context.WithTimeout(context.Background(), notifyStoreWait)
 	defer cancel()
 	now := storedNow(s.clock)
@@ -137,45 +112,12 @@ func notifyBackoff(attempts int) time.Duration {
 	return min(d, boxoffice.NotifyBackoffMax)
 }
 
-// webhookBody is what the webhook receives. ID lets the receiver drop
-// duplicates: delivery is at least once.
-type webhookBody struct {
-	ID        string          `json:"id"`
-	Kind      string          `json:"kind"`
-	UserID    string          `json:"user_id"`
-	BookingID string          `json:"booking_id"`
-	CreatedAt time.Time       `json:"created_at"`
-	Booking   json.RawMessage `json:"booking,omitempty"`
-}
-
-// post sends n to the webhook; any answer but 2xx is a failure.
-func (s *notifier) post(n *boxoffice.Notification) error {
-	body, err := json.Marshal(webhookBody{ID: n.ID, Kind: n.Kind, UserID: n.UserID,
-		BookingID: n.BookingID, CreatedAt: n.CreatedAt, Booking: n.Payload})
-	if err != nil {
-		return err
+// send hands n to the sender, if any, within notifySendTimeout.
+func (s *notifier) send(n *boxoffice.Notification) error {
+	if s.sender == nil {
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), notifyWebhookTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), notifySendTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.webhookURL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", n.ID)
-	res, err := s.client.Do(req)
-	if err != nil {
-		// The URL may carry a secret: keep it out of the stored error.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return fmt.Errorf("webhook: %w", err)
-	}
-	defer res.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, webhookBodyMax))
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("webhook answered %d", res.StatusCode)
-	}
-	return nil
+	return s.sender.Send(ctx, n)
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
@@ -112,7 +111,7 @@ func TestNotificationSweepAfterRestart(t *testing.T) {
 	clock := clocktest.New(time.Now())
 	payload, _ := json.Marshal(map[string]string{"id": "b1"})
 	n := &boxoffice.Notification{ID: boxoffice.NotifyBookingConfirmed + ":b1", UserID: "u1", Kind: boxoffice.NotifyBookingConfirmed,
-		BookingID: "b1", Channel: actors.ChannelLog, Payload: payload, CreatedAt: clock.Now(), NextAt: clock.Now()}
+		BookingID: "b1", Channel: boxoffice.ChannelLog, Payload: payload, CreatedAt: clock.Now(), NextAt: clock.Now()}
 	if err := stores.Notifications.EnqueueNotification(bkCtx(t), n); err != nil {
 		t.Fatal(err)
 	}

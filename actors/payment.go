@@ -239,3 +239,15 @@ func (s *paymentService) save(ctx context.Context, p *boxoffice.Payment) error {
 	}
 	return nil
 }
+
+// noCardGateway stands in for a missing Config.CardGateway: a node that
+// cannot take money refuses to, and books nothing.
+type noCardGateway struct{}
+
+func (noCardGateway) Charge(context.Context, boxoffice.ChargeRequest) (string, error) {
+	return "", unavailable("no card gateway is configured on this node")
+}
+
+func (noCardGateway) Refund(context.Context, string, int64) error {
+	return unavailable("no card gateway is configured on this node")
+}

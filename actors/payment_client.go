@@ -16,8 +16,8 @@ import (
 // deadline, and that answer (outcome unknown) is still worth reading.
 const askGrace = 2 * time.Second
 
-// payments is how booking grains reach their node's payment actor.
-type payments struct {
+// paymentClient is how booking grains reach their node's payment actor.
+type paymentClient struct {
 	system atomic.Pointer[actor.ActorSystem]
 	pid    atomic.Pointer[actor.PID]
 }
@@ -25,23 +25,23 @@ type payments struct {
 // charge charges a booking (idempotent per booking). The payment it
 // returns is captured or declined; an error means the outcome is unknown
 // or nothing was tried.
-func (p *payments) charge(ctx context.Context, cmd *chargeCmd) (*boxoffice.Payment, error) {
+func (p *paymentClient) charge(ctx context.Context, cmd *chargeCmd) (*boxoffice.Payment, error) {
 	cmd.Deadline = deadlineOf(ctx)
 	return p.ask(ctx, cmd)
 }
 
 // refund refunds a booking's captured payment (idempotent per booking).
-func (p *payments) refund(ctx context.Context, bookingID string) (*boxoffice.Payment, error) {
+func (p *paymentClient) refund(ctx context.Context, bookingID string) (*boxoffice.Payment, error) {
 	return p.ask(ctx, &refundCmd{BookingID: bookingID, Deadline: deadlineOf(ctx)})
 }
 
 // settle returns nil when this node runs no payment job for the booking.
-func (p *payments) settle(ctx context.Context, bookingID string) error {
+func (p *paymentClient) settle(ctx context.Context, bookingID string) error {
 	_, err := p.ask(ctx, &settleCmd{BookingID: bookingID})
 	return err
 }
 
-func (p *payments) ask(ctx context.Context, msg any) (*boxoffice.Payment, error) {
+func (p *paymentClient) ask(ctx context.Context, msg any) (*boxoffice.Payment, error) {
 	system, pid := p.system.Load(), p.pid.Load()
 	if system == nil || pid == nil {
 		return nil, unavailable("payments are not running on this node yet; retry shortly")

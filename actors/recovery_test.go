@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 )
 
 // bkCrash describes a booking as a crash left it: the booking row, its
@@ -134,7 +134,7 @@ func bkCraft(t *testing.T, env *BookingEnv, c bkCrash, h *boxoffice.Hold) string
 			Currency: b.Currency, Method: boxoffice.PaymentMethodCard, Status: c.payment, CreatedAt: at, UpdatedAt: at}
 		if c.charged {
 			ref, err := env.Gateway.Charge(ctx, boxoffice.ChargeRequest{Key: p.ID, AmountCents: p.AmountCents,
-				Currency: p.Currency, Token: actors.TokenVisa})
+				Currency: p.Currency, Token: cardgateway.TokenVisa})
 			if err != nil {
 				t.Fatal(err)
 			}

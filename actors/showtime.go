@@ -58,8 +58,6 @@ type showtimeGrain struct {
 	expiry  *time.Timer
 	idle    *time.Timer // passivation: see passivate
 	lastCmd time.Time   // when the last command came in (wall clock)
-
-	healthy func() bool // self-fencing (Config.Healthy); nil: always healthy
 }
 
 // batch is one group commit: events to write and the replies that may go
@@ -137,7 +135,7 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		return // a request without a reply address has no one to answer
 	}
 	g.lastCmd = time.Now()
-	if g.healthy != nil && !g.healthy() {
+	if !g.env.healthy() {
 		// Self-fencing: the others may have declared this node dead and
 		// activated the showtime elsewhere. Leaving finishes a write in
 		// flight; the store's sequence check fences any later one.

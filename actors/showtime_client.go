@@ -22,7 +22,6 @@ const watchWait = 15 * time.Second
 // and cancel seats.
 type Showtimes struct {
 	cluster func() *pcluster.Cluster
-	clock   boxoffice.Clock
 	holdTTL time.Duration
 	healthy func() bool // nil: always; see Config.Healthy
 }

@@ -15,9 +15,11 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	bohttp "github.com/boxoffice/boxoffice/http"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/webhook"
 )
 
 // stopTimeout bounds a clean stop: drain HTTP, finish writes, leave.
@@ -93,9 +95,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
+	var sender boxoffice.NotificationSender // the log only
+	if cfg.WebhookURL != "" {
+		sender = webhook.New(cfg.WebhookURL)
+	}
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
-		WebhookURL: cfg.WebhookURL, Logger: m.Logger, Healthy: m.healthy,
+		CardGateway: cardgateway.NewSimulator(), NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
 	})
 	m.Node, err = cluster.Start(ctx, cluster.Config{
 		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise,

@@ -37,19 +37,14 @@ func testPaymentRoundTrip(t *testing.T, s *boxoffice.Stores) {
 	ctx := t.Context()
 	p := newPayment(boxoffice.NewID(), t0)
 	require.NoError(t, s.Payments.CreatePayment(ctx, p))
-	got, err := s.Payments.Payment(ctx, p.ID)
-	require.NoError(t, err)
-	require.Equal(t, p, got)
-	got, err = s.Payments.PaymentByBooking(ctx, p.BookingID)
+	got, err := s.Payments.PaymentByBooking(ctx, p.BookingID)
 	require.NoError(t, err)
 	require.Equal(t, p, got)
 }
 
 func testPaymentNotFound(t *testing.T, s *boxoffice.Stores) {
 	ctx := t.Context()
-	_, err := s.Payments.Payment(ctx, boxoffice.NewID())
-	requireCode(t, boxoffice.ENOTFOUND, err)
-	_, err = s.Payments.PaymentByBooking(ctx, boxoffice.NewID())
+	_, err := s.Payments.PaymentByBooking(ctx, boxoffice.NewID())
 	requireCode(t, boxoffice.ENOTFOUND, err)
 	err = s.Payments.UpdatePayment(ctx, newPayment(boxoffice.NewID(), t0))
 	requireCode(t, boxoffice.ENOTFOUND, err)
@@ -80,7 +75,7 @@ func testUpdatePayment(t *testing.T, s *boxoffice.Stores) {
 
 	want := *p
 	want.Status, want.ProviderRef, want.Failure, want.UpdatedAt = up.Status, up.ProviderRef, up.Failure, up.UpdatedAt
-	got, err := s.Payments.Payment(ctx, p.ID)
+	got, err := s.Payments.PaymentByBooking(ctx, p.BookingID)
 	require.NoError(t, err)
 	require.Equal(t, &want, got)
 }

@@ -60,13 +60,6 @@ func (s *paymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) 
 	return nil
 }
 
-func (s *paymentStore) Payment(ctx context.Context, id string) (*boxoffice.Payment, error) {
-	ctx, cancel := s.db.bound(ctx)
-	defer cancel()
-	p, err := scanPayment(s.db.pool.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, id))
-	return p, s.db.notFound(err, "payment %q not found", id)
-}
-
 func (s *paymentStore) PaymentByBooking(ctx context.Context, bookingID string) (*boxoffice.Payment, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()

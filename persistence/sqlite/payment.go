@@ -51,13 +51,6 @@ func (s *PaymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) 
 	return notFoundIfNone(res, err, "payment "+p.ID)
 }
 
-// Payment returns ENOTFOUND.
-func (s *PaymentStore) Payment(ctx context.Context, id string) (*boxoffice.Payment, error) {
-	p, err := scanPayment(s.db.db.QueryRowContext(ctx,
-		`SELECT `+paymentColumns+` FROM payments WHERE id = ?`, id))
-	return p, translate(err, "payment "+id)
-}
-
 // PaymentByBooking returns ENOTFOUND.
 func (s *PaymentStore) PaymentByBooking(ctx context.Context, bookingID string) (*boxoffice.Payment, error) {
 	p, err := scanPayment(s.db.db.QueryRowContext(ctx,

@@ -81,7 +81,7 @@ func TestReopenKeepsData(t *testing.T) {
 	gotBooking, err := s.Bookings.Booking(ctx, b.ID)
 	require.NoError(t, err)
 	require.Equal(t, b, gotBooking)
-	gotPayment, err := s.Payments.Payment(ctx, p.ID)
+	gotPayment, err := s.Payments.PaymentByBooking(ctx, b.ID)
 	require.NoError(t, err)
 	require.Equal(t, p, gotPayment)
 	due, err := s.Notifications.DueNotifications(ctx, now, 10)
