@@ -40,6 +40,9 @@ type Main struct {
 	Gossip *cluster.Memberlist
 	HTTP   *bohttp.Server
 	debug  *debugServer
+	// webhook delivers notifications when a webhook URL is set; Close
+	// closes its idle connections once the engine has stopped.
+	webhook *webhook.Sender
 
 	// node is Node for the self-fencing check, which grains may run before
 	// Start has returned (a peer can activate one here during the join).
@@ -97,7 +100,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	var sender boxoffice.NotificationSender // the log only
 	if cfg.WebhookURL != "" {
-		sender = webhook.New(cfg.WebhookURL)
+		m.webhook = webhook.New(cfg.WebhookURL)
+		sender = m.webhook
 	}
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
@@ -145,6 +149,9 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.Engine != nil {
 		errs = append(errs, m.Engine.Stop(ctx))
+	}
+	if m.webhook != nil {
+		m.webhook.Close()
 	}
 	if m.Node != nil {
 		errs = append(errs, m.Node.Stop(ctx))
