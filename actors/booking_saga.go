@@ -59,14 +59,13 @@ func (g *bookingGrain) start(m *StartBooking) (*boxoffice.Booking, error) {
 // settled answers with a booking as it ended, finishing it first if it is
 // still pending.
 func (g *bookingGrain) settled(b *boxoffice.Booking) (*boxoffice.Booking, error) {
-	switch b.Status {
-	case boxoffice.BookingPending:
-		b, err := g.finish(b)
-		if err != nil {
+	for b.Status == boxoffice.BookingPending {
+		var err error
+		if b, err = g.finish(b); err != nil {
 			return nil, err
 		}
-		return g.settled(b)
-	case boxoffice.BookingFailed:
+	}
+	if b.Status == boxoffice.BookingFailed {
 		return nil, failureErr(b)
 	}
 	return b, nil
