@@ -20,18 +20,19 @@ const (
 
 // Booking is a user's purchase of the seats of one hold.
 type Booking struct {
-	ID         string          `json:"id"`
-	UserID     string          `json:"user_id"`
-	ShowtimeID string          `json:"showtime_id"`
-	HoldID     string          `json:"hold_id"`
-	Seats      []string        `json:"seats"`
-	TotalCents int64           `json:"total_cents"`
-	Currency   string          `json:"currency"`
-	Status     string          `json:"status"`
-	Failure    string          `json:"failure,omitempty"` // why it failed, for the user
-	Payment    *PaymentSummary `json:"payment,omitempty"`
-	CreatedAt  time.Time       `json:"created_at"`
-	UpdatedAt  time.Time       `json:"updated_at"`
+	ID          string          `json:"id"`
+	UserID      string          `json:"user_id"`
+	ShowtimeID  string          `json:"showtime_id"`
+	HoldID      string          `json:"hold_id"`
+	Seats       []string        `json:"seats"`
+	TotalCents  int64           `json:"total_cents"`
+	Currency    string          `json:"currency"`
+	Status      string          `json:"status"`
+	Failure     string          `json:"failure,omitempty"`      // why it failed, for the user
+	FailureCode string          `json:"failure_code,omitempty"` // why it failed, for a program: BookingFailed*
+	Payment     *PaymentSummary `json:"payment,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // PaymentSummary is what a booking shows of its payment.
@@ -59,7 +60,8 @@ type IdempotencyRecord struct {
 type BookingStore interface {
 	// CreateBooking stores a new booking.
 	CreateBooking(ctx context.Context, b *Booking) error
-	// UpdateBooking stores b's Status, Failure, Payment and UpdatedAt.
+	// UpdateBooking stores b's Status, Failure, FailureCode, Payment and
+	// UpdatedAt.
 	// Returns ENOTFOUND.
 	UpdateBooking(ctx context.Context, b *Booking) error
 	// Booking returns ENOTFOUND.

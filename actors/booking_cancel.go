@@ -28,21 +28,23 @@ func (g *bookingGrain) cancel(m *CancelBooking) (*boxoffice.Booking, error) {
 			return b, nil
 		}
 	}
+	if err := b.CheckCancel(); err != nil {
+		return nil, err
+	}
 	switch b.Status {
 	case boxoffice.BookingCancelled:
 		return b, nil
 	case boxoffice.BookingCancelling:
 		return g.completeCancel(b, m.ShowtimeCancelled || g.showtimeCancelled(b))
-	case boxoffice.BookingConfirmed:
-	default:
-		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s is %s: only a confirmed booking can be cancelled", b.ID, b.Status)
 	}
 	if !m.ShowtimeCancelled {
 		if err := g.checkNotStarted(b); err != nil {
 			return nil, err
 		}
 	}
-	b.Status = boxoffice.BookingCancelling
+	if err := b.StartCancel(); err != nil {
+		return nil, err
+	}
 	if err := g.save(b); err != nil {
 		return nil, err
 	}
@@ -89,9 +91,8 @@ func (g *bookingGrain) completeCancel(b *boxoffice.Booking, showtimeCancelled bo
 		g.log.Warn("booking: refund not done yet", "err", err)
 		return nil, unavailable("booking %s is being cancelled; its refund will follow", b.ID)
 	}
-	b.Status = boxoffice.BookingCancelled
-	if p != nil {
-		b.Payment = summaryOf(p)
+	if err := b.FinishCancel(summaryOf(p)); err != nil {
+		return nil, err
 	}
 	kind := boxoffice.NotifyBookingCancelled
 	if showtimeCancelled {
