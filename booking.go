@@ -41,8 +41,11 @@ type PaymentSummary struct {
 	Status string `json:"status"`
 }
 
-// Idempotency-Key limits.
-const IdempotencyKeyLenMax = 255
+// Bounds of a booking request.
+const (
+	IdempotencyKeyLenMax = 255
+	PaymentTokenLenMax   = 256
+)
 
 // IdempotencyRecord remembers which booking a user's Idempotency-Key
 // created, and a hash of the request body, so a retry gets the same answer
@@ -88,6 +91,30 @@ type CreateBookingRequest struct {
 	PaymentToken   string
 	IdempotencyKey string // optional
 	RequestHash    string // hash of the request body, with IdempotencyKey
+}
+
+// Validate checks what needs no store: a user, the Idempotency-Key's
+// length, the fields of the body, and that the hold ID is one NewHoldID
+// could have made (any other hold does not exist).
+func (r CreateBookingRequest) Validate() error {
+	switch {
+	case r.UserID == "":
+		return Errorf(EUNAUTHORIZED, "a user is required")
+	case len(r.IdempotencyKey) > IdempotencyKeyLenMax:
+		return Errorf(EINVALID, "Idempotency-Key is longer than %d bytes", IdempotencyKeyLenMax)
+	case r.HoldID == "":
+		return Errorf(EINVALID, "hold_id is required")
+	case r.PaymentMethod != PaymentMethodCard:
+		return Errorf(EINVALID, "payment.method must be %q", PaymentMethodCard)
+	case r.PaymentToken == "":
+		return Errorf(EINVALID, "payment.token is required")
+	case len(r.PaymentToken) > PaymentTokenLenMax:
+		return Errorf(EINVALID, "payment.token is longer than %d bytes", PaymentTokenLenMax)
+	}
+	if _, err := HoldShowtimeID(r.HoldID); err != nil {
+		return Errorf(ENOTFOUND, "hold_id: hold not found")
+	}
+	return nil
 }
 
 // Caller is who makes a request: the user and whether they are an admin.
