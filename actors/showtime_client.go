@@ -42,14 +42,9 @@ func (s *Showtimes) call(ctx context.Context, showtimeID string, msg proto.Messa
 	return cluster.Request(ctx, s.cluster(), showtimeID, KindShowtime, msg)
 }
 
-// Hold places a hold with the node's hold TTL.
+// Hold places a hold with the node's hold TTL. The seat list is checked
+// once, by the grain's seat map.
 func (s *Showtimes) Hold(ctx context.Context, showtimeID, owner string, seats []string) (*boxoffice.Hold, error) {
-	if len(seats) == 0 {
-		return nil, boxoffice.Errorf(boxoffice.EINVALID, "seats: at least one seat is required")
-	}
-	if len(seats) > boxoffice.HoldSeatsMax {
-		return nil, boxoffice.Errorf(boxoffice.EINVALID, "seats: at most %d seats per hold", boxoffice.HoldSeatsMax)
-	}
 	req := &Hold{HoldId: boxoffice.NewHoldID(showtimeID), Owner: owner, Seats: seats, TtlMs: s.holdTTL.Milliseconds()}
 	r, err := replyAs[*HoldReply](s.call(ctx, showtimeID, req))
 	if err != nil {
