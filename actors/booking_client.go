@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -164,7 +163,7 @@ func (s *Bookings) cancelAll(ctx context.Context, bs []*boxoffice.Booking) (fail
 	return failed
 }
 
-// call sends a command to a booking grain and decodes the booking it
+// call sends a command to a booking grain and returns the booking it
 // answers with.
 func (s *Bookings) call(ctx context.Context, id string, msg proto.Message) (*boxoffice.Booking, error) {
 	ctx, cancel := withDefaultTimeout(ctx, bookingWait)
@@ -173,11 +172,10 @@ func (s *Bookings) call(ctx context.Context, id string, msg proto.Message) (*box
 	if err != nil {
 		return nil, err
 	}
-	var b boxoffice.Booking
-	if err := json.Unmarshal(r.BookingJson, &b); err != nil {
-		return nil, fmt.Errorf("booking %s: decode reply: %w", id, err)
+	if r.Booking == nil {
+		return nil, fmt.Errorf("booking %s: reply without a booking", id)
 	}
-	return &b, nil
+	return bookingOf(r.Booking), nil
 }
 
 // withDefaultTimeout bounds ctx by d unless it has a deadline already.
