@@ -3,6 +3,7 @@ package boxoffice
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Why a booking failed, as stored in Booking.FailureCode. A retry under the
@@ -89,6 +90,24 @@ func (b *Booking) FailureErr() error {
 		return Errorf(f.code, "%s", b.Failure)
 	}
 	return Errorf(ECONFLICT, "booking %s failed: %s", b.ID, b.Failure)
+}
+
+// CheckBookable refuses a new booking for a showtime that is cancelled or
+// has started: nothing is recorded and nothing charged.
+func CheckBookable(st *Showtime, now time.Time) error {
+	if st.Status == ShowtimeCancelled || st.Started(now) {
+		return Errorf(ECONFLICT, "showtime %s is cancelled or has started", st.ID)
+	}
+	return nil
+}
+
+// CheckCancelAt refuses a user's cancellation once b's showtime st has
+// begun; the bookings of a cancelled showtime are cancelled whenever.
+func (b *Booking) CheckCancelAt(st *Showtime, now time.Time) error {
+	if st.Status != ShowtimeCancelled && st.Started(now) {
+		return Errorf(ECONFLICT, "showtime %s has started: booking %s can no longer be cancelled", st.ID, b.ID)
+	}
+	return nil
 }
 
 // CheckCancel tells whether a cancel request may act on b: a confirmed

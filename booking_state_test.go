@@ -3,6 +3,7 @@ package boxoffice_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -197,6 +198,35 @@ func TestConfirmFailure(t *testing.T) {
 		}
 		if got := boxoffice.UnknownOutcome(tt.err); got != tt.unknown {
 			t.Errorf("UnknownOutcome(%v) = %v, want %v", tt.err, got, tt.unknown)
+		}
+	}
+}
+
+func TestBookingShowtimeChecks(t *testing.T) {
+	starts := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
+	open := &boxoffice.Showtime{ID: "S1", StartsAt: starts, Status: boxoffice.ShowtimeScheduled}
+	cancelled := &boxoffice.Showtime{ID: "S1", StartsAt: starts, Status: boxoffice.ShowtimeCancelled}
+	before, at := starts.Add(-time.Second), starts
+	b := bookingIn(boxoffice.BookingConfirmed)
+
+	tests := []struct {
+		name    string
+		err     error
+		message string // "" for no error; the code is conflict otherwise
+	}{
+		{"bookable before the start", boxoffice.CheckBookable(open, before), ""},
+		{"not bookable at the start", boxoffice.CheckBookable(open, at), "showtime S1 is cancelled or has started"},
+		{"not bookable when cancelled", boxoffice.CheckBookable(cancelled, before), "showtime S1 is cancelled or has started"},
+		{"cancellable before the start", b.CheckCancelAt(open, before), ""},
+		{"not cancellable once started", b.CheckCancelAt(open, at), "showtime S1 has started: booking B1 can no longer be cancelled"},
+		{"cancellable after the start of a cancelled showtime", b.CheckCancelAt(cancelled, at), ""},
+	}
+	for _, tt := range tests {
+		switch {
+		case tt.message == "" && tt.err != nil:
+			t.Errorf("%s: %v", tt.name, tt.err)
+		case tt.message != "" && (boxoffice.ErrorCode(tt.err) != boxoffice.ECONFLICT || boxoffice.ErrorMessage(tt.err) != tt.message):
+			t.Errorf("%s: %v, want conflict %q", tt.name, tt.err, tt.message)
 		}
 	}
 }

@@ -61,10 +61,7 @@ func (g *bookingGrain) checkNotStarted(b *boxoffice.Booking) error {
 		g.log.Error("booking: showtime read failed", "err", err)
 		return unavailable("showtime of booking %s cannot be read now; retry shortly", b.ID)
 	}
-	if st.Status != boxoffice.ShowtimeCancelled && st.Started(g.env.clock.Now()) {
-		return boxoffice.Errorf(boxoffice.ECONFLICT, "showtime %s has started: booking %s can no longer be cancelled", st.ID, b.ID)
-	}
-	return nil
+	return b.CheckCancelAt(st, g.env.clock.Now())
 }
 
 // completeCancel frees the seats, refunds and notifies, then marks the

@@ -58,8 +58,8 @@ func (g *bookingGrain) begin(m *StartBooking) (*boxoffice.Booking, error) {
 		return nil, err
 	}
 	now := storedNow(g.env.clock)
-	if st.Status == boxoffice.ShowtimeCancelled || st.Started(now) {
-		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "showtime %s is cancelled or has started", st.ID)
+	if err := boxoffice.CheckBookable(st, now); err != nil {
+		return nil, err
 	}
 	b := &boxoffice.Booking{
 		ID: g.id, UserID: m.UserId, ShowtimeID: h.ShowtimeID, HoldID: h.ID, Seats: h.Seats,
