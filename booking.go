@@ -20,18 +20,19 @@ const (
 
 // Booking is a user's purchase of the seats of one hold.
 type Booking struct {
-	ID         string          `json:"id"`
-	UserID     string          `json:"user_id"`
-	ShowtimeID string          `json:"showtime_id"`
-	HoldID     string          `json:"hold_id"`
-	Seats      []string        `json:"seats"`
-	TotalCents int64           `json:"total_cents"`
-	Currency   string          `json:"currency"`
-	Status     string          `json:"status"`
-	Failure    string          `json:"failure,omitempty"` // why it failed, for the user
-	Payment    *PaymentSummary `json:"payment,omitempty"`
-	CreatedAt  time.Time       `json:"created_at"`
-	UpdatedAt  time.Time       `json:"updated_at"`
+	ID          string          `json:"id"`
+	UserID      string          `json:"user_id"`
+	ShowtimeID  string          `json:"showtime_id"`
+	HoldID      string          `json:"hold_id"`
+	Seats       []string        `json:"seats"`
+	TotalCents  int64           `json:"total_cents"`
+	Currency    string          `json:"currency"`
+	Status      string          `json:"status"`
+	Failure     string          `json:"failure,omitempty"`      // why it failed, for the user
+	FailureCode string          `json:"failure_code,omitempty"` // why it failed, for a program: BookingFailed*
+	Payment     *PaymentSummary `json:"payment,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // PaymentSummary is what a booking shows of its payment.
@@ -40,8 +41,11 @@ type PaymentSummary struct {
 	Status string `json:"status"`
 }
 
-// Idempotency-Key limits.
-const IdempotencyKeyLenMax = 255
+// Bounds of a booking request.
+const (
+	IdempotencyKeyLenMax = 255
+	PaymentTokenLenMax   = 256
+)
 
 // IdempotencyRecord remembers which booking a user's Idempotency-Key
 // created, and a hash of the request body, so a retry gets the same answer
@@ -59,7 +63,8 @@ type IdempotencyRecord struct {
 type BookingStore interface {
 	// CreateBooking stores a new booking.
 	CreateBooking(ctx context.Context, b *Booking) error
-	// UpdateBooking stores b's Status, Failure, Payment and UpdatedAt.
+	// UpdateBooking stores b's Status, Failure, FailureCode, Payment and
+	// UpdatedAt.
 	// Returns ENOTFOUND.
 	UpdateBooking(ctx context.Context, b *Booking) error
 	// Booking returns ENOTFOUND.
@@ -86,6 +91,30 @@ type CreateBookingRequest struct {
 	PaymentToken   string
 	IdempotencyKey string // optional
 	RequestHash    string // hash of the request body, with IdempotencyKey
+}
+
+// Validate checks what needs no store: a user, the Idempotency-Key's
+// length, the fields of the body, and that the hold ID is one NewHoldID
+// could have made (any other hold does not exist).
+func (r CreateBookingRequest) Validate() error {
+	switch {
+	case r.UserID == "":
+		return Errorf(EUNAUTHORIZED, "a user is required")
+	case len(r.IdempotencyKey) > IdempotencyKeyLenMax:
+		return Errorf(EINVALID, "Idempotency-Key is longer than %d bytes", IdempotencyKeyLenMax)
+	case r.HoldID == "":
+		return Errorf(EINVALID, "hold_id is required")
+	case r.PaymentMethod != PaymentMethodCard:
+		return Errorf(EINVALID, "payment.method must be %q", PaymentMethodCard)
+	case r.PaymentToken == "":
+		return Errorf(EINVALID, "payment.token is required")
+	case len(r.PaymentToken) > PaymentTokenLenMax:
+		return Errorf(EINVALID, "payment.token is longer than %d bytes", PaymentTokenLenMax)
+	}
+	if _, err := HoldShowtimeID(r.HoldID); err != nil {
+		return Errorf(ENOTFOUND, "hold_id: hold not found")
+	}
+	return nil
 }
 
 // Caller is who makes a request: the user and whether they are an admin.

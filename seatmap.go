@@ -119,11 +119,10 @@ func (m *SeatMap) Hold(now time.Time, req HoldRequest) (*Hold, []SeatEvent, erro
 }
 
 func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
+	if err := checkSeatCount(req.Seats); err != nil {
+		return err
+	}
 	switch {
-	case len(req.Seats) == 0:
-		return Errorf(EINVALID, "seats: at least one seat is required")
-	case len(req.Seats) > HoldSeatsMax:
-		return Errorf(EINVALID, "seats: at most %d seats per hold", HoldSeatsMax)
 	case req.TTL <= 0:
 		return Errorf(EINVALID, "hold TTL must be positive")
 	case req.Owner == "":
@@ -135,8 +134,8 @@ func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
 	case m.holds[req.HoldID] != nil || m.ended[req.HoldID] != "":
 		return Errorf(ECONFLICT, "hold %s already exists", req.HoldID)
 	}
-	if dup := duplicateSeat(req.Seats); dup != "" {
-		return Errorf(EINVALID, "seats: %s appears twice", dup)
+	if err := checkSeatDuplicates(req.Seats); err != nil {
+		return err
 	}
 	var unknown, taken []string
 	for _, id := range req.Seats {
@@ -158,6 +157,35 @@ func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
 	}
 	if len(taken) > 0 {
 		return &Error{Code: ECONFLICT, Message: "seat " + taken[0] + " is not available", Details: map[string]any{"unavailable": taken}}
+	}
+	return nil
+}
+
+// CheckHoldSeats checks the seat list of a hold as far as it can be checked
+// without the seat map: its length and that no seat appears twice. Hold
+// applies the same rules; a caller checks first to refuse a list that can
+// never be held without asking the showtime (which may not exist, or be
+// out of reach).
+func CheckHoldSeats(seats []string) error {
+	if err := checkSeatCount(seats); err != nil {
+		return err
+	}
+	return checkSeatDuplicates(seats)
+}
+
+func checkSeatCount(seats []string) error {
+	switch {
+	case len(seats) == 0:
+		return Errorf(EINVALID, "seats: at least one seat is required")
+	case len(seats) > HoldSeatsMax:
+		return Errorf(EINVALID, "seats: at most %d seats per hold", HoldSeatsMax)
+	}
+	return nil
+}
+
+func checkSeatDuplicates(seats []string) error {
+	if dup := duplicateSeat(seats); dup != "" {
+		return Errorf(EINVALID, "seats: %s appears twice", dup)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -105,12 +104,7 @@ func (g *bookingGrain) handle(ctx actor.Context, msg proto.Message) {
 		ctx.Respond(failureOf(err))
 		return
 	}
-	data, err := json.Marshal(b)
-	if err != nil {
-		ctx.Respond(failureOf(err))
-		return
-	}
-	ctx.Respond(&BookingReply{BookingJson: data})
+	ctx.Respond(&BookingReply{Booking: bookingInfo(b)})
 }
 
 // step is the context of one blocking step of the saga.

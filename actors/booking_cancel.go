@@ -28,21 +28,23 @@ func (g *bookingGrain) cancel(m *CancelBooking) (*boxoffice.Booking, error) {
 			return b, nil
 		}
 	}
+	if err := b.CheckCancel(); err != nil {
+		return nil, err
+	}
 	switch b.Status {
 	case boxoffice.BookingCancelled:
 		return b, nil
 	case boxoffice.BookingCancelling:
 		return g.completeCancel(b, m.ShowtimeCancelled || g.showtimeCancelled(b))
-	case boxoffice.BookingConfirmed:
-	default:
-		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s is %s: only a confirmed booking can be cancelled", b.ID, b.Status)
 	}
 	if !m.ShowtimeCancelled {
 		if err := g.checkNotStarted(b); err != nil {
 			return nil, err
 		}
 	}
-	b.Status = boxoffice.BookingCancelling
+	if err := b.StartCancel(); err != nil {
+		return nil, err
+	}
 	if err := g.save(b); err != nil {
 		return nil, err
 	}
@@ -59,10 +61,7 @@ func (g *bookingGrain) checkNotStarted(b *boxoffice.Booking) error {
 		g.log.Error("booking: showtime read failed", "err", err)
 		return unavailable("showtime of booking %s cannot be read now; retry shortly", b.ID)
 	}
-	if st.Status != boxoffice.ShowtimeCancelled && st.Started(g.env.clock.Now()) {
-		return boxoffice.Errorf(boxoffice.ECONFLICT, "showtime %s has started: booking %s can no longer be cancelled", st.ID, b.ID)
-	}
-	return nil
+	return b.CheckCancelAt(st, g.env.clock.Now())
 }
 
 // completeCancel frees the seats, refunds and notifies, then marks the
@@ -89,9 +88,8 @@ func (g *bookingGrain) completeCancel(b *boxoffice.Booking, showtimeCancelled bo
 		g.log.Warn("booking: refund not done yet", "err", err)
 		return nil, unavailable("booking %s is being cancelled; its refund will follow", b.ID)
 	}
-	b.Status = boxoffice.BookingCancelled
-	if p != nil {
-		b.Payment = summaryOf(p)
+	if err := b.FinishCancel(summaryOf(p)); err != nil {
+		return nil, err
 	}
 	kind := boxoffice.NotifyBookingCancelled
 	if showtimeCancelled {

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -45,7 +44,7 @@ var _ boxoffice.BookingService = (*Bookings)(nil)
 // Idempotency-Key seen before with the same body, answers as the first
 // request did (finishing it first if it is still pending).
 func (s *Bookings) CreateBooking(ctx context.Context, req boxoffice.CreateBookingRequest) (*boxoffice.Booking, error) {
-	if err := validateCreate(req); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	id := boxoffice.NewID()
@@ -71,23 +70,6 @@ func (s *Bookings) CreateBooking(ctx context.Context, req boxoffice.CreateBookin
 		BookingId: id, UserId: req.UserID, HoldId: req.HoldID,
 		PaymentMethod: req.PaymentMethod, PaymentToken: req.PaymentToken,
 	})
-}
-
-func validateCreate(req boxoffice.CreateBookingRequest) error {
-	switch {
-	case req.UserID == "":
-		return boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "a user is required")
-	case req.HoldID == "":
-		return boxoffice.Errorf(boxoffice.EINVALID, "hold_id is required")
-	case req.PaymentMethod != boxoffice.PaymentMethodCard:
-		return boxoffice.Errorf(boxoffice.EINVALID, "payment.method must be %q", boxoffice.PaymentMethodCard)
-	case req.PaymentToken == "":
-		return boxoffice.Errorf(boxoffice.EINVALID, "payment.token is required")
-	case len(req.IdempotencyKey) > boxoffice.IdempotencyKeyLenMax:
-		return boxoffice.Errorf(boxoffice.EINVALID, "Idempotency-Key is longer than %d bytes", boxoffice.IdempotencyKeyLenMax)
-	}
-	_, err := boxoffice.HoldShowtimeID(req.HoldID)
-	return err
 }
 
 // Booking returns a booking of the caller, or any booking to an admin.
@@ -181,7 +163,7 @@ func (s *Bookings) cancelAll(ctx context.Context, bs []*boxoffice.Booking) (fail
 	return failed
 }
 
-// call sends a command to a booking grain and decodes the booking it
+// call sends a command to a booking grain and returns the booking it
 // answers with.
 func (s *Bookings) call(ctx context.Context, id string, msg proto.Message) (*boxoffice.Booking, error) {
 	ctx, cancel := withDefaultTimeout(ctx, bookingWait)
@@ -190,11 +172,10 @@ func (s *Bookings) call(ctx context.Context, id string, msg proto.Message) (*box
 	if err != nil {
 		return nil, err
 	}
-	var b boxoffice.Booking
-	if err := json.Unmarshal(r.BookingJson, &b); err != nil {
-		return nil, fmt.Errorf("booking %s: decode reply: %w", id, err)
+	if r.Booking == nil {
+		return nil, fmt.Errorf("booking %s: reply without a booking", id)
 	}
-	return &b, nil
+	return bookingOf(r.Booking), nil
 }
 
 // withDefaultTimeout bounds ctx by d unless it has a deadline already.

@@ -1,38 +1,10 @@
 package actors
 
 import (
-	"strings"
 	"time"
 
 	"github.com/boxoffice/boxoffice"
 )
-
-// Why a booking failed, as stored in Booking.Failure. A retry under the
-// same Idempotency-Key must get the first answer again, so each message
-// starts with a fixed text that failureErr maps back to its error code.
-const (
-	failDeclined    = "payment declined"
-	failHoldLost    = "the hold ended before the seats were confirmed; the payment was refunded"
-	failShowtime    = "the showtime was cancelled or started before the seats were confirmed; the payment was refunded"
-	failInterrupted = "the booking was interrupted before any payment; nothing was charged"
-)
-
-var failureCodes = []struct{ prefix, code string }{
-	{failDeclined, boxoffice.EUNPROCESSABLE},
-	{failHoldLost, boxoffice.EGONE},
-	{failShowtime, boxoffice.ECONFLICT},
-	{failInterrupted, boxoffice.EGONE},
-}
-
-// failureErr is the error a failed booking answers with.
-func failureErr(b *boxoffice.Booking) error {
-	for _, f := range failureCodes {
-		if strings.HasPrefix(b.Failure, f.prefix) {
-			return boxoffice.Errorf(f.code, "%s", b.Failure)
-		}
-	}
-	return boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s failed: %s", b.ID, b.Failure)
-}
 
 // start runs POST /bookings: check the hold, record the booking, charge,
 // confirm the seats. A booking that exists already (a retry under the same
@@ -59,15 +31,14 @@ func (g *bookingGrain) start(m *StartBooking) (*boxoffice.Booking, error) {
 // settled answers with a booking as it ended, finishing it first if it is
 // still pending.
 func (g *bookingGrain) settled(b *boxoffice.Booking) (*boxoffice.Booking, error) {
-	switch b.Status {
-	case boxoffice.BookingPending:
-		b, err := g.finish(b)
-		if err != nil {
+	for b.Status == boxoffice.BookingPending {
+		var err error
+		if b, err = g.finish(b); err != nil {
 			return nil, err
 		}
-		return g.settled(b)
-	case boxoffice.BookingFailed:
-		return nil, failureErr(b)
+	}
+	if b.Status == boxoffice.BookingFailed {
+		return nil, b.FailureErr()
 	}
 	return b, nil
 }
@@ -87,8 +58,8 @@ func (g *bookingGrain) begin(m *StartBooking) (*boxoffice.Booking, error) {
 		return nil, err
 	}
 	now := storedNow(g.env.clock)
-	if st.Status == boxoffice.ShowtimeCancelled || st.Started(now) {
-		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "showtime %s is cancelled or has started", st.ID)
+	if err := boxoffice.CheckBookable(st, now); err != nil {
+		return nil, err
 	}
 	b := &boxoffice.Booking{
 		ID: g.id, UserID: m.UserId, ShowtimeID: h.ShowtimeID, HoldID: h.ID, Seats: h.Seats,
@@ -111,18 +82,8 @@ func (g *bookingGrain) finish(b *boxoffice.Booking) (*boxoffice.Booking, error) 
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p == nil:
-		return g.fail(b, nil, failInterrupted)
-	case p.Status == boxoffice.PaymentDeclined:
-		reason := failDeclined
-		if p.Failure != "" {
-			reason += ": " + p.Failure
-		}
-		return g.fail(b, p, reason)
-	case p.Status == boxoffice.PaymentRefunded:
-		// Refunded by an earlier run that stopped before saving the booking.
-		return g.fail(b, p, failHoldLost)
+	if code, detail := boxoffice.PaymentFailure(p); code != "" {
+		return g.fail(b, p, code, detail)
 	}
 	return g.confirm(b, p)
 }
@@ -168,21 +129,20 @@ func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment) (*box
 		ctx, cancel := step(stepTimeout)
 		_, err = g.env.showtimes.Confirm(ctx, b.HoldID, b.UserID, b.ID)
 		cancel()
-		if !unknownOutcome(err) {
+		if !boxoffice.UnknownOutcome(err) {
 			break
 		}
 	}
-	switch boxoffice.ErrorCode(err) {
-	case "":
-	case boxoffice.EUNAVAILABLE, boxoffice.ETOOMANYREQUESTS, boxoffice.EINTERNAL:
+	switch code, unknown := boxoffice.ConfirmFailure(err); {
+	case unknown:
 		g.log.Warn("booking: confirm outcome unknown; left pending", "err", err)
 		return nil, unavailable("seats of booking %s could not be confirmed yet; it will be completed or refunded", b.ID)
-	case boxoffice.ECONFLICT:
-		return g.fail(b, p, failShowtime)
-	default:
-		return g.fail(b, p, failHoldLost)
+	case code != "":
+		return g.fail(b, p, code, "")
 	}
-	b.Status, b.Payment = boxoffice.BookingConfirmed, summaryOf(p)
+	if err := b.Confirm(summaryOf(p)); err != nil {
+		return nil, err
+	}
 	// Enqueued before the row says confirmed: if the write fails, the
 	// booking stays pending, and finishing it enqueues the same ID again.
 	if err := g.notify(boxoffice.NotifyBookingConfirmed, b); err != nil {
@@ -200,7 +160,7 @@ func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment) (*box
 // payment first. The booking stays pending until the refund is recorded:
 // INVARIANT: a captured payment always belongs to a confirmed booking or
 // is on its way to a refund.
-func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, reason string) (*boxoffice.Booking, error) {
+func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, detail string) (*boxoffice.Booking, error) {
 	if p != nil && p.Status == boxoffice.PaymentCaptured {
 		ctx, cancel := step(g.env.chargeTimeout)
 		rp, err := g.env.payments.refund(ctx, b.ID)
@@ -211,7 +171,9 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, reason s
 		}
 		p = rp
 	}
-	b.Status, b.Failure, b.Payment = boxoffice.BookingFailed, reason, summaryOf(p)
+	if err := b.Fail(code, detail, summaryOf(p)); err != nil {
+		return nil, err
+	}
 	if p != nil && p.Status == boxoffice.PaymentRefunded {
 		if err := g.notify(boxoffice.NotifyBookingFailed, b); err != nil {
 			return nil, err
@@ -221,18 +183,8 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, reason s
 		return nil, err
 	}
 	g.env.notifier.poke()
-	g.log.Info("booking failed", "reason", reason)
+	g.log.Info("booking failed", "code", code, "reason", b.Failure)
 	return b, nil
-}
-
-// unknownOutcome tells the errors after which a command may or may not
-// have been applied.
-func unknownOutcome(err error) bool {
-	switch boxoffice.ErrorCode(err) {
-	case boxoffice.EUNAVAILABLE, boxoffice.ETOOMANYREQUESTS, boxoffice.EINTERNAL:
-		return true
-	}
-	return false
 }
 
 // resume finishes or compensates a booking that a crash (or an unknown

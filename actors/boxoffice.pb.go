@@ -17,6 +17,8 @@ import (
 
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 )
 
 const (
@@ -28,11 +30,12 @@ const (
 
 // Failure is the reply of a command that failed: a boxoffice.Error.
 type Failure struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Unavailable   []string               `protobuf:"bytes,3,rep,name=unavailable,proto3" json:"unavailable,omitempty"` // seats that were taken, for a hold conflict
-	Unknown       []string               `protobuf:"bytes,4,rep,name=unknown,proto3" json:"unknown,omitempty"`         // seats that do not exist
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Code    string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// details is boxoffice.Error.Details, as JSON values: a list of strings
+	// (such as the seats that were taken) comes back as []string.
+	Details       *structpb.Struct `protobuf:"bytes,5,opt,name=details,proto3" json:"details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -81,16 +84,9 @@ func (x *Failure) GetMessage() string {
 	return ""
 }
 
-func (x *Failure) GetUnavailable() []string {
+func (x *Failure) GetDetails() *structpb.Struct {
 	if x != nil {
-		return x.Unavailable
-	}
-	return nil
-}
-
-func (x *Failure) GetUnknown() []string {
-	if x != nil {
-		return x.Unknown
+		return x.Details
 	}
 	return nil
 }
@@ -1192,9 +1188,10 @@ func (x *CancelBooking) GetShowtimeCancelled() bool {
 	return false
 }
 
+// BookingReply is a boxoffice.Booking. Field 1 carried it as JSON.
 type BookingReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	BookingJson   []byte                 `protobuf:"bytes,1,opt,name=booking_json,json=bookingJson,proto3" json:"booking_json,omitempty"`
+	Booking       *BookingInfo           `protobuf:"bytes,2,opt,name=booking,proto3" json:"booking,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1229,23 +1226,214 @@ func (*BookingReply) Descriptor() ([]byte, []int) {
 	return file_actors_boxoffice_proto_rawDescGZIP(), []int{21}
 }
 
-func (x *BookingReply) GetBookingJson() []byte {
+func (x *BookingReply) GetBooking() *BookingInfo {
 	if x != nil {
-		return x.BookingJson
+		return x.Booking
 	}
 	return nil
+}
+
+type BookingInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	ShowtimeId    string                 `protobuf:"bytes,3,opt,name=showtime_id,json=showtimeId,proto3" json:"showtime_id,omitempty"`
+	HoldId        string                 `protobuf:"bytes,4,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
+	Seats         []string               `protobuf:"bytes,5,rep,name=seats,proto3" json:"seats,omitempty"`
+	TotalCents    int64                  `protobuf:"varint,6,opt,name=total_cents,json=totalCents,proto3" json:"total_cents,omitempty"`
+	Currency      string                 `protobuf:"bytes,7,opt,name=currency,proto3" json:"currency,omitempty"`
+	Status        string                 `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
+	Failure       string                 `protobuf:"bytes,9,opt,name=failure,proto3" json:"failure,omitempty"`
+	FailureCode   string                 `protobuf:"bytes,10,opt,name=failure_code,json=failureCode,proto3" json:"failure_code,omitempty"`
+	Payment       *PaymentSummaryInfo    `protobuf:"bytes,11,opt,name=payment,proto3" json:"payment,omitempty"` // absent until the saga has a payment
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingInfo) Reset() {
+	*x = BookingInfo{}
+	mi := &file_actors_boxoffice_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingInfo) ProtoMessage() {}
+
+func (x *BookingInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_boxoffice_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingInfo.ProtoReflect.Descriptor instead.
+func (*BookingInfo) Descriptor() ([]byte, []int) {
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BookingInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetShowtimeId() string {
+	if x != nil {
+		return x.ShowtimeId
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetHoldId() string {
+	if x != nil {
+		return x.HoldId
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetSeats() []string {
+	if x != nil {
+		return x.Seats
+	}
+	return nil
+}
+
+func (x *BookingInfo) GetTotalCents() int64 {
+	if x != nil {
+		return x.TotalCents
+	}
+	return 0
+}
+
+func (x *BookingInfo) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetFailure() string {
+	if x != nil {
+		return x.Failure
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetFailureCode() string {
+	if x != nil {
+		return x.FailureCode
+	}
+	return ""
+}
+
+func (x *BookingInfo) GetPayment() *PaymentSummaryInfo {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+func (x *BookingInfo) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *BookingInfo) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+type PaymentSummaryInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentSummaryInfo) Reset() {
+	*x = PaymentSummaryInfo{}
+	mi := &file_actors_boxoffice_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentSummaryInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentSummaryInfo) ProtoMessage() {}
+
+func (x *PaymentSummaryInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_boxoffice_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentSummaryInfo.ProtoReflect.Descriptor instead.
+func (*PaymentSummaryInfo) Descriptor() ([]byte, []int) {
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PaymentSummaryInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PaymentSummaryInfo) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
 }
 
 var File_actors_boxoffice_proto protoreflect.FileDescriptor
 
 const file_actors_boxoffice_proto_rawDesc = "" +
 	"\n" +
-	"\x16actors/boxoffice.proto\x12\x10boxoffice.actors\"s\n" +
+	"\x16actors/boxoffice.proto\x12\x10boxoffice.actors\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x01\n" +
 	"\aFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\x12 \n" +
-	"\vunavailable\x18\x03 \x03(\tR\vunavailable\x12\x18\n" +
-	"\aunknown\x18\x04 \x03(\tR\aunknown\"\xd1\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x121\n" +
+	"\adetails\x18\x05 \x01(\v2\x17.google.protobuf.StructR\adetailsJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05R\vunavailableR\aunknown\"\xd1\x01\n" +
 	"\bHoldInfo\x12\x17\n" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x1f\n" +
 	"\vshowtime_id\x18\x02 \x01(\tR\n" +
@@ -1325,9 +1513,31 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"booking_id\x18\x01 \x01(\tR\tbookingId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05admin\x18\x03 \x01(\bR\x05admin\x12-\n" +
-	"\x12showtime_cancelled\x18\x04 \x01(\bR\x11showtimeCancelled\"1\n" +
-	"\fBookingReply\x12!\n" +
-	"\fbooking_json\x18\x01 \x01(\fR\vbookingJson2\xa3\x05\n" +
+	"\x12showtime_cancelled\x18\x04 \x01(\bR\x11showtimeCancelled\"[\n" +
+	"\fBookingReply\x127\n" +
+	"\abooking\x18\x02 \x01(\v2\x1d.boxoffice.actors.BookingInfoR\abookingJ\x04\b\x01\x10\x02R\fbooking_json\"\xce\x03\n" +
+	"\vBookingInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x1f\n" +
+	"\vshowtime_id\x18\x03 \x01(\tR\n" +
+	"showtimeId\x12\x17\n" +
+	"\ahold_id\x18\x04 \x01(\tR\x06holdId\x12\x14\n" +
+	"\x05seats\x18\x05 \x03(\tR\x05seats\x12\x1f\n" +
+	"\vtotal_cents\x18\x06 \x01(\x03R\n" +
+	"totalCents\x12\x1a\n" +
+	"\bcurrency\x18\a \x01(\tR\bcurrency\x12\x16\n" +
+	"\x06status\x18\b \x01(\tR\x06status\x12\x18\n" +
+	"\afailure\x18\t \x01(\tR\afailure\x12!\n" +
+	"\ffailure_code\x18\n" +
+	" \x01(\tR\vfailureCode\x12>\n" +
+	"\apayment\x18\v \x01(\v2$.boxoffice.actors.PaymentSummaryInfoR\apayment\x129\n" +
+	"\n" +
+	"created_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"<\n" +
+	"\x12PaymentSummaryInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status2\xa3\x05\n" +
 	"\rShowtimeGrain\x12;\n" +
 	"\x04Hold\x12\x16.boxoffice.actors.Hold\x1a\x1b.boxoffice.actors.HoldReply\x12A\n" +
 	"\aGetHold\x12\x19.boxoffice.actors.GetHold\x1a\x1b.boxoffice.actors.HoldReply\x12D\n" +
@@ -1356,64 +1566,73 @@ func file_actors_boxoffice_proto_rawDescGZIP() []byte {
 	return file_actors_boxoffice_proto_rawDescData
 }
 
-var file_actors_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_actors_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_actors_boxoffice_proto_goTypes = []any{
-	(*Failure)(nil),           // 0: boxoffice.actors.Failure
-	(*HoldInfo)(nil),          // 1: boxoffice.actors.HoldInfo
-	(*Hold)(nil),              // 2: boxoffice.actors.Hold
-	(*HoldReply)(nil),         // 3: boxoffice.actors.HoldReply
-	(*GetHold)(nil),           // 4: boxoffice.actors.GetHold
-	(*ReleaseHold)(nil),       // 5: boxoffice.actors.ReleaseHold
-	(*Done)(nil),              // 6: boxoffice.actors.Done
-	(*ConfirmHold)(nil),       // 7: boxoffice.actors.ConfirmHold
-	(*CancelSeats)(nil),       // 8: boxoffice.actors.CancelSeats
-	(*CancelShowtime)(nil),    // 9: boxoffice.actors.CancelShowtime
-	(*GetSeats)(nil),          // 10: boxoffice.actors.GetSeats
-	(*SeatInfo)(nil),          // 11: boxoffice.actors.SeatInfo
-	(*SeatsReply)(nil),        // 12: boxoffice.actors.SeatsReply
-	(*WatchSeats)(nil),        // 13: boxoffice.actors.WatchSeats
-	(*SeatChange)(nil),        // 14: boxoffice.actors.SeatChange
-	(*SeatChangesReply)(nil),  // 15: boxoffice.actors.SeatChangesReply
-	(*GetBookingSeats)(nil),   // 16: boxoffice.actors.GetBookingSeats
-	(*BookingSeatsReply)(nil), // 17: boxoffice.actors.BookingSeatsReply
-	(*StartBooking)(nil),      // 18: boxoffice.actors.StartBooking
-	(*ResumeBooking)(nil),     // 19: boxoffice.actors.ResumeBooking
-	(*CancelBooking)(nil),     // 20: boxoffice.actors.CancelBooking
-	(*BookingReply)(nil),      // 21: boxoffice.actors.BookingReply
+	(*Failure)(nil),               // 0: boxoffice.actors.Failure
+	(*HoldInfo)(nil),              // 1: boxoffice.actors.HoldInfo
+	(*Hold)(nil),                  // 2: boxoffice.actors.Hold
+	(*HoldReply)(nil),             // 3: boxoffice.actors.HoldReply
+	(*GetHold)(nil),               // 4: boxoffice.actors.GetHold
+	(*ReleaseHold)(nil),           // 5: boxoffice.actors.ReleaseHold
+	(*Done)(nil),                  // 6: boxoffice.actors.Done
+	(*ConfirmHold)(nil),           // 7: boxoffice.actors.ConfirmHold
+	(*CancelSeats)(nil),           // 8: boxoffice.actors.CancelSeats
+	(*CancelShowtime)(nil),        // 9: boxoffice.actors.CancelShowtime
+	(*GetSeats)(nil),              // 10: boxoffice.actors.GetSeats
+	(*SeatInfo)(nil),              // 11: boxoffice.actors.SeatInfo
+	(*SeatsReply)(nil),            // 12: boxoffice.actors.SeatsReply
+	(*WatchSeats)(nil),            // 13: boxoffice.actors.WatchSeats
+	(*SeatChange)(nil),            // 14: boxoffice.actors.SeatChange
+	(*SeatChangesReply)(nil),      // 15: boxoffice.actors.SeatChangesReply
+	(*GetBookingSeats)(nil),       // 16: boxoffice.actors.GetBookingSeats
+	(*BookingSeatsReply)(nil),     // 17: boxoffice.actors.BookingSeatsReply
+	(*StartBooking)(nil),          // 18: boxoffice.actors.StartBooking
+	(*ResumeBooking)(nil),         // 19: boxoffice.actors.ResumeBooking
+	(*CancelBooking)(nil),         // 20: boxoffice.actors.CancelBooking
+	(*BookingReply)(nil),          // 21: boxoffice.actors.BookingReply
+	(*BookingInfo)(nil),           // 22: boxoffice.actors.BookingInfo
+	(*PaymentSummaryInfo)(nil),    // 23: boxoffice.actors.PaymentSummaryInfo
+	(*structpb.Struct)(nil),       // 24: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_actors_boxoffice_proto_depIdxs = []int32{
-	1,  // 0: boxoffice.actors.HoldReply.hold:type_name -> boxoffice.actors.HoldInfo
-	11, // 1: boxoffice.actors.SeatsReply.seats:type_name -> boxoffice.actors.SeatInfo
-	14, // 2: boxoffice.actors.SeatChangesReply.changes:type_name -> boxoffice.actors.SeatChange
-	2,  // 3: boxoffice.actors.ShowtimeGrain.Hold:input_type -> boxoffice.actors.Hold
-	4,  // 4: boxoffice.actors.ShowtimeGrain.GetHold:input_type -> boxoffice.actors.GetHold
-	5,  // 5: boxoffice.actors.ShowtimeGrain.ReleaseHold:input_type -> boxoffice.actors.ReleaseHold
-	7,  // 6: boxoffice.actors.ShowtimeGrain.ConfirmHold:input_type -> boxoffice.actors.ConfirmHold
-	8,  // 7: boxoffice.actors.ShowtimeGrain.CancelSeats:input_type -> boxoffice.actors.CancelSeats
-	9,  // 8: boxoffice.actors.ShowtimeGrain.CancelShowtime:input_type -> boxoffice.actors.CancelShowtime
-	10, // 9: boxoffice.actors.ShowtimeGrain.GetSeats:input_type -> boxoffice.actors.GetSeats
-	13, // 10: boxoffice.actors.ShowtimeGrain.WatchSeats:input_type -> boxoffice.actors.WatchSeats
-	16, // 11: boxoffice.actors.ShowtimeGrain.GetBookingSeats:input_type -> boxoffice.actors.GetBookingSeats
-	18, // 12: boxoffice.actors.BookingGrain.StartBooking:input_type -> boxoffice.actors.StartBooking
-	19, // 13: boxoffice.actors.BookingGrain.ResumeBooking:input_type -> boxoffice.actors.ResumeBooking
-	20, // 14: boxoffice.actors.BookingGrain.CancelBooking:input_type -> boxoffice.actors.CancelBooking
-	3,  // 15: boxoffice.actors.ShowtimeGrain.Hold:output_type -> boxoffice.actors.HoldReply
-	3,  // 16: boxoffice.actors.ShowtimeGrain.GetHold:output_type -> boxoffice.actors.HoldReply
-	6,  // 17: boxoffice.actors.ShowtimeGrain.ReleaseHold:output_type -> boxoffice.actors.Done
-	3,  // 18: boxoffice.actors.ShowtimeGrain.ConfirmHold:output_type -> boxoffice.actors.HoldReply
-	6,  // 19: boxoffice.actors.ShowtimeGrain.CancelSeats:output_type -> boxoffice.actors.Done
-	6,  // 20: boxoffice.actors.ShowtimeGrain.CancelShowtime:output_type -> boxoffice.actors.Done
-	12, // 21: boxoffice.actors.ShowtimeGrain.GetSeats:output_type -> boxoffice.actors.SeatsReply
-	15, // 22: boxoffice.actors.ShowtimeGrain.WatchSeats:output_type -> boxoffice.actors.SeatChangesReply
-	17, // 23: boxoffice.actors.ShowtimeGrain.GetBookingSeats:output_type -> boxoffice.actors.BookingSeatsReply
-	21, // 24: boxoffice.actors.BookingGrain.StartBooking:output_type -> boxoffice.actors.BookingReply
-	21, // 25: boxoffice.actors.BookingGrain.ResumeBooking:output_type -> boxoffice.actors.BookingReply
-	21, // 26: boxoffice.actors.BookingGrain.CancelBooking:output_type -> boxoffice.actors.BookingReply
-	15, // [15:27] is the sub-list for method output_type
-	3,  // [3:15] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	24, // 0: boxoffice.actors.Failure.details:type_name -> google.protobuf.Struct
+	1,  // 1: boxoffice.actors.HoldReply.hold:type_name -> boxoffice.actors.HoldInfo
+	11, // 2: boxoffice.actors.SeatsReply.seats:type_name -> boxoffice.actors.SeatInfo
+	14, // 3: boxoffice.actors.SeatChangesReply.changes:type_name -> boxoffice.actors.SeatChange
+	22, // 4: boxoffice.actors.BookingReply.booking:type_name -> boxoffice.actors.BookingInfo
+	23, // 5: boxoffice.actors.BookingInfo.payment:type_name -> boxoffice.actors.PaymentSummaryInfo
+	25, // 6: boxoffice.actors.BookingInfo.created_at:type_name -> google.protobuf.Timestamp
+	25, // 7: boxoffice.actors.BookingInfo.updated_at:type_name -> google.protobuf.Timestamp
+	2,  // 8: boxoffice.actors.ShowtimeGrain.Hold:input_type -> boxoffice.actors.Hold
+	4,  // 9: boxoffice.actors.ShowtimeGrain.GetHold:input_type -> boxoffice.actors.GetHold
+	5,  // 10: boxoffice.actors.ShowtimeGrain.ReleaseHold:input_type -> boxoffice.actors.ReleaseHold
+	7,  // 11: boxoffice.actors.ShowtimeGrain.ConfirmHold:input_type -> boxoffice.actors.ConfirmHold
+	8,  // 12: boxoffice.actors.ShowtimeGrain.CancelSeats:input_type -> boxoffice.actors.CancelSeats
+	9,  // 13: boxoffice.actors.ShowtimeGrain.CancelShowtime:input_type -> boxoffice.actors.CancelShowtime
+	10, // 14: boxoffice.actors.ShowtimeGrain.GetSeats:input_type -> boxoffice.actors.GetSeats
+	13, // 15: boxoffice.actors.ShowtimeGrain.WatchSeats:input_type -> boxoffice.actors.WatchSeats
+	16, // 16: boxoffice.actors.ShowtimeGrain.GetBookingSeats:input_type -> boxoffice.actors.GetBookingSeats
+	18, // 17: boxoffice.actors.BookingGrain.StartBooking:input_type -> boxoffice.actors.StartBooking
+	19, // 18: boxoffice.actors.BookingGrain.ResumeBooking:input_type -> boxoffice.actors.ResumeBooking
+	20, // 19: boxoffice.actors.BookingGrain.CancelBooking:input_type -> boxoffice.actors.CancelBooking
+	3,  // 20: boxoffice.actors.ShowtimeGrain.Hold:output_type -> boxoffice.actors.HoldReply
+	3,  // 21: boxoffice.actors.ShowtimeGrain.GetHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 22: boxoffice.actors.ShowtimeGrain.ReleaseHold:output_type -> boxoffice.actors.Done
+	3,  // 23: boxoffice.actors.ShowtimeGrain.ConfirmHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 24: boxoffice.actors.ShowtimeGrain.CancelSeats:output_type -> boxoffice.actors.Done
+	6,  // 25: boxoffice.actors.ShowtimeGrain.CancelShowtime:output_type -> boxoffice.actors.Done
+	12, // 26: boxoffice.actors.ShowtimeGrain.GetSeats:output_type -> boxoffice.actors.SeatsReply
+	15, // 27: boxoffice.actors.ShowtimeGrain.WatchSeats:output_type -> boxoffice.actors.SeatChangesReply
+	17, // 28: boxoffice.actors.ShowtimeGrain.GetBookingSeats:output_type -> boxoffice.actors.BookingSeatsReply
+	21, // 29: boxoffice.actors.BookingGrain.StartBooking:output_type -> boxoffice.actors.BookingReply
+	21, // 30: boxoffice.actors.BookingGrain.ResumeBooking:output_type -> boxoffice.actors.BookingReply
+	21, // 31: boxoffice.actors.BookingGrain.CancelBooking:output_type -> boxoffice.actors.BookingReply
+	20, // [20:32] is the sub-list for method output_type
+	8,  // [8:20] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_actors_boxoffice_proto_init() }
@@ -1427,7 +1646,7 @@ func file_actors_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_boxoffice_proto_rawDesc), len(file_actors_boxoffice_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -91,7 +90,5 @@ func (e *Engine) resume(ctx context.Context, b *boxoffice.Booking) {
 		e.cfg.Logger.Warn("recovery: booking not resumed yet", "booking", b.ID, "status", b.Status, "err", err)
 		return
 	}
-	var now struct{ Status string }
-	_ = json.Unmarshal(res.BookingJson, &now)
-	e.cfg.Logger.Info("recovery: booking resumed", "booking", b.ID, "was", b.Status, "now", now.Status)
+	e.cfg.Logger.Info("recovery: booking resumed", "booking", b.ID, "was", b.Status, "now", res.Booking.GetStatus())
 }

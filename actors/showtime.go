@@ -260,20 +260,3 @@ func (g *showtimeGrain) stopIfGone(ctx actor.Context) {
 		ctx.Poison(ctx.Self())
 	}
 }
-
-func holdInfo(h *boxoffice.Hold) *HoldInfo {
-	hi := &HoldInfo{HoldId: h.ID, ShowtimeId: h.ShowtimeID, Owner: h.Owner, Seats: h.Seats,
-		TotalCents: h.TotalCents, Currency: h.Currency}
-	if !h.ExpiresAt.IsZero() { // a hold that became a booking has no expiry
-		hi.ExpiresAtMs = h.ExpiresAt.UnixMilli()
-	}
-	return hi
-}
-
-func seatsReply(v boxoffice.SeatMapView) *SeatsReply {
-	r := &SeatsReply{Version: v.Version, Seats: make([]*SeatInfo, len(v.Seats))}
-	for i, s := range v.Seats {
-		r.Seats[i] = &SeatInfo{Id: s.ID, Category: s.Category, PriceCents: s.PriceCents, Status: string(s.Status)}
-	}
-	return r
-}

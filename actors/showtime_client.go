@@ -41,14 +41,9 @@ func (s *Showtimes) call(ctx context.Context, showtimeID string, msg proto.Messa
 	return cluster.Request(ctx, s.cluster(), showtimeID, KindShowtime, msg)
 }
 
-// Hold places a hold with the node's hold TTL.
+// Hold places a hold with the node's hold TTL. The seat list is checked
+// once, by the grain's seat map.
 func (s *Showtimes) Hold(ctx context.Context, showtimeID, owner string, seats []string) (*boxoffice.Hold, error) {
-	if len(seats) == 0 {
-		return nil, boxoffice.Errorf(boxoffice.EINVALID, "seats: at least one seat is required")
-	}
-	if len(seats) > boxoffice.HoldSeatsMax {
-		return nil, boxoffice.Errorf(boxoffice.EINVALID, "seats: at most %d seats per hold", boxoffice.HoldSeatsMax)
-	}
 	req := &Hold{HoldId: boxoffice.NewHoldID(showtimeID), Owner: owner, Seats: seats, TtlMs: s.holdTTL.Milliseconds()}
 	r, err := replyAs[*HoldReply](s.call(ctx, showtimeID, req))
 	if err != nil {
@@ -86,11 +81,7 @@ func (s *Showtimes) SeatMap(ctx context.Context, showtimeID string) (*boxoffice.
 	if err != nil {
 		return nil, err
 	}
-	v := &boxoffice.SeatMapView{ShowtimeID: showtimeID, Version: r.Version, Seats: make([]boxoffice.Seat, len(r.Seats))}
-	for i, x := range r.Seats {
-		v.Seats[i] = boxoffice.Seat{ID: x.Id, Category: x.Category, PriceCents: x.PriceCents, Status: boxoffice.SeatStatus(x.Status)}
-	}
-	return v, nil
+	return seatMapViewOf(showtimeID, r), nil
 }
 
 // WatchSeats waits for changes after sinceVersion.
@@ -105,11 +96,7 @@ func (s *Showtimes) WatchSeats(ctx context.Context, showtimeID string, sinceVers
 	if err != nil {
 		return nil, err
 	}
-	out := &boxoffice.SeatChanges{Version: r.Version, Full: r.Full, Changes: make([]boxoffice.SeatChange, len(r.Changes))}
-	for i, c := range r.Changes {
-		out.Changes[i] = boxoffice.SeatChange{ID: c.Id, Status: boxoffice.SeatStatus(c.Status)}
-	}
-	return out, nil
+	return seatChangesOf(r), nil
 }
 
 // Confirm turns a hold into the booking's seats (idempotent per booking).
@@ -144,15 +131,6 @@ func (s *Showtimes) BookingSeats(ctx context.Context, showtimeID, bookingID stri
 		return nil, false, false, err
 	}
 	return r.Seats, r.Confirmed, r.Found, nil
-}
-
-func holdOf(h *HoldInfo) *boxoffice.Hold {
-	out := &boxoffice.Hold{ID: h.HoldId, ShowtimeID: h.ShowtimeId, Owner: h.Owner, Seats: h.Seats,
-		TotalCents: h.TotalCents, Currency: h.Currency}
-	if h.ExpiresAtMs != 0 {
-		out.ExpiresAt = time.UnixMilli(h.ExpiresAtMs).UTC()
-	}
-	return out
 }
 
 // ownerOf is the owner a caller may act as: admins act on any hold.

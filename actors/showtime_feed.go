@@ -52,14 +52,14 @@ func (g *showtimeGrain) changesSince(since uint64) *SeatChangesReply {
 					continue
 				}
 				latest[c.ID] = len(r.Changes)
-				r.Changes = append(r.Changes, &SeatChange{Id: c.ID, Status: string(c.Status)})
+				r.Changes = append(r.Changes, seatChange(c.ID, c.Status))
 			}
 		}
 		return r
 	}
 	r := &SeatChangesReply{Version: committed, Full: true}
 	for _, s := range g.m.View(g.env.clock.Now()).Seats {
-		r.Changes = append(r.Changes, &SeatChange{Id: s.ID, Status: string(s.Status)})
+		r.Changes = append(r.Changes, seatChange(s.ID, s.Status))
 	}
 	return r
 }

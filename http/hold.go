@@ -21,26 +21,17 @@ type holdRequest struct {
 	Seats []string `json:"seats"`
 }
 
-// validate checks what needs no seat map: count, duplicates, label length.
-// The showtime grain checks the rest (unknown seats, availability).
+// validate checks what needs no seat map: the labels' length here (so no
+// long string reaches a message or a grain), then the domain's rules for a
+// seat list. The showtime grain checks the rest (unknown seats,
+// availability).
 func (r *holdRequest) validate() error {
-	switch {
-	case len(r.Seats) == 0:
-		return boxoffice.Errorf(boxoffice.EINVALID, "seats: at least one seat is required")
-	case len(r.Seats) > boxoffice.HoldSeatsMax:
-		return boxoffice.Errorf(boxoffice.EINVALID, "seats: at most %d seats per hold", boxoffice.HoldSeatsMax)
-	}
-	seen := make(map[string]bool, len(r.Seats))
 	for _, seat := range r.Seats {
 		if seat == "" || len(seat) > seatIDLenMax {
 			return boxoffice.Errorf(boxoffice.EINVALID, "seats: %q is not a seat label such as A1", truncate(seat, seatIDLenMax))
 		}
-		if seen[seat] {
-			return boxoffice.Errorf(boxoffice.EINVALID, "seats: %s appears twice", seat)
-		}
-		seen[seat] = true
 	}
-	return nil
+	return boxoffice.CheckHoldSeats(r.Seats)
 }
 
 // handleHold holds all the seats or none: 409 lists the unavailable

@@ -55,6 +55,7 @@ func testBookingRoundTrip(t *testing.T, s *boxoffice.Stores) {
 	paid := newBooking("user-1", boxoffice.NewID(), at(1))
 	paid.Status = boxoffice.BookingFailed
 	paid.Failure = "card declined"
+	paid.FailureCode = boxoffice.BookingFailedDeclined
 	paid.Payment = &boxoffice.PaymentSummary{ID: boxoffice.NewID(), Status: boxoffice.PaymentDeclined}
 	mustBooking(t, s, paid)
 	got, err = s.Bookings.Booking(ctx, paid.ID)
@@ -71,8 +72,8 @@ func testBookingNotFound(t *testing.T, s *boxoffice.Stores) {
 }
 
 // testUpdateBooking changes every field of the booking given to
-// UpdateBooking and expects only Status, Failure, Payment and UpdatedAt
-// stored; then clears the payment again.
+// UpdateBooking and expects only Status, Failure, FailureCode, Payment and
+// UpdatedAt stored; then clears the payment and the failure again.
 func testUpdateBooking(t *testing.T, s *boxoffice.Stores) {
 	ctx := t.Context()
 	b := mustBooking(t, s, newBooking("user-1", boxoffice.NewID(), t0))
@@ -82,17 +83,18 @@ func testUpdateBooking(t *testing.T, s *boxoffice.Stores) {
 	up.Seats, up.TotalCents, up.Currency = []string{"Z9"}, 1, "USD"
 	up.Status = boxoffice.BookingConfirmed
 	up.Failure = "none really"
+	up.FailureCode = boxoffice.BookingFailedHoldLost
 	up.Payment = &boxoffice.PaymentSummary{ID: boxoffice.NewID(), Status: boxoffice.PaymentCaptured}
 	up.UpdatedAt = at(7)
 	require.NoError(t, s.Bookings.UpdateBooking(ctx, up))
 
 	want := *b
-	want.Status, want.Failure, want.Payment, want.UpdatedAt = up.Status, up.Failure, up.Payment, up.UpdatedAt
+	want.Status, want.Failure, want.FailureCode, want.Payment, want.UpdatedAt = up.Status, up.Failure, up.FailureCode, up.Payment, up.UpdatedAt
 	got, err := s.Bookings.Booking(ctx, b.ID)
 	require.NoError(t, err)
 	require.Equal(t, &want, got)
 
-	want.Payment, want.Failure = nil, ""
+	want.Payment, want.Failure, want.FailureCode = nil, "", ""
 	require.NoError(t, s.Bookings.UpdateBooking(ctx, &want))
 	got, err = s.Bookings.Booking(ctx, b.ID)
 	require.NoError(t, err)

@@ -15,13 +15,13 @@ type bookingStore struct{ db *db }
 var _ boxoffice.BookingStore = (*bookingStore)(nil)
 
 const bookingColumns = `id, user_id, showtime_id, hold_id, seats, total_cents, currency, status, failure,
-	payment_id, payment_status, created_at, updated_at`
+	failure_code, payment_id, payment_status, created_at, updated_at`
 
 func scanBooking(row pgx.Row) (*boxoffice.Booking, error) {
 	var b boxoffice.Booking
 	var paymentID, paymentStatus *string
 	err := row.Scan(&b.ID, &b.UserID, &b.ShowtimeID, &b.HoldID, &b.Seats, &b.TotalCents, &b.Currency,
-		&b.Status, &b.Failure, &paymentID, &paymentStatus, &b.CreatedAt, &b.UpdatedAt)
+		&b.Status, &b.Failure, &b.FailureCode, &paymentID, &paymentStatus, &b.CreatedAt, &b.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +53,9 @@ func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 	defer cancel()
 	payID, payStatus := summaryColumns(b.Payment)
 	_, err := s.db.pool.Exec(ctx, `INSERT INTO bookings (`+bookingColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		b.ID, b.UserID, b.ShowtimeID, b.HoldID, orEmpty(b.Seats), b.TotalCents, b.Currency, b.Status,
-		b.Failure, payID, payStatus, b.CreatedAt, b.UpdatedAt)
+		b.Failure, b.FailureCode, payID, payStatus, b.CreatedAt, b.UpdatedAt)
 	if isUnique(err, "") {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "booking %q already exists", b.ID)
 	}
@@ -67,9 +67,9 @@ func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) 
 	defer cancel()
 	payID, payStatus := summaryColumns(b.Payment)
 	tag, err := s.db.pool.Exec(ctx,
-		`UPDATE bookings SET status = $2, failure = $3, payment_id = $4, payment_status = $5, updated_at = $6
-		WHERE id = $1`,
-		b.ID, b.Status, b.Failure, payID, payStatus, b.UpdatedAt)
+		`UPDATE bookings SET status = $2, failure = $3, failure_code = $4, payment_id = $5, payment_status = $6,
+		updated_at = $7 WHERE id = $1`,
+		b.ID, b.Status, b.Failure, b.FailureCode, payID, payStatus, b.UpdatedAt)
 	if err != nil {
 		return s.db.wrap(err)
 	}

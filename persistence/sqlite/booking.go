@@ -19,7 +19,7 @@ var _ boxoffice.BookingStore = (*BookingStore)(nil)
 func NewBookingStore(db *DB) *BookingStore { return &BookingStore{db: db} }
 
 const bookingColumns = `id, user_id, showtime_id, hold_id, seats, total_cents, currency, status,
-	failure, payment_id, payment_status, created_at, updated_at`
+	failure, failure_code, payment_id, payment_status, created_at, updated_at`
 
 func scanBooking(s scanner) (*boxoffice.Booking, error) {
 	var b boxoffice.Booking
@@ -27,7 +27,7 @@ func scanBooking(s scanner) (*boxoffice.Booking, error) {
 	var paymentID, paymentStatus sql.NullString
 	var created, updated int64
 	if err := s.Scan(&b.ID, &b.UserID, &b.ShowtimeID, &b.HoldID, &seats, &b.TotalCents,
-		&b.Currency, &b.Status, &b.Failure, &paymentID, &paymentStatus, &created, &updated); err != nil {
+		&b.Currency, &b.Status, &b.Failure, &b.FailureCode, &paymentID, &paymentStatus, &created, &updated); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(seats), &b.Seats); err != nil {
@@ -57,20 +57,20 @@ func (s *BookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 	}
 	payID, payStatus := summaryArgs(b.Payment)
 	_, err = s.db.db.ExecContext(ctx,
-		`INSERT INTO bookings (`+bookingColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO bookings (`+bookingColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.UserID, b.ShowtimeID, b.HoldID, string(seats), b.TotalCents, b.Currency,
-		b.Status, b.Failure, payID, payStatus, micros(b.CreatedAt), micros(b.UpdatedAt))
+		b.Status, b.Failure, b.FailureCode, payID, payStatus, micros(b.CreatedAt), micros(b.UpdatedAt))
 	return translate(err, "booking "+b.ID)
 }
 
-// UpdateBooking stores b's Status, Failure, Payment and UpdatedAt. Returns
-// ENOTFOUND.
+// UpdateBooking stores b's Status, Failure, FailureCode, Payment and
+// UpdatedAt. Returns ENOTFOUND.
 func (s *BookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
 	payID, payStatus := summaryArgs(b.Payment)
 	res, err := s.db.db.ExecContext(ctx,
-		`UPDATE bookings SET status = ?, failure = ?, payment_id = ?, payment_status = ?,
-		 updated_at = ? WHERE id = ?`,
-		b.Status, b.Failure, payID, payStatus, micros(b.UpdatedAt), b.ID)
+		`UPDATE bookings SET status = ?, failure = ?, failure_code = ?, payment_id = ?,
+		 payment_status = ?, updated_at = ? WHERE id = ?`,
+		b.Status, b.Failure, b.FailureCode, payID, payStatus, micros(b.UpdatedAt), b.ID)
 	return notFoundIfNone(res, err, "booking "+b.ID)
 }
 
