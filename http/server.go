@@ -22,21 +22,26 @@ import (
 // APIPrefix is the base path of the REST API.
 const APIPrefix = "/api/v1"
 
+// JWTSecretLenMin is the shortest JWT signing secret, in bytes: HS256
+// wants a key at least as long as its 32-byte hash. The command line checks
+// --jwt-secret against it before the server is built.
+const JWTSecretLenMin = 32
+
 // Bounds of the HTTP server. Every request ends: headers within
 // readHeaderTimeout, the body within readTimeout, the answer within
 // writeTimeout (the seat event stream extends its own write deadline per
-// event) and the handler within Config.RequestTimeout.
+// event) and the handler within Config.RequestTimeout. A kept-alive
+// connection with no request closes after idleConnTimeout.
 const (
 	bodyLimitBytes        = 1 << 20
 	requestTimeoutDefault = 10 * time.Second
 	readHeaderTimeout     = 5 * time.Second
 	readTimeout           = 15 * time.Second
 	writeTimeout          = 30 * time.Second
-	idleTimeout           = 2 * time.Minute
+	idleConnTimeout       = 2 * time.Minute
 	maxHeaderBytes        = 64 << 10
 	accessTTLDefault      = 15 * time.Minute
 	refreshTTLDefault     = 30 * 24 * time.Hour
-	jwtSecretLenMin       = 32
 )
 
 // Config is what the server needs: stores, services, secrets and hooks.
@@ -48,7 +53,7 @@ type Config struct {
 	Showtimes     boxoffice.ShowtimeService
 	Bookings      boxoffice.BookingService
 
-	// JWTSecret signs access tokens (HS256); at least 32 bytes.
+	// JWTSecret signs access tokens (HS256); at least JWTSecretLenMin bytes.
 	JWTSecret             []byte
 	AccessTTL, RefreshTTL time.Duration // defaults 15m, 30 days
 
@@ -90,8 +95,8 @@ type Server struct {
 }
 
 // NewServer returns a server with every route registered. It panics if a
-// store or service is missing or the JWT secret is shorter than 32 bytes:
-// both are wiring mistakes, not runtime conditions.
+// store or service is missing or the JWT secret is shorter than
+// JWTSecretLenMin bytes: both are wiring mistakes, not runtime conditions.
 func NewServer(cfg Config) *Server {
 	cfg = withDefaults(cfg)
 	if err := checkConfig(cfg); err != nil {
@@ -140,8 +145,8 @@ func checkConfig(cfg Config) error {
 		return errors.New("Users, Catalog and Notifications stores are required")
 	case cfg.Showtimes == nil || cfg.Bookings == nil:
 		return errors.New("Holds and Bookings services are required")
-	case len(cfg.JWTSecret) < jwtSecretLenMin:
-		return fmt.Errorf("JWTSecret must be at least %d bytes", jwtSecretLenMin)
+	case len(cfg.JWTSecret) < JWTSecretLenMin:
+		return fmt.Errorf("JWTSecret must be at least %d bytes", JWTSecretLenMin)
 	}
 	return nil
 }
@@ -190,7 +195,7 @@ func (s *Server) Open() error {
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		IdleTimeout:       idleConnTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
