@@ -144,7 +144,7 @@ func checkConfig(cfg Config) error {
 	case cfg.Users == nil || cfg.Catalog == nil || cfg.Notifications == nil:
 		return errors.New("Users, Catalog and Notifications stores are required")
 	case cfg.Showtimes == nil || cfg.Bookings == nil:
-		return errors.New("Holds and Bookings services are required")
+		return errors.New("Showtimes and Bookings services are required")
 	case len(cfg.JWTSecret) < JWTSecretLenMin:
 		return fmt.Errorf("JWTSecret must be at least %d bytes", JWTSecretLenMin)
 	}
