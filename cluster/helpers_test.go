@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/racedetect"
 )
 
 const echoKind = "echo"
@@ -66,7 +67,7 @@ func slowStopKind(d time.Duration) *pcluster.Kind {
 // RACE_ALL=1 to run them under -race anyway and read the reports.
 func skipUnderRace(tb testing.TB) {
 	tb.Helper()
-	if raceEnabled && os.Getenv("RACE_ALL") == "" {
+	if racedetect.Enabled && os.Getenv("RACE_ALL") == "" {
 		tb.Skip("protoactor races with several nodes in one process; run without -race")
 	}
 }
