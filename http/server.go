@@ -1,6 +1,7 @@
-// Package http serves the boxoffice REST API (API.md) with echo: one file
-// per resource, one error-to-status map (error.go), JWT auth (auth.go,
-// token.go) and the OpenAPI document that describes every route.
+// Package http serves the boxoffice REST API with echo: one file per
+// resource, one error-to-status map (error.go), JWT auth (auth.go,
+// token.go) and the OpenAPI document, openapi.json, that describes every
+// route and is the API's contract.
 package http
 
 import (
@@ -151,8 +152,9 @@ func checkConfig(cfg Config) error {
 	return nil
 }
 
-// routes registers every route of API.md. Auth is per route (not per
-// group) so that an unknown path answers 404 rather than 401.
+// routes registers every route of the OpenAPI document (openapi.json).
+// Auth is per route (not per group) so that an unknown path answers 404
+// rather than 401.
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.handleHealthz)
