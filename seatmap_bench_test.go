@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/racedetect"
 )
 
 // smBigHall is a 500-seat hall: rows A-T of 25 seats, two categories.
@@ -92,7 +93,7 @@ func TestSeatMapMemory(t *testing.T) {
 			t.Logf("snapshot of the active map after %d ended holds: %.1f KiB of JSON", churn, float64(len(snap.State))/1024)
 		}
 	}
-	if smRaceSlowdown > 1 {
+	if racedetect.Enabled {
 		t.Log("the race detector enlarges allocations: the 100 KiB target is checked without it")
 		return
 	}

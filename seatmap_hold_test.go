@@ -122,7 +122,8 @@ func smCheckHeld(t *testing.T, m *boxoffice.SeatMap, now time.Time, req boxoffic
 
 // TestSeatMapRelease proves each outcome of Release: the owner frees the
 // seats; anyone else, or a hold that is not live, is refused with the code
-// API.md gives (404 for unknown, released or booked; 410 for expired).
+// the OpenAPI document gives (404 for unknown, released or booked; 410 for
+// expired).
 func TestSeatMapRelease(t *testing.T) {
 	tests := []struct {
 		name          string

@@ -20,7 +20,7 @@ type Config struct {
 	Stores      *boxoffice.Stores
 	Clock       boxoffice.Clock // default SystemClock
 	HoldTTL     time.Duration   // default boxoffice.HoldTTLDefault
-	IdleTimeout time.Duration   // an idle showtime grain passivates after it; default 10m
+	IdleTimeout time.Duration   // an idle showtime grain passivates after it; default IdleTimeoutDefault
 	Logger      *slog.Logger    // default slog.Default()
 
 	// CardGateway takes the money (cmd/boxoffice wires the simulator of
@@ -45,6 +45,10 @@ type Config struct {
 	// Called on every showtime command, so it must be cheap.
 	Healthy func() bool
 }
+
+// IdleTimeoutDefault is how long a showtime grain stays in memory without a
+// command when Config.IdleTimeout is zero; the command line's default too.
+const IdleTimeoutDefault = 10 * time.Minute
 
 // Engine is the actor side of boxoffice on one node: the cluster kinds it
 // hosts and the clients that reach them.
@@ -77,7 +81,7 @@ func New(cfg Config) *Engine {
 		cfg.HoldTTL = boxoffice.HoldTTLDefault
 	}
 	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = idleTimeoutBase
+		cfg.IdleTimeout = IdleTimeoutDefault
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

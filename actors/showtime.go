@@ -18,15 +18,14 @@ const KindShowtime = "showtime"
 
 // Bounds of a showtime grain.
 const (
-	waitersMax      = 20_000 // replies waiting for a write; past it, answer 503 at once
-	watchersMax     = 10_000 // parked live-feed requests
-	feedBatchesMax  = 256    // committed batches the live feed can replay
-	watchWaitMax    = 25 * time.Second
-	snapshotEvery   = 500 // events between snapshots
-	writeTimeout    = 5 * time.Second
-	stopWriteWait   = 8 * time.Second // a stopping grain waits this long for its write
-	idleTimeoutBase = 10 * time.Minute
-	loadRetryPause  = 250 * time.Millisecond // see showtimeGrain.loadFailedAt
+	waitersMax     = 20_000 // replies waiting for a write; past it, answer 503 at once
+	watchersMax    = 10_000 // parked live-feed requests
+	feedBatchesMax = 256    // committed batches the live feed can replay
+	watchWaitMax   = 25 * time.Second
+	snapshotEvery  = 500 // events between snapshots
+	writeTimeout   = 5 * time.Second
+	stopWriteWait  = 8 * time.Second        // a stopping grain waits this long for its write
+	loadRetryPause = 250 * time.Millisecond // see showtimeGrain.loadFailedAt
 )
 
 // showtimeGrain serializes the seat holds of one showtime. It decides every

@@ -17,8 +17,8 @@ import (
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
 )
 
-// benchClients is the concurrency of the comparison in issue 3 and
-// DESIGN.md: 64 clients, each with one request in flight.
+// benchClients is the concurrency of the comparison in BENCHMARKS.md: 64
+// clients, each with one request in flight.
 const benchClients = 64
 
 // benchShowtimesMax is the most showtimes the clients are spread over.

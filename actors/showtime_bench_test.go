@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/racedetect"
 )
 
 // BenchmarkShowtimeHold measures hold+release cycles on one 500-seat
@@ -76,7 +77,7 @@ func cpuTime() time.Duration {
 // seats and 10 bookings keeps at most 100 KiB of heap. Not parallel: it
 // measures the whole heap.
 func TestShowtimeMemory(t *testing.T) {
-	if testing.Short() || showtimeRace {
+	if testing.Short() || racedetect.Enabled {
 		t.Skip("measures the heap: not in -short, and -race inflates it")
 	}
 	const limit = 100 << 10

@@ -17,6 +17,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/racedetect"
 	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
@@ -221,7 +222,7 @@ var libraryGoroutines = []goleak.Option{
 // node stops (and its gRPC server goroutines end) before the next starts,
 // so -race reports only what our code does.
 func parallel(t *testing.T) {
-	if !showtimeRace {
+	if !racedetect.Enabled {
 		t.Parallel()
 	}
 }
@@ -229,7 +230,7 @@ func parallel(t *testing.T) {
 // skipTwoNodesUnderRace skips a test that runs two nodes at once under
 // -race (see parallel), unless RACE_ALL is set, as in package cluster.
 func skipTwoNodesUnderRace(t *testing.T) {
-	if showtimeRace && os.Getenv("RACE_ALL") == "" {
+	if racedetect.Enabled && os.Getenv("RACE_ALL") == "" {
 		t.Skip("two live nodes race inside protoactor (grpclog.SetLoggerV2); run without -race or set RACE_ALL=1")
 	}
 }

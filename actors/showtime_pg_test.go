@@ -11,7 +11,7 @@ import (
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
 )
 
-// TestShowtimeFencingOnPostgres proves the fence of DESIGN.md on the
+// TestShowtimeFencingOnPostgres proves the journal fence (README) on the
 // production store: two live activations of one showtime, on two
 // single-node clusters, each with its own pools on the same PostgreSQL
 // databases (as two nodes after a partition), race holds. PostgreSQL's

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -36,15 +37,11 @@ func remoteConfig(addr, advertiseHost string) (*remote.Config, error) {
 }
 
 func remoteConfigFor(addr, advertiseHost string) (*remote.Config, error) {
-	host, portStr, err := net.SplitHostPort(addr)
+	host, port, err := splitListenAddr(addr)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: remote address %q: %w", addr, err)
 	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("cluster: remote address %q: bad port", addr)
-	}
-	if !isWildcard(host) {
+	if !IsWildcard(host) {
 		if advertiseHost == "" {
 			return remote.Configure(host, port), nil
 		}
@@ -60,12 +57,44 @@ func remoteConfigFor(addr, advertiseHost string) (*remote.Config, error) {
 	return remote.Configure(host, port, remote.WithAdvertisedHost(adv)), nil
 }
 
-func isWildcard(host string) bool {
+// IsWildcard reports whether a listen address with this host binds every
+// interface (empty, 0.0.0.0 or ::): such a host cannot be advertised, so
+// the node must be told the one others reach it by.
+func IsWildcard(host string) bool {
 	if host == "" {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsUnspecified()
+}
+
+// splitHostPort splits an address others dial: its port is 1-65535.
+func splitHostPort(addr string) (string, int, error) {
+	host, port, err := splitListenAddr(addr)
+	if err == nil && port == 0 {
+		return "", 0, errors.New("bad port \"0\": others cannot dial it")
+	}
+	return host, port, err
+}
+
+// splitListenAddr splits an address to listen on: its port is 1-65535, or
+// 0 for one the kernel picks.
+func splitListenAddr(addr string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := parsePort(ps)
+	return host, port, err
+}
+
+// parsePort parses a port number, 0-65535, in plain decimal digits.
+func parsePort(s string) (int, error) {
+	p, err := strconv.ParseUint(s, 10, 16)
+	if err != nil {
+		return 0, fmt.Errorf("bad port %q", s)
+	}
+	return int(p), nil
 }
 
 // freePort asks the kernel for a free TCP port on host.

@@ -84,10 +84,10 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 	defer ml.Shutdown()
 	d := testwait.Until(t, 10*time.Second, "blocked notice", func() bool { return r.got(`"id":"raw-x"`) })
 	t.Logf("notice after %v", d)
-	for _, mi := range n1.provider.Members() {
-		if mi.Name == "x" && (!mi.Blocked || mi.Status != cluster.StatusAlive) {
-			t.Errorf("x = %+v, want alive and blocked", mi)
-		}
+	if x, ok := memberByID(n1, "raw-x"); !ok {
+		t.Errorf("raw-x not listed in %+v, want it alive and blocked", n1.provider.Members())
+	} else if !x.Blocked || x.Status != cluster.StatusAlive {
+		t.Errorf("x = %+v, want alive and blocked", x)
 	}
 	if len(n1.node.Topology()) != 1 {
 		t.Errorf("topology = %v, want n1 alone", n1.node.Topology())
@@ -95,15 +95,30 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 
 	// The receiving side: n1 told by a peer that it is blocked.
 	notice, _ := json.Marshal(map[string]string{"type": "blocked", "id": n1.node.ID(), "by": "x"})
+	sent := false
 	for _, m := range ml.Members() {
 		if m.Name == n1.node.ID() {
 			if err := ml.SendReliable(m, notice); err != nil {
 				t.Fatal(err)
 			}
+			sent = true
 		}
+	}
+	if !sent {
+		t.Fatalf("n1 (%s) is not among the raw peer's members: the notice was not sent", n1.node.ID())
 	}
 	testwait.Until(t, 3*time.Second, "n1 fenced", func() bool { return !n1.node.Healthy() })
 	if h := n1.provider.Health(); h.BlockedBy != "x" {
 		t.Errorf("health = %+v", h)
 	}
+}
+
+// memberByID is the member with this id as the node lists it, if listed.
+func memberByID(m *member, id string) (cluster.MemberInfo, bool) {
+	for _, mi := range m.provider.Members() {
+		if mi.ID == id {
+			return mi, true
+		}
+	}
+	return cluster.MemberInfo{}, false
 }

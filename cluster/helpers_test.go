@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/racedetect"
 )
 
 const echoKind = "echo"
@@ -43,13 +44,15 @@ func echoKindFor(node string) *pcluster.Kind {
 
 const slowKind = "slow"
 
-// slowStopKind is a grain that answers at once but takes d to stop, like a
-// grain flushing its journal on passivation.
-func slowStopKind(d time.Duration) *pcluster.Kind {
+// slowStopKind is a grain that answers at once but, like a grain flushing
+// its journal on passivation, is slow to stop: it closes stopping when it
+// begins and finishes when release is closed. Activate one grain of it.
+func slowStopKind(stopping chan<- struct{}, release <-chan struct{}) *pcluster.Kind {
 	return pcluster.NewKind(slowKind, actor.PropsFromFunc(func(ctx actor.Context) {
 		switch m := ctx.Message().(type) {
 		case *actor.Stopping:
-			time.Sleep(d)
+			close(stopping)
+			<-release
 		case *wrapperspb.StringValue:
 			ctx.Respond(m)
 		}
@@ -66,7 +69,7 @@ func slowStopKind(d time.Duration) *pcluster.Kind {
 // RACE_ALL=1 to run them under -race anyway and read the reports.
 func skipUnderRace(tb testing.TB) {
 	tb.Helper()
-	if raceEnabled && os.Getenv("RACE_ALL") == "" {
+	if racedetect.Enabled && os.Getenv("RACE_ALL") == "" {
 		tb.Skip("protoactor races with several nodes in one process; run without -race")
 	}
 }

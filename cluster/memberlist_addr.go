@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"time"
 )
 
@@ -16,13 +15,9 @@ const resolveTimeout = 5 * time.Second
 // host name is resolved (docker-compose style "node1:7946"); an empty host
 // binds every interface.
 func bindAddr(addr string) (string, int, error) {
-	host, ps, err := net.SplitHostPort(addr)
+	host, port, err := splitListenAddr(addr)
 	if err != nil {
 		return "", 0, err
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("bad port %q", ps)
 	}
 	if host == "" {
 		return "0.0.0.0", port, nil
@@ -37,11 +32,11 @@ func advertiseAddr(addr string) (string, int, error) {
 	host, port := addr, 0
 	if h, ps, err := net.SplitHostPort(addr); err == nil {
 		host = h
-		if port, err = strconv.Atoi(ps); err != nil || port < 0 || port > 65535 {
-			return "", 0, fmt.Errorf("bad port %q", ps)
+		if port, err = parsePort(ps); err != nil {
+			return "", 0, err
 		}
 	}
-	if host == "" || isWildcard(host) {
+	if IsWildcard(host) {
 		return "", 0, errors.New("advertise a host others can reach, not every interface")
 	}
 	ip, err := resolveIP(host)

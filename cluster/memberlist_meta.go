@@ -3,8 +3,6 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"strconv"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -39,16 +37,4 @@ func decodeMeta(b []byte) (nodeMeta, error) {
 		return m, fmt.Errorf("cluster: node metadata: remote %q: %w", m.Remote, err)
 	}
 	return m, nil
-}
-
-func splitHostPort(addr string) (string, int, error) {
-	host, ps, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, err
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil || port <= 0 || port > 65535 {
-		return "", 0, fmt.Errorf("bad port %q", ps)
-	}
-	return host, port, nil
 }

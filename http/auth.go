@@ -285,8 +285,9 @@ func (s *Server) dummyHash() string {
 }
 
 // EnsureAdmin creates or updates the account with this email to role admin
-// and this password (the admin bootstrap of API.md; idempotent). cost is
-// the bcrypt cost, 0 for the default.
+// and this password (the admin bootstrap from BOXOFFICE_ADMIN_EMAIL and
+// BOXOFFICE_ADMIN_PASSWORD; idempotent). cost is the bcrypt cost, 0 for the
+// default.
 func EnsureAdmin(ctx context.Context, users boxoffice.UserStore, email, password string, cost int, now time.Time) (*boxoffice.User, error) {
 	email = boxoffice.NormalizeEmail(email)
 	if err := boxoffice.ValidateEmail(email); err != nil {

@@ -15,7 +15,8 @@ import (
 // edge: a known path with a method it does not serve.
 const codeMethodNotAllowed = "method_not_allowed"
 
-// statuses is THE map from error codes to HTTP statuses (API.md).
+// statuses is THE map from error codes to HTTP statuses (the responses of
+// openapi.json).
 var statuses = map[string]int{
 	boxoffice.EINVALID:          nethttp.StatusBadRequest,
 	boxoffice.EUNAUTHORIZED:     nethttp.StatusUnauthorized,

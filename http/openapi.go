@@ -7,8 +7,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// openAPIDocument describes every route of the server (API.md in OpenAPI
-// 3.1). A test walks the router and this document and fails if they differ.
+// openAPIDocument is the API's contract: every route of the server in
+// OpenAPI 3.1. A test walks the router and this document and fails if they
+// differ.
 //
 //go:embed openapi.json
 var openAPIDocument []byte

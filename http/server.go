@@ -1,6 +1,7 @@
-// Package http serves the boxoffice REST API (API.md) with echo: one file
-// per resource, one error-to-status map (error.go), JWT auth (auth.go,
-// token.go) and the OpenAPI document that describes every route.
+// Package http serves the boxoffice REST API with echo: one file per
+// resource, one error-to-status map (error.go), JWT auth (auth.go,
+// token.go) and the OpenAPI document, openapi.json, that describes every
+// route and is the API's contract.
 package http
 
 import (
@@ -22,21 +23,26 @@ import (
 // APIPrefix is the base path of the REST API.
 const APIPrefix = "/api/v1"
 
+// JWTSecretLenMin is the shortest JWT signing secret, in bytes: HS256
+// wants a key at least as long as its 32-byte hash. The command line checks
+// --jwt-secret against it before the server is built.
+const JWTSecretLenMin = 32
+
 // Bounds of the HTTP server. Every request ends: headers within
 // readHeaderTimeout, the body within readTimeout, the answer within
 // writeTimeout (the seat event stream extends its own write deadline per
-// event) and the handler within Config.RequestTimeout.
+// event) and the handler within Config.RequestTimeout. A kept-alive
+// connection with no request closes after idleConnTimeout.
 const (
 	bodyLimitBytes        = 1 << 20
 	requestTimeoutDefault = 10 * time.Second
 	readHeaderTimeout     = 5 * time.Second
 	readTimeout           = 15 * time.Second
 	writeTimeout          = 30 * time.Second
-	idleTimeout           = 2 * time.Minute
+	idleConnTimeout       = 2 * time.Minute
 	maxHeaderBytes        = 64 << 10
 	accessTTLDefault      = 15 * time.Minute
 	refreshTTLDefault     = 30 * 24 * time.Hour
-	jwtSecretLenMin       = 32
 )
 
 // Config is what the server needs: stores, services, secrets and hooks.
@@ -48,7 +54,7 @@ type Config struct {
 	Showtimes     boxoffice.ShowtimeService
 	Bookings      boxoffice.BookingService
 
-	// JWTSecret signs access tokens (HS256); at least 32 bytes.
+	// JWTSecret signs access tokens (HS256); at least JWTSecretLenMin bytes.
 	JWTSecret             []byte
 	AccessTTL, RefreshTTL time.Duration // defaults 15m, 30 days
 
@@ -90,8 +96,8 @@ type Server struct {
 }
 
 // NewServer returns a server with every route registered. It panics if a
-// store or service is missing or the JWT secret is shorter than 32 bytes:
-// both are wiring mistakes, not runtime conditions.
+// store or service is missing or the JWT secret is shorter than
+// JWTSecretLenMin bytes: both are wiring mistakes, not runtime conditions.
 func NewServer(cfg Config) *Server {
 	cfg = withDefaults(cfg)
 	if err := checkConfig(cfg); err != nil {
@@ -139,15 +145,16 @@ func checkConfig(cfg Config) error {
 	case cfg.Users == nil || cfg.Catalog == nil || cfg.Notifications == nil:
 		return errors.New("Users, Catalog and Notifications stores are required")
 	case cfg.Showtimes == nil || cfg.Bookings == nil:
-		return errors.New("Holds and Bookings services are required")
-	case len(cfg.JWTSecret) < jwtSecretLenMin:
-		return fmt.Errorf("JWTSecret must be at least %d bytes", jwtSecretLenMin)
+		return errors.New("Showtimes and Bookings services are required")
+	case len(cfg.JWTSecret) < JWTSecretLenMin:
+		return fmt.Errorf("JWTSecret must be at least %d bytes", JWTSecretLenMin)
 	}
 	return nil
 }
 
-// routes registers every route of API.md. Auth is per route (not per
-// group) so that an unknown path answers 404 rather than 401.
+// routes registers every route of the OpenAPI document (openapi.json).
+// Auth is per route (not per group) so that an unknown path answers 404
+// rather than 401.
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.handleHealthz)
@@ -190,7 +197,7 @@ func (s *Server) Open() error {
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		IdleTimeout:       idleConnTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}

@@ -195,7 +195,8 @@ func (r Result) expect(want int, what string, out any) error {
 	return nil
 }
 
-// apiError is the body of every error answer (API.md).
+// apiError is the body of every error answer (the Error schema of
+// http/openapi.json).
 type apiError struct {
 	Error struct {
 		Code    string `json:"code"`

@@ -5,9 +5,9 @@
 // time), records every latency in HDR histograms, and audits the invariants
 // afterwards through the API and, when given, the stores.
 //
-// It speaks only the public API contract (API.md) and the root package's
-// domain types; it never imports the server's packages, so it can be
-// pointed at any node or cluster.
+// It speaks only the public API contract (http/openapi.json) and the root
+// package's domain types; it never imports the server's packages, so it can
+// be pointed at any node or cluster.
 package loadtest
 
 import (

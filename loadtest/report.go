@@ -15,7 +15,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Report is the JSON report (API.md's fields and more).
+// Report is the JSON report of a run, as --out writes it.
 type Report struct {
 	Scenario      string             `json:"scenario"`
 	Mode          string             `json:"mode"` // "closed" or "open"

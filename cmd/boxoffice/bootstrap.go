@@ -22,7 +22,7 @@ func (m *Main) jwtSecret() ([]byte, error) {
 		return []byte(m.Config.JWTSecret), nil
 	}
 	path := filepath.Join(m.Config.DataDir, "jwt-secret")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= bohttp.JWTSecretLenMin {
 		m.Logger.Warn("using the development JWT secret from the data directory; set BOXOFFICE_JWT_SECRET in production", "path", path)
 		return []byte(strings.TrimSpace(string(b))), nil
 	}

@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cluster"
+	bohttp "github.com/boxoffice/boxoffice/http"
+	"github.com/boxoffice/boxoffice/persistence/postgres"
 )
 
 // Config is everything `boxoffice serve` reads from flags and environment.
@@ -68,10 +72,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory of the embedded SQLite stores (used when no database URL is set)")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL server URL; each service uses its own database <prefix>_<service>")
-	fs.StringVar(&c.DatabasePrefix, "database-prefix", "boxoffice", "prefix of the PostgreSQL database names")
-	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "JWT signing secret (>= 32 bytes; required with PostgreSQL or a cluster)")
+	fs.StringVar(&c.DatabasePrefix, "database-prefix", postgres.PrefixDefault, "prefix of the PostgreSQL database names")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", "", fmt.Sprintf("JWT signing secret (>= %d bytes; required with PostgreSQL or a cluster)", bohttp.JWTSecretLenMin))
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", boxoffice.HoldTTLDefault, "how long a seat hold lasts")
-	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 10*time.Minute, "an idle showtime leaves memory after this long")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", actors.IdleTimeoutDefault, "an idle showtime leaves memory after this long")
 	fs.BoolVar(&c.Demo, "demo", false, "seed demo movies, a cinema and a week of showtimes when the catalog is empty")
 	fs.StringVar(&c.Node, "node", host, "this node's name in the cluster")
 	fs.StringVar(&c.GossipAddr, "gossip", "127.0.0.1:7946", "cluster gossip address (memberlist)")
@@ -127,28 +131,23 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--hold-ttl must be between 1ms and %s, got %s", boxoffice.HoldTTLMax, c.HoldTTL)
 	case c.IdleTimeout <= 0:
 		return errors.New("--idle-timeout must be positive")
-	case c.JWTSecret != "" && len(c.JWTSecret) < 32:
-		return errors.New("--jwt-secret must be at least 32 bytes")
+	case c.JWTSecret != "" && len(c.JWTSecret) < bohttp.JWTSecretLenMin:
+		return fmt.Errorf("--jwt-secret must be at least %d bytes", bohttp.JWTSecretLenMin)
 	case len(c.Join) > 0 && !c.Postgres():
 		return errors.New("--join needs PostgreSQL (--database-url): the embedded SQLite store is single-node only, and nodes of a cluster must share their databases")
 	case c.JWTSecret == "" && (c.Postgres() || c.Clustered()):
-		return errors.New("--jwt-secret (BOXOFFICE_JWT_SECRET, >= 32 bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret")
+		return fmt.Errorf("--jwt-secret (BOXOFFICE_JWT_SECRET, >= %d bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret", bohttp.JWTSecretLenMin)
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
 	}
 	if c.Clustered() && c.Advertise == "" {
 		for _, f := range [][2]string{{"--gossip", c.GossipAddr}, {"--remote", c.RemoteAddr}} {
-			if host, _, err := net.SplitHostPort(f[1]); err == nil && bindsEverything(host) {
+			if host, _, err := net.SplitHostPort(f[1]); err == nil && cluster.IsWildcard(host) {
 				return fmt.Errorf("%s %s binds every interface: set --advertise (BOXOFFICE_ADVERTISE_HOST) to the host name other nodes reach this one by", f[0], f[1])
 			}
 		}
 	}
 	return nil
-}
-
-func bindsEverything(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "" || (ip != nil && ip.IsUnspecified())
 }
 
 // Postgres reports whether the stores are PostgreSQL databases.

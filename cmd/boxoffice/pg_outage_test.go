@@ -84,7 +84,7 @@ func TestPostgresOutage(t *testing.T) {
 		})
 	}
 
-	// API.md: SIGTERM stops a node within 10 s. A store that hangs must not
+	// The README: SIGTERM stops a node within 10 s. A store that hangs must not
 	// hold the drain (a pool closes only once its calls return).
 	t.Run("SIGTERMWhileFrozen", func(t *testing.T) {
 		requireBooks(t, alice, st, seat())

@@ -185,7 +185,7 @@ func (m *Main) provider() pcluster.ClusterProvider {
 // the HTTP address in the node's metadata must be one others can use.
 func advertised(addr, host string) string {
 	h, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" || !bindsEverything(h) {
+	if err != nil || host == "" || !cluster.IsWildcard(h) {
 		return addr
 	}
 	return net.JoinHostPort(host, port)

@@ -13,7 +13,7 @@ import (
 )
 
 // Timeouts that keep a dead database from hanging a request, so that the
-// API answers 503 within 2 s (API.md) even when the server hangs rather
+// API answers 503 (openapi.json) within 2 s even when the server hangs rather
 // than refuses: a store call (its wait for a connection and its
 // statements) gives up after CallTimeout, and Ping gives each database
 // PingTimeout. A database that cannot answer a short OLTP statement in

@@ -166,10 +166,10 @@ func pingAll(ctx context.Context, dbs map[string]*db) error {
 // closeTimeout bounds Close. A pool closes once every connection has said
 // goodbye, and pgx gives a connection that timed out against a hung server
 // 15 s for that (it first sends the server a cancel request, which a hung
-// server never answers). A stopping node must not wait so long (API.md:
-// stopped within 10 s of SIGTERM); the closing goes on in the background
-// and ends by itself, and the server drops the sessions of a process that
-// exits.
+// server never answers). A stopping node must not wait so long (the README
+// promises a stop within 10 s of SIGTERM); the closing goes on in the
+// background and ends by itself, and the server drops the sessions of a
+// process that exits.
 const closeTimeout = 3 * time.Second
 
 // closeAll closes the pools in parallel and waits at most closeTimeout.

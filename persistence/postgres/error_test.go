@@ -53,10 +53,10 @@ func requireBackSoon(t *testing.T, fn func(ctx context.Context) error) {
 	require.Eventually(t, func() bool { return fn(t.Context()) == nil }, 10*time.Second, 100*time.Millisecond)
 }
 
-// TestStoreDown proves the contract of DESIGN's "Store down": requests
-// fail fast with EUNAVAILABLE (503) and never hang, and work again when
-// the database is back. The users database sits behind a proxy that
-// refuses, or accepts and never answers.
+// TestStoreDown proves the API's answer to a store that is down (503 in
+// openapi.json): requests fail fast with EUNAVAILABLE and never hang, and
+// work again when the database is back. The users database sits behind a
+// proxy that refuses, or accepts and never answers.
 func TestStoreDown(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"down", "hang"} {

@@ -1,6 +1,0 @@
-//go:build race
-
-package actors_test
-
-// showtimeRace: see parallel.
-const showtimeRace = true

@@ -1,6 +1,0 @@
-//go:build !race
-
-package cluster_test
-
-// raceEnabled: see skipUnderRace.
-const raceEnabled = false
