@@ -72,7 +72,7 @@ func mustCreateSets(tb testing.TB, n int) chan postgres.Config {
 	return sets
 }
 
-// TestOnPostgres runs this package's tests that touch storage (issue 2)
+// TestOnPostgres runs this package's tests that touch storage
 // again on PostgreSQL stores, so that the grain's journal, snapshots,
 // restarts, fencing and the booking saga's recovery are shown on the
 // production store too, not only on SQLite. Tests of the pure gateway, of

@@ -18,7 +18,7 @@ import (
 // parallelism is 16 per P), so ns/op is the node's CPU per request plus
 // waiting, and allocs/op its garbage. It compares a hold attempt on seats
 // already held (409: the hold-contention load test) with GET /healthz, the
-// ratio that issue 5 sets at >= 70 % through HTTP. Run:
+// ratio whose target is >= 70 % through HTTP (BENCHMARKS.md). Run:
 //
 //	go test -run '^$' -bench Handler -benchmem ./cmd/boxoffice/
 func BenchmarkHandler(b *testing.B) {

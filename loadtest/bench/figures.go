@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// bench takes the figures of issue 5's targets that need only HTTP.
+// bench takes the load-test figures that need only HTTP (BENCHMARKS.md
+// lists their targets).
 type bench struct {
 	o       options
 	dir     string
@@ -98,7 +99,7 @@ func svcP99(r *report, op string) float64 {
 }
 
 // holdsTarget says what the durable-hold figure is compared with: on
-// PostgreSQL, issue 5 asks for 1.5x what 64 clients get from the same
+// PostgreSQL, the target is 1.5x what 64 clients get from the same
 // server with a conditional UPDATE per seat, which `make bench` measures
 // with BenchmarkHoldsOnPostgres/sql-update.
 func holdsTarget(postgres bool) string {
