@@ -33,8 +33,10 @@ func serve(ctx context.Context, h http.Handler, method, target, token, body, con
 
 // FuzzHandlers sends random methods, paths and bodies, as nobody, a user or
 // an admin, and asserts the server never answers 5xx and every error has
-// the JSON error shape. The seeds cover every route with real IDs so that
-// mutations reach deep into the handlers.
+// the JSON error shape. The server runs on the real engine and SQLite
+// stores, so the claim holds for the product, not for a stand-in. The
+// seeds cover every route with real IDs so that mutations reach deep into
+// the handlers and the grains.
 func FuzzHandlers(f *testing.F) {
 	ts := NewTestServer(f) // not opened: requests go straight to the handler
 	h := ts.Handler()
