@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 func TestShowtimeWatchSeats(t *testing.T) {
@@ -26,7 +28,7 @@ func TestShowtimeWatchSeats(t *testing.T) {
 			c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
 			got <- result{c, err}
 		}()
-		time.Sleep(100 * time.Millisecond) // parked
+		testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 1 })
 		select {
 		case r := <-got:
 			t.Fatalf("watcher answered before any change: %+v %v", r.c, r.err)
@@ -35,14 +37,15 @@ func TestShowtimeWatchSeats(t *testing.T) {
 		if _, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"A1", "A2"}); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case r := <-got:
-			want := []boxoffice.SeatChange{{ID: "A1", Status: boxoffice.SeatHeld}, {ID: "A2", Status: boxoffice.SeatHeld}}
-			if r.err != nil || r.c.Full || r.c.Version != version+1 || !slices.Equal(r.c.Changes, want) {
-				t.Fatalf("watcher got %+v, %v; want v%d %v", r.c, r.err, version+1, want)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("the watcher was not woken by the commit")
+		// Left alone, the watcher would be answered with nothing new when
+		// its wait ends: the change proves the commit woke it.
+		r := <-got
+		want := []boxoffice.SeatChange{{ID: "A1", Status: boxoffice.SeatHeld}, {ID: "A2", Status: boxoffice.SeatHeld}}
+		if r.err != nil || r.c.Full || r.c.Version != version+1 || !slices.Equal(r.c.Changes, want) {
+			t.Fatalf("watcher got %+v, %v; want v%d %v", r.c, r.err, version+1, want)
+		}
+		if n := actors.ParkedWatchers(e.ShowtimeID); n != 0 {
+			t.Fatalf("%d watchers still parked after the commit", n)
 		}
 	})
 
@@ -70,13 +73,23 @@ func TestShowtimeWatchSeats(t *testing.T) {
 		_, version := seatStatuses(t, e)
 		ctx, cancel := context.WithTimeout(testCtx(t), 1600*time.Millisecond) // parks ~600ms
 		defer cancel()
-		start := time.Now()
-		c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
-		if err != nil || c.Version != version || len(c.Changes) != 0 || c.Full {
-			t.Fatalf("watch = %+v, %v", c, err)
+		type result struct {
+			c   *boxoffice.SeatChanges
+			err error
 		}
-		if d := time.Since(start); d < 500*time.Millisecond || d > 2500*time.Millisecond {
-			t.Fatalf("answered after %v, want ~600ms", d)
+		got := make(chan result, 1)
+		go func() {
+			c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
+			got <- result{c, err}
+		}()
+		// Parked first, then answered by its wait ending: not at once.
+		testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 1 })
+		r := <-got
+		if r.err != nil || r.c.Version != version || len(r.c.Changes) != 0 || r.c.Full {
+			t.Fatalf("watch = %+v, %v", r.c, r.err)
+		}
+		if n := actors.ParkedWatchers(e.ShowtimeID); n != 0 {
+			t.Fatalf("%d watchers still parked after the wait", n)
 		}
 	})
 
