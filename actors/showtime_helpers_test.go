@@ -333,6 +333,47 @@ func mustAgree(tb testing.TB, e *ShowtimeEnv) {
 	}
 }
 
+// mustMatchGrain checks that the live grain and the seat map m agree on
+// every seat, the version, each of holds (found or not, and its seats,
+// total and deadline) and each of bookings.
+func mustMatchGrain(tb testing.TB, e *ShowtimeEnv, m *boxoffice.SeatMap, holds, bookings []string) {
+	tb.Helper()
+	ctx, now := testCtx(tb), e.Clock.Now()
+	got, version := seatStatuses(tb, e)
+	want := m.View(now)
+	if version != want.Version {
+		tb.Errorf("live grain at version %d, the seat map at %d", version, want.Version)
+	}
+	for _, s := range want.Seats {
+		if got[s.ID] != s.Status {
+			tb.Errorf("seat %s: live grain says %s, the seat map %s", s.ID, got[s.ID], s.Status)
+		}
+	}
+	admin := boxoffice.Caller{UserID: "root", Admin: true}
+	for _, id := range holds {
+		g, gerr := e.Holds().HoldByID(ctx, id, admin)
+		w, werr := m.HoldByID(now, id, "")
+		if boxoffice.ErrorCode(gerr) != boxoffice.ErrorCode(werr) {
+			tb.Errorf("hold %s: live grain %v, the seat map %v", id, gerr, werr)
+			continue
+		}
+		if gerr == nil && (!slices.Equal(g.Seats, w.Seats) || g.TotalCents != w.TotalCents ||
+			!g.ExpiresAt.Equal(w.ExpiresAt.Truncate(time.Millisecond)) || g.Owner != w.Owner) {
+			tb.Errorf("hold %s: live grain %+v, the seat map %+v", id, g, w)
+		}
+	}
+	for _, id := range bookings {
+		gs, gc, gf, err := e.Holds().BookingSeats(ctx, e.ShowtimeID, id)
+		if err != nil {
+			tb.Fatalf("booking %s: %v", id, err)
+		}
+		ws, wc, wf := m.BookingSeats(id)
+		if !slices.Equal(gs, ws) || gc != wc || gf != wf {
+			tb.Errorf("booking %s: live grain %v confirmed=%v found=%v, the seat map %v %v %v", id, gs, gc, gf, ws, wc, wf)
+		}
+	}
+}
+
 // seatSpy wraps a seat store: it counts loads and appends, records batch
 // sizes and the events it stored, and can delay, block or fail writes.
 type seatSpy struct {

@@ -235,12 +235,13 @@ func TestShowtimeSnapshots(t *testing.T) {
 	ctx := testCtx(t)
 	h := e.Holds()
 	// State that snapshots must carry: live holds, bookings, a cancellation.
-	var bookings []string
+	var bookings, holds []string
 	for i := range 6 {
 		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", seatIDs(400+i*2, 2))
 		if err != nil {
 			t.Fatal(err)
 		}
+		holds = append(holds, hold.ID)
 		if i%2 == 0 {
 			id := boxoffice.NewID()
 			if _, err := h.Confirm(ctx, hold.ID, "alice", id); err != nil {
@@ -257,6 +258,7 @@ func TestShowtimeSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	holds = append(holds, tail.ID)
 
 	journal, snaps := spy.stored(e.ShowtimeID)
 	if len(snaps) < 2 {
@@ -285,6 +287,9 @@ func TestShowtimeSnapshots(t *testing.T) {
 	if string(a.State) != string(b.State) {
 		t.Fatalf("snapshot + tail differs from the full journal:\n%s\n%s", a.State, b.State)
 	}
+	// Both of those come from the store: what the restart loads must also
+	// be what the live grain holds.
+	mustMatchGrain(t, e, fromSnap, holds, bookings)
 
 	e = e.Restart(t) // loads the snapshot and the tail
 	mustAgree(t, e)
