@@ -163,11 +163,12 @@ func TestShowtimePassivation(t *testing.T) {
 			err error
 		}
 		watched := make(chan result, 1)
+		parks := actors.WatchersParked(e.ShowtimeID)
 		go func() {
 			c, err := h.WatchSeats(wctx, e.ShowtimeID, version)
 			watched <- result{c, err}
 		}()
-		testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 1 })
+		testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.WatchersParked(e.ShowtimeID) == parks+1 })
 		// A grain that passivated with the watcher parked would answer it
 		// unavailable; nothing new and no error is the end of its wait.
 		r := <-watched
