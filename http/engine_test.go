@@ -75,14 +75,6 @@ func (e *testEngine) start() (*actors.Engine, error) {
 	return e.engine, e.err
 }
 
-// mustStart starts the engine in the test's own goroutine.
-func (e *testEngine) mustStart(tb testing.TB) {
-	tb.Helper()
-	if _, err := e.start(); err != nil {
-		tb.FailNow()
-	}
-}
-
 // stop stops the engine and its node, if they started.
 func (e *testEngine) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
