@@ -19,16 +19,7 @@ func TestShowtimeWatchSeats(t *testing.T) {
 	t.Run("a watcher at the current version gets the change when a hold commits", func(t *testing.T) {
 		ctx := testCtx(t)
 		_, version := seatStatuses(t, e)
-		type result struct {
-			c   *boxoffice.SeatChanges
-			err error
-		}
-		got := make(chan result, 1)
-		go func() {
-			c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
-			got <- result{c, err}
-		}()
-		testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 1 })
+		got := watchParked(t, ctx, e, version)
 		select {
 		case r := <-got:
 			t.Fatalf("watcher answered before any change: %+v %v", r.c, r.err)
@@ -71,19 +62,8 @@ func TestShowtimeWatchSeats(t *testing.T) {
 		_, version := seatStatuses(t, e)
 		ctx, cancel := context.WithTimeout(testCtx(t), 1600*time.Millisecond) // parks ~600ms
 		defer cancel()
-		type result struct {
-			c   *boxoffice.SeatChanges
-			err error
-		}
-		got := make(chan result, 1)
-		parks := actors.WatchersParked(e.ShowtimeID)
-		go func() {
-			c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
-			got <- result{c, err}
-		}()
 		// Parked first, then answered by its wait ending: not at once.
-		testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.WatchersParked(e.ShowtimeID) == parks+1 })
-		r := <-got
+		r := <-watchParked(t, ctx, e, version)
 		if r.err != nil || r.c.Version != version || len(r.c.Changes) != 0 || r.c.Full {
 			t.Fatalf("watch = %+v, %v", r.c, r.err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
@@ -270,6 +271,27 @@ func seatStatuses(tb testing.TB, e *ShowtimeEnv) (map[string]boxoffice.SeatStatu
 		out[s.ID] = s.Status
 	}
 	return out, v.Version
+}
+
+// watchResult is the answer to a WatchSeats call made in the background.
+type watchResult struct {
+	c   *boxoffice.SeatChanges
+	err error
+}
+
+// watchParked calls WatchSeats from since in the background and returns
+// once the grain has parked the call (however soon it is answered); the
+// answer arrives on the channel.
+func watchParked(tb testing.TB, ctx context.Context, e *ShowtimeEnv, since uint64) <-chan watchResult {
+	tb.Helper()
+	parks := actors.WatchersParked(e.ShowtimeID)
+	got := make(chan watchResult, 1)
+	go func() {
+		c, err := e.Holds().WatchSeats(ctx, e.ShowtimeID, since)
+		got <- watchResult{c, err}
+	}()
+	testwait.Until(tb, 10*time.Second, "the watcher parked", func() bool { return actors.WatchersParked(e.ShowtimeID) > parks })
+	return got
 }
 
 // mustLoadJournal reads a showtime's journal from the store; it must have

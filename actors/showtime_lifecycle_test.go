@@ -73,16 +73,7 @@ func TestShowtimeExpiryTimer(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, version := seatStatuses(t, e)
-	type result struct {
-		c   *boxoffice.SeatChanges
-		err error
-	}
-	watched := make(chan result, 1)
-	go func() {
-		c, err := e.Holds().WatchSeats(ctx, e.ShowtimeID, version)
-		watched <- result{c, err}
-	}()
-	testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 1 })
+	watched := watchParked(t, ctx, e, version)
 	// The grain's timer may fire as often as it likes: until the clock
 	// reaches the deadline, the hold stays.
 	if expiredAt(t, e, hold.ID) != nil {
@@ -158,17 +149,7 @@ func TestShowtimePassivation(t *testing.T) {
 		_, version := seatStatuses(t, e)
 		wctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond) // parks for 500ms
 		defer cancel()
-		type result struct {
-			c   *boxoffice.SeatChanges
-			err error
-		}
-		watched := make(chan result, 1)
-		parks := actors.WatchersParked(e.ShowtimeID)
-		go func() {
-			c, err := h.WatchSeats(wctx, e.ShowtimeID, version)
-			watched <- result{c, err}
-		}()
-		testwait.Until(t, 10*time.Second, "the watcher parked", func() bool { return actors.WatchersParked(e.ShowtimeID) == parks+1 })
+		watched := watchParked(t, wctx, e, version)
 		// A grain that passivated with the watcher parked would answer it
 		// unavailable; nothing new and no error is the end of its wait.
 		r := <-watched
@@ -352,16 +333,7 @@ func TestShowtimeExpiryAfterRestart(t *testing.T) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 6*time.Second) // parks up to 5s
 	defer cancel()
-	type result struct {
-		c   *boxoffice.SeatChanges
-		err error
-	}
-	watched := make(chan result, 1)
-	go func() {
-		c, err := e.Holds().WatchSeats(wctx, e.ShowtimeID, version)
-		watched <- result{c, err}
-	}()
-	testwait.Until(t, 5*time.Second, "the watcher parked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 1 })
+	watched := watchParked(t, wctx, e, version)
 	clock.Set(hold.ExpiresAt)
 	// Parked, the watcher hears of the expiry from the grain's own timer;
 	// without it, the wait would end with nothing new.
