@@ -125,6 +125,7 @@ func (g *showtimeGrain) Receive(ctx actor.Context) {
 	case proto.Message:
 		g.command(ctx, msg)
 	}
+	g.observe()
 }
 
 // command decides one request and queues its reply behind the writes it

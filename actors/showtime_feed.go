@@ -23,6 +23,19 @@ func (g *showtimeGrain) watch(ctx actor.Context, req *WatchSeats) {
 	g.watchers = append(g.watchers, w)
 }
 
+// observeGrain, when set, is told after every message a showtime grain
+// handles how many live-feed requests it has parked and how many replies
+// wait for a write. Tests set it to wait on those states instead of
+// sleeping; it is nil in the product.
+var observeGrain func(showtimeID string, parked, waiting int)
+
+// observe reports the grain's parked watchers and queued replies.
+func (g *showtimeGrain) observe() {
+	if observeGrain != nil {
+		observeGrain(g.id, len(g.watchers), g.waiting)
+	}
+}
+
 // committed is the version of the last durable change.
 func (g *showtimeGrain) committed() uint64 {
 	if g.inflight != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 func TestShowtimeWatchSeats(t *testing.T) {
@@ -17,16 +19,7 @@ func TestShowtimeWatchSeats(t *testing.T) {
 	t.Run("a watcher at the current version gets the change when a hold commits", func(t *testing.T) {
 		ctx := testCtx(t)
 		_, version := seatStatuses(t, e)
-		type result struct {
-			c   *boxoffice.SeatChanges
-			err error
-		}
-		got := make(chan result, 1)
-		go func() {
-			c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
-			got <- result{c, err}
-		}()
-		time.Sleep(100 * time.Millisecond) // parked
+		got := watchParked(t, ctx, e, version)
 		select {
 		case r := <-got:
 			t.Fatalf("watcher answered before any change: %+v %v", r.c, r.err)
@@ -35,15 +28,14 @@ func TestShowtimeWatchSeats(t *testing.T) {
 		if _, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"A1", "A2"}); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case r := <-got:
-			want := []boxoffice.SeatChange{{ID: "A1", Status: boxoffice.SeatHeld}, {ID: "A2", Status: boxoffice.SeatHeld}}
-			if r.err != nil || r.c.Full || r.c.Version != version+1 || !slices.Equal(r.c.Changes, want) {
-				t.Fatalf("watcher got %+v, %v; want v%d %v", r.c, r.err, version+1, want)
-			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("the watcher was not woken by the commit")
+		// Left alone, the watcher would be answered with nothing new when
+		// its wait ends: the change proves the commit woke it.
+		r := <-got
+		want := []boxoffice.SeatChange{{ID: "A1", Status: boxoffice.SeatHeld}, {ID: "A2", Status: boxoffice.SeatHeld}}
+		if r.err != nil || r.c.Full || r.c.Version != version+1 || !slices.Equal(r.c.Changes, want) {
+			t.Fatalf("watcher got %+v, %v; want v%d %v", r.c, r.err, version+1, want)
 		}
+		testwait.Until(t, 5*time.Second, "the watcher unparked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 0 })
 	})
 
 	t.Run("a watcher behind gets the latest status of each changed seat at once", func(t *testing.T) {
@@ -70,14 +62,12 @@ func TestShowtimeWatchSeats(t *testing.T) {
 		_, version := seatStatuses(t, e)
 		ctx, cancel := context.WithTimeout(testCtx(t), 1600*time.Millisecond) // parks ~600ms
 		defer cancel()
-		start := time.Now()
-		c, err := h.WatchSeats(ctx, e.ShowtimeID, version)
-		if err != nil || c.Version != version || len(c.Changes) != 0 || c.Full {
-			t.Fatalf("watch = %+v, %v", c, err)
+		// Parked first, then answered by its wait ending: not at once.
+		r := <-watchParked(t, ctx, e, version)
+		if r.err != nil || r.c.Version != version || len(r.c.Changes) != 0 || r.c.Full {
+			t.Fatalf("watch = %+v, %v", r.c, r.err)
 		}
-		if d := time.Since(start); d < 500*time.Millisecond || d > 2500*time.Millisecond {
-			t.Fatalf("answered after %v, want ~600ms", d)
-		}
+		testwait.Until(t, 5*time.Second, "the watcher unparked", func() bool { return actors.ParkedWatchers(e.ShowtimeID) == 0 })
 	})
 
 	t.Run("a watcher further behind than the feed reaches gets a reset with every seat", func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/internal/racedetect"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
@@ -273,6 +274,27 @@ func seatStatuses(tb testing.TB, e *ShowtimeEnv) (map[string]boxoffice.SeatStatu
 	return out, v.Version
 }
 
+// watchResult is the answer to a WatchSeats call made in the background.
+type watchResult struct {
+	c   *boxoffice.SeatChanges
+	err error
+}
+
+// watchParked calls WatchSeats from since in the background and returns
+// once the grain has parked the call (however soon it is answered); the
+// answer arrives on the channel.
+func watchParked(tb testing.TB, ctx context.Context, e *ShowtimeEnv, since uint64) <-chan watchResult {
+	tb.Helper()
+	parks := actors.WatchersParked(e.ShowtimeID)
+	got := make(chan watchResult, 1)
+	go func() {
+		c, err := e.Holds().WatchSeats(ctx, e.ShowtimeID, since)
+		got <- watchResult{c, err}
+	}()
+	testwait.Until(tb, 10*time.Second, "the watcher parked", func() bool { return actors.WatchersParked(e.ShowtimeID) > parks })
+	return got
+}
+
 // mustLoadJournal reads a showtime's journal from the store; it must have
 // no snapshot (tests that write fewer than 500 events).
 func mustLoadJournal(tb testing.TB, s boxoffice.SeatStore, showtimeID string) []boxoffice.SeatEvent {
@@ -330,6 +352,47 @@ func mustAgree(tb testing.TB, e *ShowtimeEnv) {
 	for _, s := range want.Seats {
 		if got[s.ID] != s.Status {
 			tb.Errorf("seat %s: grain says %s, store says %s", s.ID, got[s.ID], s.Status)
+		}
+	}
+}
+
+// mustMatchGrain checks that the live grain and the seat map m agree on
+// every seat, the version, each of holds (found or not, and its seats,
+// total and deadline) and each of bookings.
+func mustMatchGrain(tb testing.TB, e *ShowtimeEnv, m *boxoffice.SeatMap, holds, bookings []string) {
+	tb.Helper()
+	ctx, now := testCtx(tb), e.Clock.Now()
+	got, version := seatStatuses(tb, e)
+	want := m.View(now)
+	if version != want.Version {
+		tb.Errorf("live grain at version %d, the seat map at %d", version, want.Version)
+	}
+	for _, s := range want.Seats {
+		if got[s.ID] != s.Status {
+			tb.Errorf("seat %s: live grain says %s, the seat map %s", s.ID, got[s.ID], s.Status)
+		}
+	}
+	admin := boxoffice.Caller{UserID: "root", Admin: true}
+	for _, id := range holds {
+		g, gerr := e.Holds().HoldByID(ctx, id, admin)
+		w, werr := m.HoldByID(now, id, "")
+		if boxoffice.ErrorCode(gerr) != boxoffice.ErrorCode(werr) {
+			tb.Errorf("hold %s: live grain %v, the seat map %v", id, gerr, werr)
+			continue
+		}
+		if gerr == nil && (!slices.Equal(g.Seats, w.Seats) || g.TotalCents != w.TotalCents ||
+			!g.ExpiresAt.Equal(w.ExpiresAt.Truncate(time.Millisecond)) || g.Owner != w.Owner) {
+			tb.Errorf("hold %s: live grain %+v, the seat map %+v", id, g, w)
+		}
+	}
+	for _, id := range bookings {
+		gs, gc, gf, err := e.Holds().BookingSeats(ctx, e.ShowtimeID, id)
+		if err != nil {
+			tb.Fatalf("booking %s: %v", id, err)
+		}
+		ws, wc, wf := m.BookingSeats(id)
+		if !slices.Equal(gs, ws) || gc != wc || gf != wf {
+			tb.Errorf("booking %s: live grain %v confirmed=%v found=%v, the seat map %v %v %v", id, gs, gc, gf, ws, wc, wf)
 		}
 	}
 }

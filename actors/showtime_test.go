@@ -6,17 +6,18 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/clocktest"
 )
 
 func TestShowtimeHolds(t *testing.T) {
 	parallel(t)
-	e := MustOpenShowtimes(t, ShowtimeOptions{HoldTTL: 2 * time.Minute})
+	clock := clocktest.New(time.Now().Truncate(time.Millisecond))
+	e := MustOpenShowtimes(t, ShowtimeOptions{Clock: clock, HoldTTL: 2 * time.Minute})
 	h := e.Holds()
 	alice, bob := boxoffice.Caller{UserID: "alice"}, boxoffice.Caller{UserID: "bob"}
 
 	t.Run("a hold keeps its seats with their price until it expires", func(t *testing.T) {
 		ctx := testCtx(t)
-		before := time.Now()
 		hold, err := h.Hold(ctx, e.ShowtimeID, "alice", []string{"A1", "I2"})
 		if err != nil {
 			t.Fatal(err)
@@ -25,8 +26,8 @@ func TestShowtimeHolds(t *testing.T) {
 			hold.ShowtimeID != e.ShowtimeID || hold.Owner != "alice" {
 			t.Fatalf("hold = %+v", hold)
 		}
-		if d := hold.ExpiresAt.Sub(before); d < 2*time.Minute-time.Second || d > 2*time.Minute+5*time.Second {
-			t.Fatalf("expires in %v, want the 2m TTL", d)
+		if want := clock.Now().Add(2 * time.Minute); !hold.ExpiresAt.Equal(want) {
+			t.Fatalf("expires at %v, want %v: the 2m TTL", hold.ExpiresAt, want)
 		}
 		if st, err := boxoffice.HoldShowtimeID(hold.ID); err != nil || st != e.ShowtimeID {
 			t.Fatalf("hold ID %q names showtime %q (%v)", hold.ID, st, err)

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,30 +26,27 @@ import (
 )
 
 // TestMain fails the package if any test leaves a goroutine behind: servers
-// must stop everything they start when closed.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// and engines must stop everything they start when closed.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, libraryGoroutines...) }
 
 var testSecret = []byte("test-secret-for-boxoffice-http-tests-0123456789")
 
 const testPassword = "correct horse battery"
 
-// storesFlag picks the stores under the test servers: the SQLite stores
-// (the default, as in production without PostgreSQL) or in-memory fakes.
-var storesFlag = flag.String("stores", "sqlite", "stores under the test servers: sqlite or mem")
-
-// TestServer is a server over real stores and fake services, opened on
-// 127.0.0.1:0, with an HTTP client of its own.
+// TestServer is a server over the real engine and SQLite stores of its own
+// (in a temporary directory, as in production without PostgreSQL), opened
+// on 127.0.0.1:0, with an HTTP client of its own.
 type TestServer struct {
 	*boxhttp.Server
-	Config   boxhttp.Config
-	Users    boxoffice.UserStore
-	Catalog  boxoffice.CatalogStore
-	Notes    boxoffice.NotificationStore
-	Holds    *fakeHolds
-	Bookings *fakeBookings
-	Clock    *clocktest.Clock
-	Logs     *syncBuffer
-	client   *http.Client
+	Config  boxhttp.Config
+	Stores  *boxoffice.Stores
+	Users   boxoffice.UserStore
+	Catalog boxoffice.CatalogStore
+	Notes   boxoffice.NotificationStore
+	Engine  *testEngine
+	Clock   *clocktest.Clock
+	Logs    *syncBuffer
+	client  *http.Client
 }
 
 // syncBuffer collects log output from many goroutines.
@@ -77,12 +74,12 @@ func NewTestServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 		Clock: clocktest.New(time.Now().UTC().Truncate(time.Second)),
 		Logs:  &syncBuffer{},
 	}
-	ts.Users, ts.Catalog, ts.Notes = openStores(tb)
-	ts.Holds = newFakeHolds(ts.Catalog, ts.Clock)
-	ts.Bookings = newFakeBookings(ts.Holds, ts.Catalog, ts.Notes, ts.Clock)
+	ts.Stores = openStores(tb)
+	ts.Users, ts.Catalog, ts.Notes = ts.Stores.Users, ts.Stores.Catalog, ts.Stores.Notifications
+	ts.Engine = newTestEngine(tb, ts.Stores, ts.Clock)
 	ts.Config = boxhttp.Config{
 		Addr: "127.0.0.1:0", Users: ts.Users, Catalog: ts.Catalog, Notifications: ts.Notes,
-		Showtimes: ts.Holds, Bookings: ts.Bookings, JWTSecret: testSecret, Clock: ts.Clock,
+		Showtimes: ts.Engine, Bookings: ts.Engine, JWTSecret: testSecret, Clock: ts.Clock,
 		Logger:     slog.New(slog.NewTextHandler(ts.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BcryptCost: bcrypt.MinCost,
 	}
@@ -93,19 +90,22 @@ func NewTestServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 	return ts
 }
 
-func openStores(tb testing.TB) (boxoffice.UserStore, boxoffice.CatalogStore, boxoffice.NotificationStore) {
+// openStores opens SQLite stores in a temporary directory, closed when the
+// test ends.
+func openStores(tb testing.TB) *boxoffice.Stores {
 	tb.Helper()
-	switch *storesFlag {
-	case "mem":
-		return newMemUsers(), newMemCatalog(), newMemNotifications()
-	case "sqlite":
-		stores, err := sqlite.Open(context.Background(), tb.TempDir())
-		require.NoError(tb, err)
-		tb.Cleanup(func() { require.NoError(tb, stores.Close()) })
-		return stores.Users, stores.Catalog, stores.Notifications
+	stores, err := sqlite.Open(context.Background(), tb.TempDir())
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, stores.Close()) })
+	return stores
+}
+
+// testLogger shows the engine's warnings and errors under -v only.
+func testLogger() *slog.Logger {
+	if !testing.Verbose() {
+		return slog.New(slog.DiscardHandler)
 	}
-	tb.Fatalf("unknown -stores=%s", *storesFlag)
-	return nil, nil, nil
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // MustOpenServer opens a test server and closes it when the test ends.
