@@ -10,13 +10,10 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// BookingStore keeps bookings and Idempotency-Keys in bookings.db.
-type BookingStore struct{ db *DB }
+// bookingStore keeps bookings and Idempotency-Keys in bookings.db.
+type bookingStore struct{ db *db }
 
-var _ boxoffice.BookingStore = (*BookingStore)(nil)
-
-// NewBookingStore returns the booking store of db (the bookings database).
-func NewBookingStore(db *DB) *BookingStore { return &BookingStore{db: db} }
+var _ boxoffice.BookingStore = (*bookingStore)(nil)
 
 const bookingColumns = `id, user_id, showtime_id, hold_id, seats, total_cents, currency, status,
 	failure, failure_code, payment_id, payment_status, created_at, updated_at`
@@ -50,7 +47,7 @@ func summaryArgs(p *boxoffice.PaymentSummary) (id, status any) {
 }
 
 // CreateBooking stores a new booking. Returns ECONFLICT if the ID exists.
-func (s *BookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) error {
+func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) error {
 	seats, err := json.Marshal(b.Seats)
 	if err != nil {
 		return translate(err, "booking "+b.ID)
@@ -65,7 +62,7 @@ func (s *BookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 
 // UpdateBooking stores b's Status, Failure, FailureCode, Payment and
 // UpdatedAt. Returns ENOTFOUND.
-func (s *BookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
+func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
 	payID, payStatus := summaryArgs(b.Payment)
 	res, err := s.db.db.ExecContext(ctx,
 		`UPDATE bookings SET status = ?, failure = ?, failure_code = ?, payment_id = ?,
@@ -75,7 +72,7 @@ func (s *BookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) 
 }
 
 // Booking returns ENOTFOUND.
-func (s *BookingStore) Booking(ctx context.Context, id string) (*boxoffice.Booking, error) {
+func (s *bookingStore) Booking(ctx context.Context, id string) (*boxoffice.Booking, error) {
 	b, err := scanBooking(s.db.db.QueryRowContext(ctx,
 		`SELECT `+bookingColumns+` FROM bookings WHERE id = ?`, id))
 	return b, translate(err, "booking "+id)
@@ -83,14 +80,14 @@ func (s *BookingStore) Booking(ctx context.Context, id string) (*boxoffice.Booki
 
 // BookingsByUser lists a user's bookings, newest first (by creation time,
 // then ID). The cursor is the last creation time and ID.
-func (s *BookingStore) BookingsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Booking, string, error) {
+func (s *bookingStore) BookingsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Booking, string, error) {
 	return newestByUser(ctx, s.db, "bookings", bookingColumns, userID, p, scanBooking,
 		func(b *boxoffice.Booking) (time.Time, string) { return b.CreatedAt, b.ID })
 }
 
 // BookingsByShowtime lists a showtime's bookings with one of the statuses
 // (all statuses when none are given), oldest first.
-func (s *BookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, statuses ...string) ([]*boxoffice.Booking, error) {
+func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, statuses ...string) ([]*boxoffice.Booking, error) {
 	where := []string{`showtime_id = ?`}
 	args := []any{showtimeID}
 	if len(statuses) > 0 {
@@ -102,7 +99,7 @@ func (s *BookingStore) BookingsByShowtime(ctx context.Context, showtimeID string
 
 // BookingsByStatus lists bookings with one of the statuses, oldest first,
 // at most limit (PageLimitMax if limit <= 0). No status matches nothing.
-func (s *BookingStore) BookingsByStatus(ctx context.Context, limit int, statuses ...string) ([]*boxoffice.Booking, error) {
+func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses ...string) ([]*boxoffice.Booking, error) {
 	if len(statuses) == 0 {
 		return nil, nil
 	}
@@ -112,7 +109,7 @@ func (s *BookingStore) BookingsByStatus(ctx context.Context, limit int, statuses
 }
 
 // query selects bookings with the rest of a SELECT statement.
-func (s *BookingStore) query(ctx context.Context, rest string, args ...any) ([]*boxoffice.Booking, error) {
+func (s *bookingStore) query(ctx context.Context, rest string, args ...any) ([]*boxoffice.Booking, error) {
 	rows, err := s.db.db.QueryContext(ctx, `SELECT `+bookingColumns+` FROM bookings`+rest, args...)
 	if err != nil {
 		return nil, translate(err, "bookings")
@@ -124,7 +121,7 @@ func (s *BookingStore) query(ctx context.Context, rest string, args ...any) ([]*
 // PutIdempotency stores r unless (UserID, Key) exists; it returns the
 // stored record either way, and created tells which. Insert and read share a
 // transaction, so the answer is the record that won.
-func (s *BookingStore) PutIdempotency(ctx context.Context, r *boxoffice.IdempotencyRecord) (*boxoffice.IdempotencyRecord, bool, error) {
+func (s *bookingStore) PutIdempotency(ctx context.Context, r *boxoffice.IdempotencyRecord) (*boxoffice.IdempotencyRecord, bool, error) {
 	var stored boxoffice.IdempotencyRecord
 	var created bool
 	err := s.db.withTx(ctx, func(tx *sql.Tx) error {

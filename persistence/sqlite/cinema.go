@@ -39,7 +39,7 @@ func scanHall(s scanner) (*boxoffice.Hall, error) {
 
 // CreateCinema stores c with its halls in one transaction. Each hall gets
 // CinemaID c.ID. Returns ECONFLICT if an ID exists.
-func (s *CatalogStore) CreateCinema(ctx context.Context, c *boxoffice.Cinema) error {
+func (s *catalogStore) CreateCinema(ctx context.Context, c *boxoffice.Cinema) error {
 	return s.db.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO cinemas (`+cinemaColumns+`) VALUES (?, ?, ?, ?)`,
@@ -65,7 +65,7 @@ func (s *CatalogStore) CreateCinema(ctx context.Context, c *boxoffice.Cinema) er
 
 // Cinema returns the cinema with its halls in creation order. Returns
 // ENOTFOUND.
-func (s *CatalogStore) Cinema(ctx context.Context, id string) (*boxoffice.Cinema, error) {
+func (s *catalogStore) Cinema(ctx context.Context, id string) (*boxoffice.Cinema, error) {
 	c, err := scanCinema(s.db.db.QueryRowContext(ctx,
 		`SELECT `+cinemaColumns+` FROM cinemas WHERE id = ?`, id))
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *CatalogStore) Cinema(ctx context.Context, id string) (*boxoffice.Cinema
 
 // Cinemas lists cinemas with their halls by ID, which is creation order as
 // IDs are time-ordered. The cursor is the last ID.
-func (s *CatalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoffice.Cinema, string, error) {
+func (s *catalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoffice.Cinema, string, error) {
 	p = p.Normalize()
 	after := ""
 	if p.Cursor != "" {
@@ -108,7 +108,7 @@ func (s *CatalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoff
 }
 
 // addHalls loads the halls of cinemas with one query.
-func (s *CatalogStore) addHalls(ctx context.Context, cinemas []*boxoffice.Cinema) error {
+func (s *catalogStore) addHalls(ctx context.Context, cinemas []*boxoffice.Cinema) error {
 	if len(cinemas) == 0 {
 		return nil
 	}
@@ -137,7 +137,7 @@ func (s *CatalogStore) addHalls(ctx context.Context, cinemas []*boxoffice.Cinema
 }
 
 // Hall returns ENOTFOUND.
-func (s *CatalogStore) Hall(ctx context.Context, id string) (*boxoffice.Hall, error) {
+func (s *catalogStore) Hall(ctx context.Context, id string) (*boxoffice.Hall, error) {
 	h, err := scanHall(s.db.db.QueryRowContext(ctx,
 		`SELECT `+hallColumns+` FROM halls WHERE id = ?`, id))
 	return h, translate(err, "hall "+id)

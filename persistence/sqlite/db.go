@@ -33,14 +33,14 @@ var migrations embed.FS
 // process on the same file (a backup, the sqlite3 shell) before it fails.
 const busyTimeoutMs = 5000
 
-// DB is one service's database file.
+// db is one service's database file.
 //
 // Writes to one SQLite file are serialized by SQLite anyway, so the pool has
 // a single connection: writers queue in Go instead of failing with
 // SQLITE_BUSY, and a transaction never waits on a lock held by another of our
 // own connections. Reads queue behind writes too; a file per service keeps
 // that queue short.
-type DB struct {
+type db struct {
 	db      *sql.DB
 	service string
 	path    string
@@ -52,31 +52,31 @@ func Open(ctx context.Context, dir string) (_ *boxoffice.Stores, err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: create data dir: %w", err)
 	}
-	dbs := make([]*DB, 0, len(boxoffice.Services))
+	dbs := make([]*db, 0, len(boxoffice.Services))
 	defer func() {
 		if err != nil {
 			_ = closeAll(dbs)
 		}
 	}()
-	byService := make(map[string]*DB, len(boxoffice.Services))
+	byService := make(map[string]*db, len(boxoffice.Services))
 	for _, service := range boxoffice.Services {
-		db, err := OpenDB(ctx, dir, service)
+		d, err := openService(ctx, dir, service)
 		if err != nil {
 			return nil, err
 		}
-		dbs = append(dbs, db)
-		byService[service] = db
+		dbs = append(dbs, d)
+		byService[service] = d
 	}
 	return &boxoffice.Stores{
-		Users:         NewUserStore(byService["users"]),
-		Catalog:       NewCatalogStore(byService["catalog"]),
-		Seats:         NewSeatStore(byService["seats"]),
-		Bookings:      NewBookingStore(byService["bookings"]),
-		Payments:      NewPaymentStore(byService["payments"]),
-		Notifications: NewNotificationStore(byService["notifications"]),
+		Users:         &userStore{db: byService["users"]},
+		Catalog:       &catalogStore{db: byService["catalog"]},
+		Seats:         &seatStore{db: byService["seats"]},
+		Bookings:      &bookingStore{db: byService["bookings"]},
+		Payments:      &paymentStore{db: byService["payments"]},
+		Notifications: &notificationStore{db: byService["notifications"]},
 		Ping: func(ctx context.Context) error {
-			for _, db := range dbs {
-				if err := db.Ping(ctx); err != nil {
+			for _, d := range dbs {
+				if err := d.ping(ctx); err != nil {
 					return err
 				}
 			}
@@ -86,17 +86,17 @@ func Open(ctx context.Context, dir string) (_ *boxoffice.Stores, err error) {
 	}, nil
 }
 
-func closeAll(dbs []*DB) error {
+func closeAll(dbs []*db) error {
 	var errs []error
-	for _, db := range dbs {
-		errs = append(errs, db.Close())
+	for _, d := range dbs {
+		errs = append(errs, d.close())
 	}
 	return errors.Join(errs...)
 }
 
-// OpenDB opens dir/<service>.db (one of boxoffice.Services) and applies its
-// migrations.
-func OpenDB(ctx context.Context, dir, service string) (*DB, error) {
+// openService opens dir/<service>.db (one of boxoffice.Services) and
+// applies its migrations.
+func openService(ctx context.Context, dir, service string) (*db, error) {
 	if !slices.Contains(boxoffice.Services, service) {
 		return nil, fmt.Errorf("sqlite: unknown service %q", service)
 	}
@@ -112,12 +112,12 @@ func OpenDB(ctx context.Context, dir, service string) (*DB, error) {
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
 	sdb.SetConnMaxIdleTime(0)
-	db := &DB{db: sdb, service: service, path: path}
-	if err := db.migrate(ctx); err != nil {
+	d := &db{db: sdb, service: service, path: path}
+	if err := d.migrate(ctx); err != nil {
 		_ = sdb.Close()
 		return nil, err
 	}
-	return db, nil
+	return d, nil
 }
 
 // dsn sets the pragmas on every connection the pool opens. WAL lets readers
@@ -139,50 +139,47 @@ func dsn(path string) string {
 // migrate applies the service's embedded migrations with a goose Provider,
 // which keeps no global state (unlike goose.Up), so services and tests can
 // migrate side by side.
-func (db *DB) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations/"+db.service)
+func (d *db) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations/"+d.service)
 	if err != nil {
-		return fmt.Errorf("sqlite: %s migrations: %w", db.service, err)
+		return fmt.Errorf("sqlite: %s migrations: %w", d.service, err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.db, fsys,
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, fsys,
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("sqlite: %s migrations: %w", db.service, err)
+		return fmt.Errorf("sqlite: %s migrations: %w", d.service, err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", db.path, err)
+		return fmt.Errorf("sqlite: migrate %s: %w", d.path, err)
 	}
 	return nil
 }
 
-// Ping checks that the file answers a query.
-func (db *DB) Ping(ctx context.Context) error {
+// ping checks that the file answers a query.
+func (d *db) ping(ctx context.Context) error {
 	var one int
-	if err := db.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+	if err := d.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
 		// The code tells /readyz what to answer; the cause is kept for the log.
 		return fmt.Errorf("%w: %w", boxoffice.Errorf(boxoffice.EUNAVAILABLE,
-			"%s database does not answer", db.service), err)
+			"%s database does not answer", d.service), err)
 	}
 	return nil
 }
 
-// Close closes the file. Calling it again does nothing.
-func (db *DB) Close() error { return db.db.Close() }
-
-// Path returns the database file's absolute path.
-func (db *DB) Path() string { return db.path }
+// close closes the file. Calling it again does nothing.
+func (d *db) close() error { return d.db.Close() }
 
 // withTx runs fn in a transaction and commits if fn returns nil.
-func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+func (d *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return translate(err, db.service+" transaction")
+		return translate(err, d.service+" transaction")
 	}
 	defer func() { _ = tx.Rollback() }()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return translate(tx.Commit(), db.service+" commit")
+	return translate(tx.Commit(), d.service+" commit")
 }
 
 // scanner is a *sql.Row or *sql.Rows.

@@ -1,4 +1,4 @@
-package sqlite_test
+package sqlite
 
 import (
 	"bufio"
@@ -12,15 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
 // TestPragmas reads back, on the pool's connection, the settings that
 // durability and error handling rely on.
 func TestPragmas(t *testing.T) {
-	db, err := sqlite.OpenDB(t.Context(), t.TempDir(), "bookings")
+	d, err := openService(t.Context(), t.TempDir(), "bookings")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
+	t.Cleanup(func() { _ = d.close() })
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal",
 		"synchronous":  "2", // FULL
@@ -28,7 +27,7 @@ func TestPragmas(t *testing.T) {
 		"busy_timeout": "5000",
 	} {
 		var got string
-		require.NoError(t, db.SQL().QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got))
+		require.NoError(t, d.db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got))
 		require.Equal(t, want, got, pragma)
 	}
 }
@@ -66,7 +65,7 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	_ = cmd.Wait()
 	require.Equal(t, uint64(300), acked, "the child stopped early")
 
-	s := MustOpen(t, dir)
+	s := mustOpen(t, dir)
 	_, events, err := s.Seats.LoadSeats(t.Context(), "crash")
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, uint64(len(events)), acked)
@@ -78,9 +77,9 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 // appendUntilKilled is the child: it writes until it is killed, or gives up
 // after a while so that it never outlives a parent that died.
 func appendUntilKilled(t *testing.T, dir string) {
-	db, err := sqlite.OpenDB(t.Context(), dir, "seats")
+	d, err := openService(t.Context(), dir, "seats")
 	require.NoError(t, err)
-	seats := sqlite.NewSeatStore(db)
+	seats := &seatStore{db: d}
 	deadline := time.Now().Add(time.Minute)
 	for seq := uint64(1); time.Now().Before(deadline); seq++ {
 		ev := boxoffice.SeatEvent{Seq: seq, Kind: boxoffice.EventHeld, At: time.Now().UTC(),

@@ -10,14 +10,11 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// CatalogStore keeps movies, cinemas with halls, and showtimes in
+// catalogStore keeps movies, cinemas with halls, and showtimes in
 // catalog.db. Its methods live in movie.go, cinema.go and showtime.go.
-type CatalogStore struct{ db *DB }
+type catalogStore struct{ db *db }
 
-var _ boxoffice.CatalogStore = (*CatalogStore)(nil)
-
-// NewCatalogStore returns the catalog store of db (the catalog database).
-func NewCatalogStore(db *DB) *CatalogStore { return &CatalogStore{db: db} }
+var _ boxoffice.CatalogStore = (*catalogStore)(nil)
 
 const movieColumns = `id, title, description, genres, duration_minutes, rating, release_date, created_at`
 
@@ -41,7 +38,7 @@ func scanMovie(s scanner) (*boxoffice.Movie, error) {
 func foldTitle(s string) string { return strings.ToLower(s) }
 
 // CreateMovie stores m. Returns ECONFLICT if the ID exists.
-func (s *CatalogStore) CreateMovie(ctx context.Context, m *boxoffice.Movie) error {
+func (s *catalogStore) CreateMovie(ctx context.Context, m *boxoffice.Movie) error {
 	genres, err := json.Marshal(m.Genres)
 	if err != nil {
 		return translate(err, "movie "+m.ID)
@@ -54,7 +51,7 @@ func (s *CatalogStore) CreateMovie(ctx context.Context, m *boxoffice.Movie) erro
 }
 
 // Movie returns ENOTFOUND.
-func (s *CatalogStore) Movie(ctx context.Context, id string) (*boxoffice.Movie, error) {
+func (s *catalogStore) Movie(ctx context.Context, id string) (*boxoffice.Movie, error) {
 	m, err := scanMovie(s.db.db.QueryRowContext(ctx,
 		`SELECT `+movieColumns+` FROM movies WHERE id = ?`, id))
 	return m, translate(err, "movie "+id)
@@ -63,7 +60,7 @@ func (s *CatalogStore) Movie(ctx context.Context, id string) (*boxoffice.Movie, 
 // Movies lists movies by title (then ID, so equal titles page stably).
 // Query matches a case-insensitive substring of the title, Genre one genre
 // exactly. The cursor is the last title and ID.
-func (s *CatalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*boxoffice.Movie, string, error) {
+func (s *catalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*boxoffice.Movie, string, error) {
 	p := f.Page.Normalize()
 	var where []string
 	var args []any
@@ -100,7 +97,7 @@ func (s *CatalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*
 
 // UpdateMovie replaces the fields of an existing movie (not its ID or
 // creation time). Returns ENOTFOUND.
-func (s *CatalogStore) UpdateMovie(ctx context.Context, m *boxoffice.Movie) error {
+func (s *catalogStore) UpdateMovie(ctx context.Context, m *boxoffice.Movie) error {
 	genres, err := json.Marshal(m.Genres)
 	if err != nil {
 		return translate(err, "movie "+m.ID)
@@ -116,7 +113,7 @@ func (s *CatalogStore) UpdateMovie(ctx context.Context, m *boxoffice.Movie) erro
 // DeleteMovie returns ENOTFOUND, or ECONFLICT while the movie has scheduled
 // showtimes starting after now. The check and the delete share a
 // transaction so that no showtime can be scheduled in between.
-func (s *CatalogStore) DeleteMovie(ctx context.Context, id string, now time.Time) error {
+func (s *catalogStore) DeleteMovie(ctx context.Context, id string, now time.Time) error {
 	return s.db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM movies WHERE id = ?`, id)
 		if err := notFoundIfNone(res, err, "movie "+id); err != nil {

@@ -9,14 +9,10 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// NotificationStore is the outbox in notifications.db.
-type NotificationStore struct{ db *DB }
+// notificationStore is the outbox in notifications.db.
+type notificationStore struct{ db *db }
 
-var _ boxoffice.NotificationStore = (*NotificationStore)(nil)
-
-// NewNotificationStore returns the outbox of db (the notifications
-// database).
-func NewNotificationStore(db *DB) *NotificationStore { return &NotificationStore{db: db} }
+var _ boxoffice.NotificationStore = (*notificationStore)(nil)
 
 const notificationColumns = `id, user_id, kind, booking_id, channel, payload, created_at,
 	delivered_at, attempts, next_at, last_error`
@@ -41,7 +37,7 @@ func scanNotification(s scanner) (*boxoffice.Notification, error) {
 
 // EnqueueNotification stores n unless its ID exists (then it does nothing
 // and returns nil): a saga that runs twice enqueues once.
-func (s *NotificationStore) EnqueueNotification(ctx context.Context, n *boxoffice.Notification) error {
+func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffice.Notification) error {
 	var payload any
 	if len(n.Payload) > 0 {
 		payload = []byte(n.Payload)
@@ -57,7 +53,7 @@ func (s *NotificationStore) EnqueueNotification(ctx context.Context, n *boxoffic
 // DueNotifications lists undelivered notifications with NextAt <= now and
 // Attempts below NotifyAttemptsMax, oldest first, at most limit
 // (PageLimitMax if limit <= 0).
-func (s *NotificationStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*boxoffice.Notification, error) {
+func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*boxoffice.Notification, error) {
 	rows, err := s.db.db.QueryContext(ctx,
 		`SELECT `+notificationColumns+` FROM notifications
 		 WHERE delivered_at IS NULL AND next_at <= ? AND attempts < ?
@@ -71,7 +67,7 @@ func (s *NotificationStore) DueNotifications(ctx context.Context, now time.Time,
 }
 
 // MarkDelivered sets DeliveredAt. Returns ENOTFOUND.
-func (s *NotificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
+func (s *notificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
 	res, err := s.db.db.ExecContext(ctx,
 		`UPDATE notifications SET delivered_at = ? WHERE id = ?`, micros(at), id)
 	return notFoundIfNone(res, err, "notification "+id)
@@ -79,7 +75,7 @@ func (s *NotificationStore) MarkDelivered(ctx context.Context, id string, at tim
 
 // MarkAttempt records a failed try: Attempts+1, NextAt, LastError. Returns
 // ENOTFOUND.
-func (s *NotificationStore) MarkAttempt(ctx context.Context, id string, nextAt time.Time, lastErr string) error {
+func (s *notificationStore) MarkAttempt(ctx context.Context, id string, nextAt time.Time, lastErr string) error {
 	res, err := s.db.db.ExecContext(ctx,
 		`UPDATE notifications SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`,
 		micros(nextAt), lastErr, id)
@@ -89,7 +85,7 @@ func (s *NotificationStore) MarkAttempt(ctx context.Context, id string, nextAt t
 // NotificationsByUser lists a user's notifications, newest first (by
 // creation time, then ID: notification IDs name what they are about, so they
 // are not time-ordered). The cursor is the last creation time and ID.
-func (s *NotificationStore) NotificationsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
+func (s *notificationStore) NotificationsByUser(ctx context.Context, userID string, p boxoffice.Page) ([]*boxoffice.Notification, string, error) {
 	return newestByUser(ctx, s.db, "notifications", notificationColumns, userID, p, scanNotification,
 		func(n *boxoffice.Notification) (time.Time, string) { return n.CreatedAt, n.ID })
 }

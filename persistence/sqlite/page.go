@@ -51,7 +51,7 @@ func decodeTimeCursor(cursor string) (us int64, id string, err error) {
 // newestByUser pages one user's rows of table newest first by
 // (created_at, id): a user's bookings and notifications. columns are the
 // ones scan reads.
-func newestByUser[T any](ctx context.Context, db *DB, table, columns, userID string, p boxoffice.Page,
+func newestByUser[T any](ctx context.Context, d *db, table, columns, userID string, p boxoffice.Page,
 	scan func(scanner) (T, error), key func(T) (time.Time, string)) ([]T, string, error) {
 	p = p.Normalize()
 	where := []string{`user_id = ?`}
@@ -64,7 +64,7 @@ func newestByUser[T any](ctx context.Context, db *DB, table, columns, userID str
 		where = append(where, `(created_at, id) < (?, ?)`)
 		args = append(args, created, id)
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT `+columns+` FROM `+table+whereClause(where)+
+	rows, err := d.db.QueryContext(ctx, `SELECT `+columns+` FROM `+table+whereClause(where)+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, p.Limit+1)...)
 	if err != nil {
 		return nil, "", translate(err, table)

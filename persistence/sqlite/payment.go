@@ -6,13 +6,10 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// PaymentStore keeps payments in payments.db.
-type PaymentStore struct{ db *DB }
+// paymentStore keeps payments in payments.db.
+type paymentStore struct{ db *db }
 
-var _ boxoffice.PaymentStore = (*PaymentStore)(nil)
-
-// NewPaymentStore returns the payment store of db (the payments database).
-func NewPaymentStore(db *DB) *PaymentStore { return &PaymentStore{db: db} }
+var _ boxoffice.PaymentStore = (*paymentStore)(nil)
 
 const paymentColumns = `id, booking_id, user_id, amount_cents, currency, method, status,
 	provider_ref, failure, created_at, updated_at`
@@ -31,7 +28,7 @@ func scanPayment(s scanner) (*boxoffice.Payment, error) {
 
 // CreatePayment stores a new payment. Returns ECONFLICT if the booking
 // already has one (or the ID exists).
-func (s *PaymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) error {
+func (s *paymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) error {
 	_, err := s.db.db.ExecContext(ctx,
 		`INSERT INTO payments (`+paymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.BookingID, p.UserID, p.AmountCents, p.Currency, p.Method, p.Status,
@@ -44,7 +41,7 @@ func (s *PaymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) 
 
 // UpdatePayment stores Status, ProviderRef, Failure, UpdatedAt. Returns
 // ENOTFOUND.
-func (s *PaymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) error {
+func (s *paymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) error {
 	res, err := s.db.db.ExecContext(ctx,
 		`UPDATE payments SET status = ?, provider_ref = ?, failure = ?, updated_at = ? WHERE id = ?`,
 		p.Status, p.ProviderRef, p.Failure, micros(p.UpdatedAt), p.ID)
@@ -52,7 +49,7 @@ func (s *PaymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) 
 }
 
 // PaymentByBooking returns ENOTFOUND.
-func (s *PaymentStore) PaymentByBooking(ctx context.Context, bookingID string) (*boxoffice.Payment, error) {
+func (s *paymentStore) PaymentByBooking(ctx context.Context, bookingID string) (*boxoffice.Payment, error) {
 	p, err := scanPayment(s.db.db.QueryRowContext(ctx,
 		`SELECT `+paymentColumns+` FROM payments WHERE booking_id = ?`, bookingID))
 	return p, translate(err, "payment of booking "+bookingID)
@@ -60,7 +57,7 @@ func (s *PaymentStore) PaymentByBooking(ctx context.Context, bookingID string) (
 
 // PaymentsByStatus lists payments in a status, oldest first, at most limit
 // (PageLimitMax if limit <= 0).
-func (s *PaymentStore) PaymentsByStatus(ctx context.Context, status string, limit int) ([]*boxoffice.Payment, error) {
+func (s *paymentStore) PaymentsByStatus(ctx context.Context, status string, limit int) ([]*boxoffice.Payment, error) {
 	rows, err := s.db.db.QueryContext(ctx,
 		`SELECT `+paymentColumns+` FROM payments WHERE status = ? ORDER BY created_at, id LIMIT ?`,
 		status, listLimit(limit))

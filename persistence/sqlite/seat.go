@@ -10,13 +10,10 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// SeatStore keeps the seat journals and snapshots in seats.db.
-type SeatStore struct{ db *DB }
+// seatStore keeps the seat journals and snapshots in seats.db.
+type seatStore struct{ db *db }
 
-var _ boxoffice.SeatStore = (*SeatStore)(nil)
-
-// NewSeatStore returns the seat store of db (the seats database).
-func NewSeatStore(db *DB) *SeatStore { return &SeatStore{db: db} }
+var _ boxoffice.SeatStore = (*seatStore)(nil)
 
 const (
 	// appendRowsMax bounds the rows of one INSERT statement (3 parameters
@@ -31,7 +28,7 @@ const (
 
 // LoadSeats returns the latest snapshot (nil if none) and the events after
 // it in Seq order. Both reads share a transaction, so they see one state.
-func (s *SeatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffice.SeatSnapshot, []boxoffice.SeatEvent, error) {
+func (s *seatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffice.SeatSnapshot, []boxoffice.SeatEvent, error) {
 	var snap *boxoffice.SeatSnapshot
 	var events []boxoffice.SeatEvent
 	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
@@ -95,7 +92,7 @@ func loadEvents(ctx context.Context, tx *sql.Tx, showtimeID string, after uint64
 // nil, a snapshot, in one transaction. Returns ECONFLICT if any Seq already
 // exists (another activation of the showtime wrote first: nothing of this
 // call is stored), EINVALID if the Seqs are not consecutive.
-func (s *SeatStore) AppendSeats(ctx context.Context, showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
+func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
 	if err := checkAppend(showtimeID, events, snap); err != nil {
 		return err
 	}

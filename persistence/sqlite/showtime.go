@@ -27,7 +27,7 @@ func scanShowtime(s scanner) (*boxoffice.Showtime, error) {
 
 // CreateShowtime stores st. Returns ECONFLICT if the ID exists, EINVALID if
 // the hall does not.
-func (s *CatalogStore) CreateShowtime(ctx context.Context, st *boxoffice.Showtime) error {
+func (s *catalogStore) CreateShowtime(ctx context.Context, st *boxoffice.Showtime) error {
 	prices, err := json.Marshal(st.Prices)
 	if err != nil {
 		return translate(err, "showtime "+st.ID)
@@ -40,7 +40,7 @@ func (s *CatalogStore) CreateShowtime(ctx context.Context, st *boxoffice.Showtim
 }
 
 // Showtime returns ENOTFOUND.
-func (s *CatalogStore) Showtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
+func (s *catalogStore) Showtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
 	st, err := scanShowtime(s.db.db.QueryRowContext(ctx,
 		`SELECT `+showtimeColumns+` FROM showtimes WHERE id = ?`, id))
 	return st, translate(err, "showtime "+id)
@@ -49,7 +49,7 @@ func (s *CatalogStore) Showtime(ctx context.Context, id string) (*boxoffice.Show
 // Showtimes lists showtimes of every status by start time, then ID so that
 // showtimes starting together page stably. From is inclusive, To exclusive.
 // The cursor is the last start time and ID.
-func (s *CatalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter) ([]*boxoffice.Showtime, string, error) {
+func (s *catalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter) ([]*boxoffice.Showtime, string, error) {
 	p := f.Page.Normalize()
 	var where []string
 	var args []any
@@ -95,7 +95,7 @@ func (s *CatalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter
 
 // CancelShowtime sets the status to cancelled (idempotent) and returns the
 // showtime. Returns ENOTFOUND.
-func (s *CatalogStore) CancelShowtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
+func (s *catalogStore) CancelShowtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
 	st, err := scanShowtime(s.db.db.QueryRowContext(ctx,
 		`UPDATE showtimes SET status = ? WHERE id = ? RETURNING `+showtimeColumns,
 		boxoffice.ShowtimeCancelled, id))

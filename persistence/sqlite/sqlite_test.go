@@ -1,4 +1,4 @@
-package sqlite_test
+package sqlite
 
 import (
 	"context"
@@ -11,27 +11,26 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/persistence/conformance"
-	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
-// MustOpen opens the stores in dir and closes them when the test ends.
-func MustOpen(tb testing.TB, dir string) *boxoffice.Stores {
+// mustOpen opens the stores in dir and closes them when the test ends.
+func mustOpen(tb testing.TB, dir string) *boxoffice.Stores {
 	tb.Helper()
-	s, err := sqlite.Open(context.Background(), dir)
+	s, err := Open(context.Background(), dir)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { require.NoError(tb, s.Close()) })
 	return s
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) *boxoffice.Stores { return MustOpen(t, t.TempDir()) })
+	conformance.Run(t, func(t *testing.T) *boxoffice.Stores { return mustOpen(t, t.TempDir()) })
 }
 
 // TestOpenCreatesOneFilePerService opens a directory that does not exist
 // yet and expects it made, with one database file per service.
 func TestOpenCreatesOneFilePerService(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "nested")
-	MustOpen(t, dir)
+	mustOpen(t, dir)
 	for _, service := range boxoffice.Services {
 		_, err := os.Stat(filepath.Join(dir, service+".db"))
 		require.NoError(t, err, service)
@@ -46,7 +45,7 @@ func TestReopenKeepsData(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 
-	s, err := sqlite.Open(ctx, dir)
+	s, err := Open(ctx, dir)
 	require.NoError(t, err)
 	u := &boxoffice.User{ID: boxoffice.NewID(), Email: "ada@example.com", Name: "Ada",
 		Role: boxoffice.RoleUser, PasswordHash: "h", CreatedAt: now}
@@ -68,7 +67,7 @@ func TestReopenKeepsData(t *testing.T) {
 	require.NoError(t, s.Notifications.EnqueueNotification(ctx, n))
 	require.NoError(t, s.Close())
 
-	s = MustOpen(t, dir)
+	s = mustOpen(t, dir)
 	gotUser, err := s.Users.UserByID(ctx, u.ID)
 	require.NoError(t, err)
 	require.Equal(t, u, gotUser)
@@ -92,7 +91,7 @@ func TestReopenKeepsData(t *testing.T) {
 // TestClosedStoresFailPing proves Ping notices a closed database and says
 // so with EUNAVAILABLE, and that Close can be called twice.
 func TestClosedStoresFailPing(t *testing.T) {
-	s, err := sqlite.Open(t.Context(), t.TempDir())
+	s, err := Open(t.Context(), t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, s.Ping(t.Context()))
 	require.NoError(t, s.Close())
@@ -100,11 +99,11 @@ func TestClosedStoresFailPing(t *testing.T) {
 	require.NoError(t, s.Close())
 }
 
-// TestOpenDBRefusesUnknownService guards the file names: a typo must not
+// TestOpenServiceRefusesUnknownService guards the file names: a typo must not
 // create a stray database.
-func TestOpenDBRefusesUnknownService(t *testing.T) {
+func TestOpenServiceRefusesUnknownService(t *testing.T) {
 	dir := t.TempDir()
-	_, err := sqlite.OpenDB(t.Context(), dir, "seat")
+	_, err := openService(t.Context(), dir, "seat")
 	require.Error(t, err)
 	_, err = os.Stat(filepath.Join(dir, "seat.db"))
 	require.True(t, os.IsNotExist(err))
@@ -114,9 +113,9 @@ func TestOpenDBRefusesUnknownService(t *testing.T) {
 // fsync per commit), a new database for each batch size.
 func BenchmarkAppendSeats(b *testing.B) {
 	conformance.BenchmarkAppendSeats(b, func(b *testing.B) boxoffice.SeatStore {
-		db, err := sqlite.OpenDB(b.Context(), b.TempDir(), "seats")
+		d, err := openService(b.Context(), b.TempDir(), "seats")
 		require.NoError(b, err)
-		b.Cleanup(func() { _ = db.Close() })
-		return sqlite.NewSeatStore(db)
+		b.Cleanup(func() { _ = d.close() })
+		return &seatStore{db: d}
 	})
 }

@@ -9,13 +9,10 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// UserStore keeps accounts and refresh tokens in users.db.
-type UserStore struct{ db *DB }
+// userStore keeps accounts and refresh tokens in users.db.
+type userStore struct{ db *db }
 
-var _ boxoffice.UserStore = (*UserStore)(nil)
-
-// NewUserStore returns the user store of db (the users database).
-func NewUserStore(db *DB) *UserStore { return &UserStore{db: db} }
+var _ boxoffice.UserStore = (*userStore)(nil)
 
 const userColumns = `id, email, name, role, password_hash, created_at`
 
@@ -30,7 +27,7 @@ func scanUser(s scanner) (*boxoffice.User, error) {
 }
 
 // CreateUser stores u. Returns ECONFLICT if the email is taken.
-func (s *UserStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
+func (s *userStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
 	_, err := s.db.db.ExecContext(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.Name, u.Role, u.PasswordHash, micros(u.CreatedAt))
@@ -41,28 +38,28 @@ func (s *UserStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
 }
 
 // UserByID returns ENOTFOUND if there is no such user.
-func (s *UserStore) UserByID(ctx context.Context, id string) (*boxoffice.User, error) {
+func (s *userStore) UserByID(ctx context.Context, id string) (*boxoffice.User, error) {
 	u, err := scanUser(s.db.db.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	return u, translate(err, "user "+id)
 }
 
 // UserByEmail looks up a normalized email. Returns ENOTFOUND.
-func (s *UserStore) UserByEmail(ctx context.Context, email string) (*boxoffice.User, error) {
+func (s *userStore) UserByEmail(ctx context.Context, email string) (*boxoffice.User, error) {
 	u, err := scanUser(s.db.db.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE email = ?`, email))
 	return u, translate(err, "user with email "+email)
 }
 
 // UpdateUserName returns ENOTFOUND.
-func (s *UserStore) UpdateUserName(ctx context.Context, id, name string) (*boxoffice.User, error) {
+func (s *userStore) UpdateUserName(ctx context.Context, id, name string) (*boxoffice.User, error) {
 	u, err := scanUser(s.db.db.QueryRowContext(ctx,
 		`UPDATE users SET name = ? WHERE id = ? RETURNING `+userColumns, name, id))
 	return u, translate(err, "user "+id)
 }
 
 // SetUserRole returns ENOTFOUND.
-func (s *UserStore) SetUserRole(ctx context.Context, id, role string) (*boxoffice.User, error) {
+func (s *userStore) SetUserRole(ctx context.Context, id, role string) (*boxoffice.User, error) {
 	u, err := scanUser(s.db.db.QueryRowContext(ctx,
 		`UPDATE users SET role = ? WHERE id = ? RETURNING `+userColumns, role, id))
 	return u, translate(err, "user "+id)
@@ -71,7 +68,7 @@ func (s *UserStore) SetUserRole(ctx context.Context, id, role string) (*boxoffic
 // UpsertAdmin creates the account with u's email as an admin, or makes the
 // existing one an admin with u's password hash (keeping its ID, name and
 // creation time). One statement, so two bootstraps cannot race.
-func (s *UserStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoffice.User, error) {
+func (s *userStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoffice.User, error) {
 	got, err := scanUser(s.db.db.QueryRowContext(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
@@ -97,7 +94,7 @@ func scanToken(s scanner) (*boxoffice.RefreshToken, error) {
 
 // CreateRefreshToken stores a new token. Returns ECONFLICT if the hash
 // exists and EINVALID if the user does not.
-func (s *UserStore) CreateRefreshToken(ctx context.Context, t *boxoffice.RefreshToken) error {
+func (s *userStore) CreateRefreshToken(ctx context.Context, t *boxoffice.RefreshToken) error {
 	_, err := s.db.db.ExecContext(ctx,
 		`INSERT INTO refresh_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.Hash, t.UserID, t.Family, micros(t.ExpiresAt), nullMicros(t.UsedAt), nullMicros(t.RevokedAt))
@@ -113,7 +110,7 @@ var errTokenInvalid = boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "refresh token i
 // ExpiresAt), revoked or already used; a used token means it was stolen, so
 // its whole family is revoked first. Read, check and write happen in one
 // transaction so two uses of one token cannot both succeed.
-func (s *UserStore) UseRefreshToken(ctx context.Context, hash string, now time.Time) (*boxoffice.RefreshToken, error) {
+func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.Time) (*boxoffice.RefreshToken, error) {
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, translate(err, "refresh token")
