@@ -59,7 +59,7 @@ func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 	if isUnique(err, "") {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "booking %q already exists", b.ID)
 	}
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
@@ -71,7 +71,7 @@ func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) 
 		updated_at = $7 WHERE id = $1`,
 		b.ID, b.Status, b.Failure, b.FailureCode, payID, payStatus, b.UpdatedAt)
 	if err != nil {
-		return s.db.wrap(err)
+		return s.db.translate(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return boxoffice.Errorf(boxoffice.ENOTFOUND, "booking %q not found", b.ID)
@@ -101,10 +101,10 @@ func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string
 		ORDER BY created_at, id`,
 		showtimeID, orEmpty(statuses))
 	if err != nil {
-		return nil, s.db.wrap(err)
+		return nil, s.db.translate(err)
 	}
 	list, err := collectBookings(rows)
-	return list, s.db.wrap(err)
+	return list, s.db.translate(err)
 }
 
 // BookingsByStatus lists oldest first, at most limit (PageLimitMax when
@@ -117,12 +117,12 @@ func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses
 	}
 	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
 		WHERE status = ANY($1) ORDER BY created_at, id LIMIT $2`,
-		statuses, limitOr(limit))
+		statuses, listLimit(limit))
 	if err != nil {
-		return nil, s.db.wrap(err)
+		return nil, s.db.translate(err)
 	}
 	list, err := collectBookings(rows)
-	return list, s.db.wrap(err)
+	return list, s.db.translate(err)
 }
 
 // PutIdempotency inserts or, when the key exists, reads the stored record.
@@ -140,12 +140,12 @@ func (s *bookingStore) PutIdempotency(ctx context.Context, r *boxoffice.Idempote
 		return stored, true, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, s.db.wrap(err)
+		return nil, false, s.db.translate(err)
 	}
 	stored, err = scanIdempotency(s.db.pool.QueryRow(ctx,
 		`SELECT `+columns+` FROM idempotency_keys WHERE user_id = $1 AND key = $2`, r.UserID, r.Key))
 	if err != nil {
-		return nil, false, s.db.wrap(err)
+		return nil, false, s.db.translate(err)
 	}
 	return stored, false, nil
 }

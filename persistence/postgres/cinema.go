@@ -60,7 +60,7 @@ func (s *catalogStore) CreateCinema(ctx context.Context, c *boxoffice.Cinema) er
 	if isUnique(err, "") {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "cinema %q or one of its halls already exists", c.ID)
 	}
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 func (s *catalogStore) Cinema(ctx context.Context, id string) (*boxoffice.Cinema, error) {
@@ -93,13 +93,13 @@ func (s *catalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoff
 	rows, err := s.db.pool.Query(ctx,
 		`SELECT `+cinemaColumns+` FROM cinemas WHERE id > $1 ORDER BY id LIMIT $2`, afterID, p.Limit+1)
 	if err != nil {
-		return nil, "", s.db.wrap(err)
+		return nil, "", s.db.translate(err)
 	}
 	cinemas, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*boxoffice.Cinema, error) { return scanCinema(r) })
 	if err != nil {
-		return nil, "", s.db.wrap(err)
+		return nil, "", s.db.translate(err)
 	}
-	cinemas, next := page(cinemas, p.Limit, func(c *boxoffice.Cinema) []string { return []string{c.ID} })
+	cinemas, next := trimPage(cinemas, p.Limit, func(c *boxoffice.Cinema) string { return encodeCursor(c.ID) })
 	if err := s.loadHalls(ctx, cinemas); err != nil {
 		return nil, "", err
 	}
@@ -118,11 +118,11 @@ func (s *catalogStore) loadHalls(ctx context.Context, cinemas []*boxoffice.Cinem
 	rows, err := s.db.pool.Query(ctx,
 		`SELECT `+hallColumns+` FROM halls WHERE cinema_id = ANY($1) ORDER BY cinema_id, position`, ids)
 	if err != nil {
-		return s.db.wrap(err)
+		return s.db.translate(err)
 	}
 	halls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (boxoffice.Hall, error) { return scanHall(r) })
 	if err != nil {
-		return s.db.wrap(err)
+		return s.db.translate(err)
 	}
 	for _, h := range halls {
 		c := byID[h.CinemaID]

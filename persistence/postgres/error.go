@@ -13,14 +13,14 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// wrap translates a driver error into the domain's terms, so that callers
-// never see pgx or pgconn types: a unique violation is ECONFLICT, no rows
+// translate turns a driver error into the domain's terms, so that
+// callers never see pgx or pgconn types: a unique violation is ECONFLICT, no rows
 // ENOTFOUND, a database that cannot answer (down, timed out, shutting
 // down, overloaded) EUNAVAILABLE so that the API answers 503 and the
 // client retries. Anything else is a bug: an internal error whose text
 // (but not whose type) carries the driver's message for the log.
 // Application errors pass through untouched.
-func (d *db) wrap(err error) error {
+func (d *db) translate(err error) error {
 	var appErr *boxoffice.Error
 	switch {
 	case err == nil:
@@ -46,12 +46,12 @@ func (d *db) wrap(err error) error {
 	return fmt.Errorf("postgres %s: %s", d.service, err.Error())
 }
 
-// notFound is wrap with a precise message for a missing row.
+// notFound is translate with a precise message for a missing row.
 func (d *db) notFound(err error, format string, args ...any) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return boxoffice.Errorf(boxoffice.ENOTFOUND, format, args...)
 	}
-	return d.wrap(err)
+	return d.translate(err)
 }
 
 // unavailable is EUNAVAILABLE for the user ("the users database is

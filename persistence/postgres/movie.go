@@ -43,7 +43,7 @@ func (s *catalogStore) CreateMovie(ctx context.Context, m *boxoffice.Movie) erro
 	if isUnique(err, "") {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "movie %q already exists", m.ID)
 	}
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 func (s *catalogStore) Movie(ctx context.Context, id string) (*boxoffice.Movie, error) {
@@ -80,13 +80,13 @@ func (s *catalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*
 		` ORDER BY title, id LIMIT ` + arg(p.Limit+1)
 	rows, err := s.db.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, "", s.db.wrap(err)
+		return nil, "", s.db.translate(err)
 	}
 	movies, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*boxoffice.Movie, error) { return scanMovie(r) })
 	if err != nil {
-		return nil, "", s.db.wrap(err)
+		return nil, "", s.db.translate(err)
 	}
-	movies, next := page(movies, p.Limit, func(m *boxoffice.Movie) []string { return []string{m.Title, m.ID} })
+	movies, next := trimPage(movies, p.Limit, func(m *boxoffice.Movie) string { return encodeCursor(m.Title, m.ID) })
 	return movies, next, nil
 }
 
@@ -98,7 +98,7 @@ func (s *catalogStore) UpdateMovie(ctx context.Context, m *boxoffice.Movie) erro
 		rating = $6, release_date = NULLIF($7, '')::date WHERE id = $1`,
 		m.ID, m.Title, m.Description, orEmpty(m.Genres), m.DurationMinutes, m.Rating, m.ReleaseDate)
 	if err != nil {
-		return s.db.wrap(err)
+		return s.db.translate(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return boxoffice.Errorf(boxoffice.ENOTFOUND, "movie %q not found", m.ID)
@@ -131,7 +131,7 @@ func (s *catalogStore) DeleteMovie(ctx context.Context, id string, now time.Time
 		_, err = tx.Exec(ctx, `DELETE FROM movies WHERE id = $1`, id)
 		return err
 	})
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 func whereClause(conds []string) string {

@@ -53,7 +53,7 @@ func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffic
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
 		n.ID, n.UserID, n.Kind, n.BookingID, n.Channel, payload, n.CreatedAt, n.DeliveredAt,
 		n.Attempts, n.NextAt, n.LastError)
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 // DueNotifications lists oldest first from the partial index of
@@ -64,12 +64,12 @@ func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time,
 	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
 		WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $2
 		ORDER BY created_at, id LIMIT $3`,
-		now, boxoffice.NotifyAttemptsMax, limitOr(limit))
+		now, boxoffice.NotifyAttemptsMax, listLimit(limit))
 	if err != nil {
-		return nil, s.db.wrap(err)
+		return nil, s.db.translate(err)
 	}
 	list, err := collectNotifications(rows)
-	return list, s.db.wrap(err)
+	return list, s.db.translate(err)
 }
 
 func (s *notificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
@@ -90,7 +90,7 @@ func (s *notificationStore) MarkAttempt(ctx context.Context, id string, nextAt t
 func (s *notificationStore) update(ctx context.Context, id, sql string, args ...any) error {
 	tag, err := s.db.pool.Exec(ctx, sql, append([]any{id}, args...)...)
 	if err != nil {
-		return s.db.wrap(err)
+		return s.db.translate(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return boxoffice.Errorf(boxoffice.ENOTFOUND, "notification %q not found", id)

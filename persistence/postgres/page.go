@@ -87,33 +87,34 @@ func newestByUser[T any](ctx context.Context, d *db, table, columns, userID stri
 		ORDER BY created_at DESC, id DESC LIMIT $4`,
 		userID, at, id, p.Limit+1)
 	if err != nil {
-		return nil, "", d.wrap(err)
+		return nil, "", d.translate(err)
 	}
 	list, err := collect(rows)
 	if err != nil {
-		return nil, "", d.wrap(err)
+		return nil, "", d.translate(err)
 	}
-	list, next := page(list, p.Limit, func(v T) []string {
+	list, next := trimPage(list, p.Limit, func(v T) string {
 		t, id := key(v)
-		return []string{timeKey(t), id}
+		return encodeCursor(timeKey(t), id)
 	})
 	return list, next, nil
 }
 
-// page trims a result fetched with limit+1 rows to limit and returns the
-// cursor of its last item, or "" when there is nothing after it.
-func page[T any](items []T, limit int, key func(T) []string) ([]T, string) {
+// trimPage cuts items, fetched with one row more than limit to learn
+// whether another page follows, to limit and returns the cursor of the last
+// item kept, or "" when there is no more.
+func trimPage[T any](items []T, limit int, cursor func(T) string) ([]T, string) {
 	if len(items) <= limit {
 		return items, ""
 	}
 	items = items[:limit]
-	return items, encodeCursor(key(items[limit-1])...)
+	return items, cursor(items[limit-1])
 }
 
-// limitOr bounds a limit given to a scan that is not a client page: zero or
-// less takes the largest page size rather than everything (as the SQLite
-// stores do).
-func limitOr(limit int) int {
+// listLimit bounds a limit given to a scan that is not a client page: zero
+// or less takes the largest page size rather than everything (as the
+// SQLite stores do).
+func listLimit(limit int) int {
 	if limit <= 0 {
 		return boxoffice.PageLimitMax
 	}

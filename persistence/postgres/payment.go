@@ -42,7 +42,7 @@ func (s *paymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) 
 	case isUnique(err, ""):
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "payment %q already exists", p.ID)
 	}
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 func (s *paymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) error {
@@ -52,7 +52,7 @@ func (s *paymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) 
 		`UPDATE payments SET status = $2, provider_ref = $3, failure = $4, updated_at = $5 WHERE id = $1`,
 		p.ID, p.Status, p.ProviderRef, p.Failure, p.UpdatedAt)
 	if err != nil {
-		return s.db.wrap(err)
+		return s.db.translate(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return boxoffice.Errorf(boxoffice.ENOTFOUND, "payment %q not found", p.ID)
@@ -74,10 +74,10 @@ func (s *paymentStore) PaymentsByStatus(ctx context.Context, status string, limi
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	rows, err := s.db.pool.Query(ctx, `SELECT `+paymentColumns+` FROM payments
-		WHERE status = $1 ORDER BY created_at, id LIMIT $2`, status, limitOr(limit))
+		WHERE status = $1 ORDER BY created_at, id LIMIT $2`, status, listLimit(limit))
 	if err != nil {
-		return nil, s.db.wrap(err)
+		return nil, s.db.translate(err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*boxoffice.Payment, error) { return scanPayment(r) })
-	return list, s.db.wrap(err)
+	return list, s.db.translate(err)
 }

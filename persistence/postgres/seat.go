@@ -73,7 +73,7 @@ func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events [
 			"showtime %s: seat journal already has seq %d..%d: another activation wrote first",
 			showtimeID, events[0].Seq, events[len(events)-1].Seq)
 	}
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 // LoadSeats reads the snapshot before the events: the journal only grows,
@@ -91,7 +91,7 @@ func (s *seatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffic
 	case errors.Is(err, pgx.ErrNoRows):
 		snap = nil
 	case err != nil:
-		return nil, nil, s.db.wrap(err)
+		return nil, nil, s.db.translate(err)
 	default:
 		snap.Seq, snap.State = uint64(seq), json.RawMessage(state)
 	}
@@ -99,11 +99,11 @@ func (s *seatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffic
 		`SELECT seq, data FROM seat_events WHERE showtime_id = $1 AND seq > $2 ORDER BY seq`,
 		showtimeID, seq)
 	if err != nil {
-		return nil, nil, s.db.wrap(err)
+		return nil, nil, s.db.translate(err)
 	}
 	events, err := pgx.CollectRows(rows, scanSeatEvent)
 	if err != nil {
-		return nil, nil, s.db.wrap(err)
+		return nil, nil, s.db.translate(err)
 	}
 	return snap, events, nil
 }

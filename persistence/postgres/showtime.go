@@ -56,7 +56,7 @@ func (s *catalogStore) CreateShowtime(ctx context.Context, st *boxoffice.Showtim
 	if isUnique(err, "") {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "showtime %q already exists", st.ID)
 	}
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 func (s *catalogStore) Showtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
@@ -100,14 +100,14 @@ func (s *catalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter
 		` ORDER BY starts_at, id LIMIT ` + arg(p.Limit+1)
 	rows, err := s.db.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, "", s.db.wrap(err)
+		return nil, "", s.db.translate(err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*boxoffice.Showtime, error) { return scanShowtime(r) })
 	if err != nil {
-		return nil, "", s.db.wrap(err)
+		return nil, "", s.db.translate(err)
 	}
-	list, next := page(list, p.Limit, func(st *boxoffice.Showtime) []string {
-		return []string{timeKey(st.StartsAt), st.ID}
+	list, next := trimPage(list, p.Limit, func(st *boxoffice.Showtime) string {
+		return encodeCursor(timeKey(st.StartsAt), st.ID)
 	})
 	return list, next, nil
 }

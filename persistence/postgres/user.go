@@ -34,7 +34,7 @@ func (s *userStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
 	if isUnique(err, "users_email_key") {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "email %q is already registered", u.Email)
 	}
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 func (s *userStore) UserByID(ctx context.Context, id string) (*boxoffice.User, error) {
@@ -78,7 +78,7 @@ func (s *userStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoff
 		ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
 		RETURNING `+userColumns,
 		u.ID, u.Email, u.Name, boxoffice.RoleAdmin, u.PasswordHash, u.CreatedAt))
-	return out, s.db.wrap(err)
+	return out, s.db.translate(err)
 }
 
 func (s *userStore) CreateRefreshToken(ctx context.Context, t *boxoffice.RefreshToken) error {
@@ -88,7 +88,7 @@ func (s *userStore) CreateRefreshToken(ctx context.Context, t *boxoffice.Refresh
 		`INSERT INTO refresh_tokens (hash, user_id, family, expires_at, used_at, revoked_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.Hash, t.UserID, t.Family, t.ExpiresAt, t.UsedAt, t.RevokedAt)
-	return s.db.wrap(err)
+	return s.db.translate(err)
 }
 
 // errRefreshRefused is the one answer to every bad refresh token, so that
@@ -133,7 +133,7 @@ func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.T
 	})
 	switch {
 	case err != nil:
-		return nil, s.db.wrap(err)
+		return nil, s.db.translate(err)
 	case refused:
 		return nil, errRefreshRefused
 	}

@@ -215,8 +215,8 @@ func translate(err error, what string) error {
 	return fmt.Errorf("sqlite: %s: %w", what, err)
 }
 
-// isConflict reports whether err is a unique or primary key violation.
-func isConflict(err error) bool {
+// isUnique reports whether err is a unique or primary key violation.
+func isUnique(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
 		se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)

@@ -33,7 +33,7 @@ func (s *paymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) 
 		`INSERT INTO payments (`+paymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.BookingID, p.UserID, p.AmountCents, p.Currency, p.Method, p.Status,
 		p.ProviderRef, p.Failure, micros(p.CreatedAt), micros(p.UpdatedAt))
-	if isConflict(err) {
+	if isUnique(err) {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s already has a payment", p.BookingID)
 	}
 	return translate(err, "payment "+p.ID)

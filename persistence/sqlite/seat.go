@@ -118,7 +118,7 @@ func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events [
 		}
 		return putSnapshot(ctx, tx, showtimeID, snap)
 	})
-	if isConflict(err) {
+	if isUnique(err) {
 		return boxoffice.Errorf(boxoffice.ECONFLICT,
 			"seats of showtime %s were written by another activation", showtimeID)
 	}

@@ -31,7 +31,7 @@ func (s *userStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
 	_, err := s.db.db.ExecContext(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.Name, u.Role, u.PasswordHash, micros(u.CreatedAt))
-	if isConflict(err) {
+	if isUnique(err) {
 		return boxoffice.Errorf(boxoffice.ECONFLICT, "email %s is already registered", u.Email)
 	}
 	return translate(err, "user "+u.ID)
