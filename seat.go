@@ -73,6 +73,20 @@ type SeatEvent struct {
 	BookingID string        `json:"booking_id,omitempty"`
 }
 
+// ValidateSeatEvents returns EINVALID unless events are numbered 1, 2, ...
+// without gaps within the batch: a gap would hide a lost event from every
+// later activation of the showtime. Every seat store checks a batch with
+// it before writing, so that the stores agree on what they refuse.
+func ValidateSeatEvents(showtimeID string, events []SeatEvent) error {
+	for i, e := range events {
+		if e.Seq == 0 || (i > 0 && e.Seq != events[i-1].Seq+1) {
+			return Errorf(EINVALID, "showtime %s: seat events must be numbered 1, 2, ... without gaps (seq %d at %d)",
+				showtimeID, e.Seq, i)
+		}
+	}
+	return nil
+}
+
 // SeatSnapshot is a showtime's seat state at Seq, so that loading does not
 // replay the whole journal. State is opaque to stores (JSON of SeatMap).
 type SeatSnapshot struct {

@@ -41,17 +41,15 @@ SELECT 1`
 func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
+	if err := boxoffice.ValidateSeatEvents(showtimeID, events); err != nil {
+		return err
+	}
 	if len(events) == 0 && snap == nil {
 		return nil
 	}
 	seqs := make([]int64, len(events))
 	data := make([][]byte, len(events))
 	for i := range events {
-		// A gap would hide a lost event from every later activation.
-		if events[i].Seq == 0 || i > 0 && events[i].Seq != events[i-1].Seq+1 {
-			return boxoffice.Errorf(boxoffice.EINVALID, "showtime %s: seat events must be numbered 1, 2, ... without gaps (seq %d at %d)",
-				showtimeID, events[i].Seq, i)
-		}
 		b, err := json.Marshal(&events[i])
 		if err != nil {
 			return fmt.Errorf("postgres seats: encode event %d: %w", events[i].Seq, err)

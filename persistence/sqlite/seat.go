@@ -125,15 +125,12 @@ func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events [
 	return translate(err, "seats of showtime "+showtimeID)
 }
 
-// checkAppend asserts what the journal relies on: Seqs start at 1 and have
-// no gaps within a batch, and a snapshot has a state and belongs to the
-// showtime.
+// checkAppend asserts what the journal relies on: the events' Seqs (see
+// boxoffice.ValidateSeatEvents), and a snapshot that has a state and
+// belongs to the showtime.
 func checkAppend(showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
-	for i, e := range events {
-		if e.Seq == 0 || (i > 0 && e.Seq != events[i-1].Seq+1) {
-			return boxoffice.Errorf(boxoffice.EINVALID,
-				"seat events of showtime %s: seq must be consecutive from 1", showtimeID)
-		}
+	if err := boxoffice.ValidateSeatEvents(showtimeID, events); err != nil {
+		return err
 	}
 	if snap != nil && (snap.Seq == 0 || len(snap.State) == 0 ||
 		(snap.ShowtimeID != "" && snap.ShowtimeID != showtimeID)) {
