@@ -72,8 +72,11 @@ type BookingStore interface {
 	// BookingsByUser lists a user's bookings, newest first, paged by cursor.
 	BookingsByUser(ctx context.Context, userID string, p Page) ([]*Booking, string, error)
 	// BookingsByShowtime lists a showtime's bookings with one of the
-	// statuses (all statuses when none are given).
-	BookingsByShowtime(ctx context.Context, showtimeID string, statuses ...string) ([]*Booking, error)
+	// statuses (all statuses when none are given), oldest first, paged by
+	// cursor: a sold-out hall is more bookings than one read should carry.
+	// A booking that changes status after its page was read does not move
+	// the next page, so a caller may update each page before reading on.
+	BookingsByShowtime(ctx context.Context, showtimeID string, p Page, statuses ...string) ([]*Booking, string, error)
 	// BookingsByStatus lists bookings with one of the statuses, oldest
 	// first, at most limit (the recovery scan at start).
 	BookingsByStatus(ctx context.Context, limit int, statuses ...string) ([]*Booking, error)

@@ -1,6 +1,9 @@
 package actors
 
 import (
+	"cmp"
+	"context"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -113,4 +116,28 @@ func (g *bookingGrain) showtimeCancelled(b *boxoffice.Booking) bool {
 	defer cancel()
 	st, err := g.env.catalog.Showtime(ctx, b.ShowtimeID)
 	return err == nil && st.Status == boxoffice.ShowtimeCancelled
+}
+
+// cancelBookingsOf cancels the bookings of a cancelled showtime a page at
+// a time, so that a sold-out hall is never read in one go, and returns how
+// many it tried and how many could not be cancelled now. Pending bookings
+// too: a saga in flight may confirm seats it confirmed just before the
+// close; its grain finishes it first. A booking cancelled here leaves the
+// status filter but not the store's order, so the next page neither skips
+// nor repeats one.
+func (s *Bookings) cancelBookingsOf(ctx context.Context, showtimeID string) (n, failed int, err error) {
+	p := boxoffice.Page{Limit: cmp.Or(s.cancelPage, boxoffice.PageLimitMax)}
+	for {
+		bs, next, err := s.store.BookingsByShowtime(ctx, showtimeID, p,
+			boxoffice.BookingConfirmed, boxoffice.BookingCancelling, boxoffice.BookingPending)
+		if err != nil {
+			return n, failed, err
+		}
+		n += len(bs)
+		failed += s.cancelAll(ctx, bs)
+		if next == "" {
+			return n, failed, nil
+		}
+		p.Cursor = next
+	}
 }

@@ -1,11 +1,13 @@
 package actors_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cardgateway"
 )
 
@@ -125,5 +127,42 @@ func TestShowtimeCancelRefundsEveryone(t *testing.T) {
 	bkWantCode(t, err, boxoffice.ECONFLICT)
 	_, err = svc.CancelShowtime(bkCtx(t), boxoffice.NewID())
 	bkWantCode(t, err, boxoffice.ENOTFOUND)
+	env.MustBalance(t)
+}
+
+// Cancelling a showtime pages through its bookings: with two bookings to a
+// page, every one of five confirmed bookings is cancelled, refunded and
+// notified, and a failed booking is left as it was.
+func TestShowtimeCancelPagesThroughBookings(t *testing.T) {
+	env := MustOpenBookingEngine(t, BookingOptions{})
+	svc := env.Engine.Bookings()
+	actors.SetShowtimeCancelPage(svc, 2)
+	var booked []*boxoffice.Booking
+	for i, seat := range []string{"A1", "A2", "A3", "B1", "B2"} {
+		booked = append(booked, env.MustBook(t, fmt.Sprintf("u%d", i), seat))
+	}
+	h := env.Hold(t, "u9", "A9")
+	_, err := env.Book(t, "u9", h.ID, cardgateway.TokenDecline, "")
+	bkWantCode(t, err, boxoffice.EUNPROCESSABLE)
+
+	if _, err := svc.CancelShowtime(bkCtx(t), env.ShowtimeID); err != nil {
+		t.Fatalf("cancel showtime: %v", err)
+	}
+	for _, b := range booked {
+		got := env.Stored(t, b.ID)
+		if got.Status != boxoffice.BookingCancelled || got.Payment.Status != boxoffice.PaymentRefunded {
+			t.Fatalf("booking %s: %+v", b.ID, got)
+		}
+		if !bkHasNote(env.Notes(t, b.UserID), boxoffice.NotifyShowtimeCancelled, b.ID) {
+			t.Fatalf("booking %s: no showtime-cancelled notification", b.ID)
+		}
+	}
+	list, _, err := svc.Bookings(bkCtx(t), boxoffice.Caller{UserID: "u9"}, boxoffice.Page{})
+	if err != nil || len(list) != 1 || list[0].Status != boxoffice.BookingFailed {
+		t.Fatalf("the failed booking: %+v, %v", list, err)
+	}
+	if captured, refunded, _ := env.Gateway.Totals(); captured != refunded {
+		t.Fatalf("captured %d, refunded %d", captured, refunded)
+	}
 	env.MustBalance(t)
 }

@@ -36,6 +36,9 @@ type Bookings struct {
 	showtimes *Showtimes
 	clock     boxoffice.Clock
 	log       *slog.Logger
+	// cancelPage is how many bookings CancelShowtime reads at a time; 0
+	// means boxoffice.PageLimitMax.
+	cancelPage int
 }
 
 var _ boxoffice.BookingService = (*Bookings)(nil)
@@ -123,17 +126,14 @@ func (s *Bookings) CancelShowtime(ctx context.Context, showtimeID string) (*boxo
 	if err != nil {
 		return nil, err
 	}
-	// Pending bookings too: a saga in flight may confirm seats it
-	// confirmed just before the close; its grain finishes it first.
-	bs, err := s.store.BookingsByShowtime(ctx, showtimeID,
-		boxoffice.BookingConfirmed, boxoffice.BookingCancelling, boxoffice.BookingPending)
+	n, failed, err := s.cancelBookingsOf(ctx, showtimeID)
 	if err != nil {
 		return nil, err
 	}
-	if failed := s.cancelAll(ctx, bs); failed > 0 {
+	if failed > 0 {
 		return nil, unavailable("showtime %s is cancelled, but %d of its bookings are not refunded yet; retry", showtimeID, failed)
 	}
-	s.log.Info("showtime cancelled", "showtime", showtimeID, "bookings", len(bs))
+	s.log.Info("showtime cancelled", "showtime", showtimeID, "bookings", n)
 	return st, nil
 }
 

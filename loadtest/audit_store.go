@@ -71,24 +71,40 @@ func storeSeatMap(ctx context.Context, stores *boxoffice.Stores, id string, now 
 	return out, nil
 }
 
-// storeBookings reads a showtime's bookings with their payments.
+// storeBookings reads a showtime's bookings, page by page, with their
+// payments.
 func storeBookings(ctx context.Context, stores *boxoffice.Stores, id string) ([]*AuditBooking, error) {
-	bookings, err := stores.Bookings.BookingsByShowtime(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("store audit: bookings of %s: %w", id, err)
-	}
-	out := make([]*AuditBooking, 0, len(bookings))
-	for _, b := range bookings {
-		ab := &AuditBooking{ID: b.ID, ShowtimeID: b.ShowtimeID, Seats: b.Seats, Status: b.Status, TotalCents: b.TotalCents}
-		p, err := stores.Payments.PaymentByBooking(ctx, b.ID)
-		switch {
-		case boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND:
-		case err != nil:
-			return nil, fmt.Errorf("store audit: payment of booking %s: %w", b.ID, err)
-		default:
-			ab.PaymentStatus, ab.PaymentCents = p.Status, p.AmountCents
+	var out []*AuditBooking
+	page := boxoffice.Page{Limit: boxoffice.PageLimitMax}
+	for {
+		bookings, next, err := stores.Bookings.BookingsByShowtime(ctx, id, page)
+		if err != nil {
+			return nil, fmt.Errorf("store audit: bookings of %s: %w", id, err)
 		}
-		out = append(out, ab)
+		for _, b := range bookings {
+			ab, err := storeBooking(ctx, stores, b)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ab)
+		}
+		if next == "" {
+			return out, nil
+		}
+		page.Cursor = next
 	}
-	return out, nil
+}
+
+// storeBooking is b with its payment, if it has one.
+func storeBooking(ctx context.Context, stores *boxoffice.Stores, b *boxoffice.Booking) (*AuditBooking, error) {
+	ab := &AuditBooking{ID: b.ID, ShowtimeID: b.ShowtimeID, Seats: b.Seats, Status: b.Status, TotalCents: b.TotalCents}
+	p, err := stores.Payments.PaymentByBooking(ctx, b.ID)
+	switch {
+	case boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND:
+	case err != nil:
+		return nil, fmt.Errorf("store audit: payment of booking %s: %w", b.ID, err)
+	default:
+		ab.PaymentStatus, ab.PaymentCents = p.Status, p.AmountCents
+	}
+	return ab, nil
 }

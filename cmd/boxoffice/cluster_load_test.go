@@ -122,6 +122,22 @@ func load(buyers []*client, gateways func() []*member, showtimes []string, seats
 	return &wg
 }
 
+// confirmedBookings reads a showtime's confirmed bookings, page by page.
+func confirmedBookings(ctx context.Context, t *testing.T, s *boxoffice.Stores, showtimeID string) []*boxoffice.Booking {
+	t.Helper()
+	var all []*boxoffice.Booking
+	page := boxoffice.Page{Limit: boxoffice.PageLimitMax}
+	for {
+		bs, next, err := s.Bookings.BookingsByShowtime(ctx, showtimeID, page, boxoffice.BookingConfirmed)
+		require.NoError(t, err)
+		all = append(all, bs...)
+		if next == "" {
+			return all
+		}
+		page.Cursor = next
+	}
+}
+
 // audit checks a showtime against the databases and the buyers' ledger:
 // every acknowledged booking is confirmed with its seats, no seat is in two
 // confirmed bookings, the seat journal replays (a replay refuses an event
@@ -134,8 +150,7 @@ func audit(t *testing.T, s *boxoffice.Stores, l *ledger, showtimes ...string) (c
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, st := range showtimes {
-		bs, err := s.Bookings.BookingsByShowtime(ctx, st, boxoffice.BookingConfirmed)
-		require.NoError(t, err)
+		bs := confirmedBookings(ctx, t, s, st)
 		owner := map[string]string{}
 		byID := map[string][]string{}
 		for _, b := range bs {

@@ -1,8 +1,10 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,8 @@ var bookingTests = []test{
 	{"UpdateBookingStoresOnlyItsFields", testUpdateBooking},
 	{"BookingsByUserNewestFirstAcrossPages", testBookingsByUser},
 	{"BookingsByShowtimeFilterStatuses", testBookingsByShowtime},
+	{"BookingsByShowtimeOldestFirstAcrossPages", testBookingsByShowtimePages},
+	{"BookingsByShowtimePagesHoldWhileCancelling", testBookingsByShowtimeCancelling},
 	{"BookingsByStatusOldestFirstUpToLimit", testBookingsByStatus},
 	{"PutIdempotencyStoresOnceAndReturnsTheFirst", testPutIdempotency},
 	{"ConcurrentPutIdempotencyCreatesOnce", testPutIdempotencyConcurrent},
@@ -141,8 +145,9 @@ func testBookingsByShowtime(t *testing.T, s *boxoffice.Stores) {
 
 	list := func(statuses ...string) []string {
 		t.Helper()
-		got, err := s.Bookings.BookingsByShowtime(ctx, st, statuses...)
-		require.NoError(t, err)
+		got := allPages(t, 2, func(cursor string) ([]*boxoffice.Booking, string, error) {
+			return s.Bookings.BookingsByShowtime(ctx, st, boxoffice.Page{Limit: 2, Cursor: cursor}, statuses...)
+		})
 		return ids(got, bookingID)
 	}
 	require.ElementsMatch(t, all, list())
@@ -150,6 +155,60 @@ func testBookingsByShowtime(t *testing.T, s *boxoffice.Stores) {
 	require.ElementsMatch(t, append(byStatus[boxoffice.BookingConfirmed], byStatus[boxoffice.BookingCancelling]...),
 		list(boxoffice.BookingConfirmed, boxoffice.BookingCancelling))
 	require.Empty(t, list(boxoffice.BookingCancelled))
+}
+
+// testBookingsByShowtimePages lists 12 bookings of one showtime, 5 at a
+// time, among bookings of another showtime, and expects each once, oldest
+// first; pairs created at the same time come in ID order.
+func testBookingsByShowtimePages(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	st := boxoffice.NewID()
+	var want []*boxoffice.Booking
+	for i := range 12 {
+		want = append(want, mustBooking(t, s, newBooking("user-1", st, at(12-i/2))))
+		mustBooking(t, s, newBooking("user-1", boxoffice.NewID(), at(i)))
+	}
+	slices.SortFunc(want, func(a, b *boxoffice.Booking) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	got := allPages(t, 5, func(cursor string) ([]*boxoffice.Booking, string, error) {
+		return s.Bookings.BookingsByShowtime(ctx, st, boxoffice.Page{Limit: 5, Cursor: cursor})
+	})
+	require.Equal(t, ids(want, bookingID), ids(got, bookingID))
+
+	none, next, err := s.Bookings.BookingsByShowtime(ctx, boxoffice.NewID(), boxoffice.Page{})
+	require.NoError(t, err)
+	require.Empty(t, none)
+	require.Empty(t, next)
+}
+
+// testBookingsByShowtimeCancelling pages through a showtime's confirmed
+// bookings the way its cancellation does, cancelling each page before
+// reading the next: bookings leaving the filter must not make the next page
+// skip or repeat any.
+func testBookingsByShowtimeCancelling(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	st := boxoffice.NewID()
+	var want []string
+	for i := range 7 {
+		b := newBooking("user-1", st, at(i))
+		b.Status = boxoffice.BookingConfirmed
+		want = append(want, mustBooking(t, s, b).ID)
+	}
+	got := allPages(t, 3, func(cursor string) ([]*boxoffice.Booking, string, error) {
+		page, next, err := s.Bookings.BookingsByShowtime(ctx, st, boxoffice.Page{Limit: 3, Cursor: cursor},
+			boxoffice.BookingConfirmed)
+		for _, b := range page {
+			cancelled := *b
+			cancelled.Status = boxoffice.BookingCancelled
+			require.NoError(t, s.Bookings.UpdateBooking(ctx, &cancelled))
+		}
+		return page, next, err
+	})
+	require.Equal(t, want, ids(got, bookingID))
+	left, _, err := s.Bookings.BookingsByShowtime(ctx, st, boxoffice.Page{}, boxoffice.BookingConfirmed)
+	require.NoError(t, err)
+	require.Empty(t, left)
 }
 
 func testBookingsByStatus(t *testing.T, s *boxoffice.Stores) {

@@ -92,19 +92,32 @@ func (s *bookingStore) BookingsByUser(ctx context.Context, userID string, p boxo
 		func(b *boxoffice.Booking) (time.Time, string) { return b.CreatedAt, b.ID })
 }
 
-// BookingsByShowtime lists oldest first; no statuses means all of them.
-func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, statuses ...string) ([]*boxoffice.Booking, error) {
+// BookingsByShowtime pages oldest first by (created_at, id); no statuses
+// means all of them.
+func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, p boxoffice.Page, statuses ...string) ([]*boxoffice.Booking, string, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
+	p = p.Normalize()
+	at, id, err := oldestFirstCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
 	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
 		WHERE showtime_id = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2))
-		ORDER BY created_at, id`,
-		showtimeID, orEmpty(statuses))
+		AND (created_at, id) > ($3, $4)
+		ORDER BY created_at, id LIMIT $5`,
+		showtimeID, orEmpty(statuses), at, id, p.Limit+1)
 	if err != nil {
-		return nil, s.db.translate(err)
+		return nil, "", s.db.translate(err)
 	}
 	list, err := collectBookings(rows)
-	return list, s.db.translate(err)
+	if err != nil {
+		return nil, "", s.db.translate(err)
+	}
+	list, next := trimPage(list, p.Limit, func(b *boxoffice.Booking) string {
+		return encodeCursor(timeKey(b.CreatedAt), b.ID)
+	})
+	return list, next, nil
 }
 
 // BookingsByStatus lists oldest first, at most limit (PageLimitMax when

@@ -70,6 +70,20 @@ func newestFirstCursor(cursor string) (time.Time, string, error) {
 	return t, id, nil
 }
 
+// startOfTime starts an oldest-first list: every row sorts after it.
+var startOfTime = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// oldestFirstCursor decodes the cursor of a list sorted by (time, id)
+// ascending. The first page starts at startOfTime, so that one query shape
+// serves every page.
+func oldestFirstCursor(cursor string) (time.Time, string, error) {
+	t, id, ok, err := timeIDCursor(cursor)
+	if err != nil || !ok {
+		return startOfTime, "", err
+	}
+	return t, id, nil
+}
+
 // newestByUser pages one user's rows of table newest first by
 // (created_at, id): a user's bookings and notifications. columns are the
 // ones collect scans.

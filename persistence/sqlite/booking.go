@@ -86,15 +86,32 @@ func (s *bookingStore) BookingsByUser(ctx context.Context, userID string, p boxo
 }
 
 // BookingsByShowtime lists a showtime's bookings with one of the statuses
-// (all statuses when none are given), oldest first.
-func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, statuses ...string) ([]*boxoffice.Booking, error) {
+// (all statuses when none are given), oldest first (by creation time, then
+// ID). The cursor is the last creation time and ID.
+func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string, p boxoffice.Page, statuses ...string) ([]*boxoffice.Booking, string, error) {
+	p = p.Normalize()
 	where := []string{`showtime_id = ?`}
 	args := []any{showtimeID}
 	if len(statuses) > 0 {
 		where = append(where, `status IN (`+marks(len(statuses))+`)`)
 		args = appendStrings(args, statuses)
 	}
-	return s.query(ctx, whereClause(where)+` ORDER BY created_at, id`, args...)
+	if p.Cursor != "" {
+		created, id, err := decodeTimeCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where = append(where, `(created_at, id) > (?, ?)`)
+		args = append(args, created, id)
+	}
+	list, err := s.query(ctx, whereClause(where)+` ORDER BY created_at, id LIMIT ?`, append(args, p.Limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	list, next := trimPage(list, p.Limit, func(b *boxoffice.Booking) string {
+		return encodeTimeCursor(micros(b.CreatedAt), b.ID)
+	})
+	return list, next, nil
 }
 
 // BookingsByStatus lists bookings with one of the statuses, oldest first,
