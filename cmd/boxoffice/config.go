@@ -15,6 +15,7 @@ import (
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
 	bohttp "github.com/boxoffice/boxoffice/http"
+	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 )
 
@@ -133,9 +134,9 @@ func (c Config) Validate() error {
 		return errors.New("--idle-timeout must be positive")
 	case c.JWTSecret != "" && len(c.JWTSecret) < bohttp.JWTSecretLenMin:
 		return fmt.Errorf("--jwt-secret must be at least %d bytes", bohttp.JWTSecretLenMin)
-	case len(c.Join) > 0 && !c.Postgres():
+	case len(c.Join) > 0 && !c.Persistence().Postgres():
 		return errors.New("--join needs PostgreSQL (--database-url): the embedded SQLite store is single-node only, and nodes of a cluster must share their databases")
-	case c.JWTSecret == "" && (c.Postgres() || c.Clustered()):
+	case c.JWTSecret == "" && (c.Persistence().Postgres() || c.Clustered()):
 		return fmt.Errorf("--jwt-secret (BOXOFFICE_JWT_SECRET, >= %d bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret", bohttp.JWTSecretLenMin)
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
@@ -150,13 +151,17 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Postgres reports whether the stores are PostgreSQL databases.
-func (c Config) Postgres() bool { return c.DatabaseURL != "" || len(c.ServiceURLs) > 0 }
+// Persistence is the choice of stores these settings make: the one place
+// that turns them into a persistence.Config (which also says whether the
+// stores are PostgreSQL databases).
+func (c Config) Persistence() persistence.Config {
+	return persistence.Config{DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, Prefix: c.DatabasePrefix, URLs: c.ServiceURLs}
+}
 
 // Clustered reports whether this node is a cluster member that others can
 // join (gossip on): every node on PostgreSQL is, with or without --join. A
 // node on the embedded store is a cluster of one without gossip.
-func (c Config) Clustered() bool { return c.Postgres() || len(c.Join) > 0 }
+func (c Config) Clustered() bool { return c.Persistence().Postgres() || len(c.Join) > 0 }
 
 // String prints the config for the start-up log, secrets masked.
 func (c Config) String() string {
@@ -167,7 +172,7 @@ func (c Config) String() string {
 		return "(set, hidden)"
 	}
 	store := "sqlite:" + c.DataDir
-	if c.Postgres() {
+	if c.Persistence().Postgres() {
 		store = "postgres:" + redactURL(c.DatabaseURL) + " prefix=" + c.DatabasePrefix
 	}
 	gossip := c.GossipAddr

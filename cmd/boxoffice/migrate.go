@@ -14,9 +14,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr, cfg.LogLevel)
-	pc := persistence.Config{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Prefix: cfg.DatabasePrefix, URLs: cfg.ServiceURLs, Logger: logger}
-	if err := persistence.Migrate(ctx, pc); err != nil {
+	stores := cfg.Persistence()
+	stores.Logger = newLogger(stderr, cfg.LogLevel)
+	if err := persistence.Migrate(ctx, stores); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	fmt.Fprintln(stdout, "migrations applied")

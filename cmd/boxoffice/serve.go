@@ -89,9 +89,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.Stores, err = persistence.Open(ctx, persistence.Config{
-		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Prefix: cfg.DatabasePrefix, URLs: cfg.ServiceURLs, Logger: m.Logger,
-	})
+	stores := cfg.Persistence()
+	stores.Logger = m.Logger
+	m.Stores, err = persistence.Open(ctx, stores)
 	if err != nil {
 		return fmt.Errorf("open stores: %w", err)
 	}
@@ -269,7 +269,7 @@ func (m *Main) banner() {
 	fmt.Fprintf(&b, "  API:      %s/api/v1/showtimes\n", url)
 	fmt.Fprintf(&b, "  OpenAPI:  %s/openapi.json\n", url)
 	fmt.Fprintf(&b, "  Health:   %s/healthz  %s/readyz\n", url, url)
-	if m.Config.Postgres() {
+	if m.Config.Persistence().Postgres() {
 		fmt.Fprintf(&b, "  Stores:   PostgreSQL, databases %s_<service>\n", m.Config.DatabasePrefix)
 	} else {
 		fmt.Fprintf(&b, "  Stores:   SQLite files in %s\n", m.Config.DataDir)
