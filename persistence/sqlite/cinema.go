@@ -71,7 +71,7 @@ func (s *catalogStore) Cinema(ctx context.Context, id string) (*boxoffice.Cinema
 	if err != nil {
 		return nil, translate(err, "cinema "+id)
 	}
-	if err := s.addHalls(ctx, []*boxoffice.Cinema{c}); err != nil {
+	if err := s.loadHalls(ctx, []*boxoffice.Cinema{c}); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -101,14 +101,14 @@ func (s *catalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoff
 	cinemas, next := trimPage(cinemas, p.Limit, func(c *boxoffice.Cinema) string {
 		return encodeCursor("", c.ID)
 	})
-	if err := s.addHalls(ctx, cinemas); err != nil {
+	if err := s.loadHalls(ctx, cinemas); err != nil {
 		return nil, "", err
 	}
 	return cinemas, next, nil
 }
 
-// addHalls loads the halls of cinemas with one query.
-func (s *catalogStore) addHalls(ctx context.Context, cinemas []*boxoffice.Cinema) error {
+// loadHalls loads the halls of cinemas with one query.
+func (s *catalogStore) loadHalls(ctx context.Context, cinemas []*boxoffice.Cinema) error {
 	if len(cinemas) == 0 {
 		return nil
 	}

@@ -79,7 +79,7 @@ func (s *userStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoff
 
 const tokenColumns = `hash, user_id, family, expires_at, used_at, revoked_at`
 
-func scanToken(s scanner) (*boxoffice.RefreshToken, error) {
+func scanRefreshToken(s scanner) (*boxoffice.RefreshToken, error) {
 	var t boxoffice.RefreshToken
 	var expires int64
 	var used, revoked sql.NullInt64
@@ -117,7 +117,7 @@ func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.T
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	t, err := scanToken(tx.QueryRowContext(ctx,
+	t, err := scanRefreshToken(tx.QueryRowContext(ctx,
 		`SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
