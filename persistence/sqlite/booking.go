@@ -38,8 +38,8 @@ func scanBooking(s scanner) (*boxoffice.Booking, error) {
 	return &b, nil
 }
 
-// summaryArgs splits a payment summary into its two nullable columns.
-func summaryArgs(p *boxoffice.PaymentSummary) (id, status any) {
+// summaryColumns splits a payment summary into its two nullable columns.
+func summaryColumns(p *boxoffice.PaymentSummary) (id, status any) {
 	if p == nil {
 		return nil, nil
 	}
@@ -52,7 +52,7 @@ func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 	if err != nil {
 		return translate(err, "booking "+b.ID)
 	}
-	payID, payStatus := summaryArgs(b.Payment)
+	payID, payStatus := summaryColumns(b.Payment)
 	_, err = s.db.db.ExecContext(ctx,
 		`INSERT INTO bookings (`+bookingColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.UserID, b.ShowtimeID, b.HoldID, string(seats), b.TotalCents, b.Currency,
@@ -63,7 +63,7 @@ func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 // UpdateBooking stores b's Status, Failure, FailureCode, Payment and
 // UpdatedAt. Returns ENOTFOUND.
 func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
-	payID, payStatus := summaryArgs(b.Payment)
+	payID, payStatus := summaryColumns(b.Payment)
 	res, err := s.db.db.ExecContext(ctx,
 		`UPDATE bookings SET status = ?, failure = ?, failure_code = ?, payment_id = ?,
 		 payment_status = ?, updated_at = ? WHERE id = ?`,
