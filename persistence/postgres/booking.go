@@ -5,8 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // bookingStore is boxoffice.BookingStore on the bookings database.
@@ -114,7 +115,7 @@ func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string
 	if err != nil {
 		return nil, "", s.db.translate(err)
 	}
-	list, next := trimPage(list, p.Limit, func(b *boxoffice.Booking) string {
+	list, next := boxoffice.TrimPage(list, p.Limit, func(b *boxoffice.Booking) string {
 		return encodeCursor(timeKey(b.CreatedAt), b.ID)
 	})
 	return list, next, nil
@@ -130,7 +131,7 @@ func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses
 	}
 	rows, err := s.db.pool.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
 		WHERE status = ANY($1) ORDER BY created_at, id LIMIT $2`,
-		statuses, listLimit(limit))
+		statuses, boxoffice.ScanLimit(limit))
 	if err != nil {
 		return nil, s.db.translate(err)
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 const (
@@ -99,7 +100,7 @@ func (s *catalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoff
 	if err != nil {
 		return nil, "", s.db.translate(err)
 	}
-	cinemas, next := trimPage(cinemas, p.Limit, func(c *boxoffice.Cinema) string { return encodeCursor(c.ID) })
+	cinemas, next := boxoffice.TrimPage(cinemas, p.Limit, func(c *boxoffice.Cinema) string { return encodeCursor(c.ID) })
 	if err := s.loadHalls(ctx, cinemas); err != nil {
 		return nil, "", err
 	}

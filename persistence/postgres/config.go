@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // Timeouts that keep a dead database from hanging a request, so that the

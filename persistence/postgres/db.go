@@ -12,8 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // db is one service's database.

@@ -10,10 +10,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
-	"github.com/jackc/pgx/v5"
 )
 
 // mustOpen opens stores for cfg and closes them when the test ends.

@@ -8,9 +8,10 @@ import (
 	"net"
 	"strings"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // translate turns a driver error into the domain's terms, so that

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // catalogStore is boxoffice.CatalogStore on the catalog database: movies
@@ -86,7 +87,7 @@ func (s *catalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*
 	if err != nil {
 		return nil, "", s.db.translate(err)
 	}
-	movies, next := trimPage(movies, p.Limit, func(m *boxoffice.Movie) string { return encodeCursor(m.Title, m.ID) })
+	movies, next := boxoffice.TrimPage(movies, p.Limit, func(m *boxoffice.Movie) string { return encodeCursor(m.Title, m.ID) })
 	return movies, next, nil
 }
 

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // notificationStore is boxoffice.NotificationStore on the notifications
@@ -64,7 +65,7 @@ func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time,
 	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
 		WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $2
 		ORDER BY created_at, id LIMIT $3`,
-		now, boxoffice.NotifyAttemptsMax, listLimit(limit))
+		now, boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
 	if err != nil {
 		return nil, s.db.translate(err)
 	}

@@ -107,32 +107,11 @@ func newestByUser[T any](ctx context.Context, d *db, table, columns, userID stri
 	if err != nil {
 		return nil, "", d.translate(err)
 	}
-	list, next := trimPage(list, p.Limit, func(v T) string {
+	list, next := boxoffice.TrimPage(list, p.Limit, func(v T) string {
 		t, id := key(v)
 		return encodeCursor(timeKey(t), id)
 	})
 	return list, next, nil
-}
-
-// trimPage cuts items, fetched with one row more than limit to learn
-// whether another page follows, to limit and returns the cursor of the last
-// item kept, or "" when there is no more.
-func trimPage[T any](items []T, limit int, cursor func(T) string) ([]T, string) {
-	if len(items) <= limit {
-		return items, ""
-	}
-	items = items[:limit]
-	return items, cursor(items[limit-1])
-}
-
-// listLimit bounds a limit given to a scan that is not a client page: zero
-// or less takes the largest page size rather than everything (as the
-// SQLite stores do).
-func listLimit(limit int) int {
-	if limit <= 0 {
-		return boxoffice.PageLimitMax
-	}
-	return limit
 }
 
 // utc converts an optional time read from the database to UTC.

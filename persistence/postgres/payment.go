@@ -3,8 +3,9 @@ package postgres
 import (
 	"context"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // paymentStore is boxoffice.PaymentStore on the payments database.
@@ -74,7 +75,7 @@ func (s *paymentStore) PaymentsByStatus(ctx context.Context, status string, limi
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	rows, err := s.db.pool.Query(ctx, `SELECT `+paymentColumns+` FROM payments
-		WHERE status = $1 ORDER BY created_at, id LIMIT $2`, status, listLimit(limit))
+		WHERE status = $1 ORDER BY created_at, id LIMIT $2`, status, boxoffice.ScanLimit(limit))
 	if err != nil {
 		return nil, s.db.translate(err)
 	}

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // seatStore is boxoffice.SeatStore on the seats database: the journals of

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 const showtimeColumns = `id, movie_id, cinema_id, hall_id, starts_at, prices, currency, status, created_at`
@@ -106,7 +107,7 @@ func (s *catalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter
 	if err != nil {
 		return nil, "", s.db.translate(err)
 	}
-	list, next := trimPage(list, p.Limit, func(st *boxoffice.Showtime) string {
+	list, next := boxoffice.TrimPage(list, p.Limit, func(st *boxoffice.Showtime) string {
 		return encodeCursor(timeKey(st.StartsAt), st.ID)
 	})
 	return list, next, nil

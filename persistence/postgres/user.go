@@ -5,8 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // userStore is boxoffice.UserStore on the users database.

@@ -108,7 +108,7 @@ func (s *bookingStore) BookingsByShowtime(ctx context.Context, showtimeID string
 	if err != nil {
 		return nil, "", err
 	}
-	list, next := trimPage(list, p.Limit, func(b *boxoffice.Booking) string {
+	list, next := boxoffice.TrimPage(list, p.Limit, func(b *boxoffice.Booking) string {
 		return encodeTimeCursor(micros(b.CreatedAt), b.ID)
 	})
 	return list, next, nil
@@ -122,7 +122,7 @@ func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses
 	}
 	args := appendStrings(nil, statuses)
 	return s.query(ctx, ` WHERE status IN (`+marks(len(statuses))+`) ORDER BY created_at, id LIMIT ?`,
-		append(args, listLimit(limit))...)
+		append(args, boxoffice.ScanLimit(limit))...)
 }
 
 // query selects bookings with the rest of a SELECT statement.

@@ -98,7 +98,7 @@ func (s *catalogStore) Cinemas(ctx context.Context, p boxoffice.Page) ([]*boxoff
 	if err != nil {
 		return nil, "", translate(err, "cinemas")
 	}
-	cinemas, next := trimPage(cinemas, p.Limit, func(c *boxoffice.Cinema) string {
+	cinemas, next := boxoffice.TrimPage(cinemas, p.Limit, func(c *boxoffice.Cinema) string {
 		return encodeCursor("", c.ID)
 	})
 	if err := s.loadHalls(ctx, cinemas); err != nil {

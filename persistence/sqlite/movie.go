@@ -89,7 +89,7 @@ func (s *catalogStore) Movies(ctx context.Context, f boxoffice.MovieFilter) ([]*
 	if err != nil {
 		return nil, "", translate(err, "movies")
 	}
-	movies, next := trimPage(movies, p.Limit, func(m *boxoffice.Movie) string {
+	movies, next := boxoffice.TrimPage(movies, p.Limit, func(m *boxoffice.Movie) string {
 		return encodeCursor(m.Title, m.ID)
 	})
 	return movies, next, nil

@@ -58,7 +58,7 @@ func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time,
 		`SELECT `+notificationColumns+` FROM notifications
 		 WHERE delivered_at IS NULL AND next_at <= ? AND attempts < ?
 		 ORDER BY created_at, id LIMIT ?`,
-		micros(now), boxoffice.NotifyAttemptsMax, listLimit(limit))
+		micros(now), boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
 	if err != nil {
 		return nil, translate(err, "notifications")
 	}

@@ -73,30 +73,9 @@ func newestByUser[T any](ctx context.Context, d *db, table, columns, userID stri
 	if err != nil {
 		return nil, "", translate(err, table)
 	}
-	list, next := trimPage(list, p.Limit, func(v T) string {
+	list, next := boxoffice.TrimPage(list, p.Limit, func(v T) string {
 		t, id := key(v)
 		return encodeTimeCursor(micros(t), id)
 	})
 	return list, next, nil
-}
-
-// trimPage cuts items, fetched with one row more than limit to learn whether
-// another page follows, to limit and returns the cursor of the last item
-// kept, or "" when there is no more.
-func trimPage[T any](items []T, limit int, cursor func(T) string) ([]T, string) {
-	if len(items) <= limit {
-		return items, ""
-	}
-	items = items[:limit]
-	return items, cursor(items[limit-1])
-}
-
-// listLimit gives the unpaged scans a bound when the caller gives none. A
-// larger limit is kept as asked: a caller that reads "fewer than limit" as
-// "done" must not be cut short.
-func listLimit(limit int) int {
-	if limit <= 0 {
-		return boxoffice.PageLimitMax
-	}
-	return limit
 }

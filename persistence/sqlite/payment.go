@@ -60,7 +60,7 @@ func (s *paymentStore) PaymentByBooking(ctx context.Context, bookingID string) (
 func (s *paymentStore) PaymentsByStatus(ctx context.Context, status string, limit int) ([]*boxoffice.Payment, error) {
 	rows, err := s.db.db.QueryContext(ctx,
 		`SELECT `+paymentColumns+` FROM payments WHERE status = ? ORDER BY created_at, id LIMIT ?`,
-		status, listLimit(limit))
+		status, boxoffice.ScanLimit(limit))
 	if err != nil {
 		return nil, translate(err, "payments")
 	}

@@ -87,7 +87,7 @@ func (s *catalogStore) Showtimes(ctx context.Context, f boxoffice.ShowtimeFilter
 	if err != nil {
 		return nil, "", translate(err, "showtimes")
 	}
-	showtimes, next := trimPage(showtimes, p.Limit, func(st *boxoffice.Showtime) string {
+	showtimes, next := boxoffice.TrimPage(showtimes, p.Limit, func(st *boxoffice.Showtime) string {
 		return encodeTimeCursor(micros(st.StartsAt), st.ID)
 	})
 	return showtimes, next, nil
