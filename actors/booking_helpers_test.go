@@ -14,6 +14,7 @@ import (
 	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 	"github.com/boxoffice/boxoffice/webhook"
 )
 
@@ -296,12 +297,6 @@ func bkNoLeaks(tb testing.TB) {
 	tb.Helper()
 	ignore := goleak.IgnoreCurrent()
 	tb.Cleanup(func() {
-		goleak.VerifyNone(tb,
-			ignore,
-			// protoactor's throttle timers outlive a stopped node by up to
-			// their period (see cluster/leak_test.go).
-			goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"),
-			goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/cluster.(*Gossiper).StartGossiping.NewThrottle.func3.1"),
-		)
+		goleak.VerifyNone(tb, leaktest.Options(ignore)...)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 	"github.com/boxoffice/boxoffice/internal/racedetect"
 )
 
@@ -179,5 +180,5 @@ func TestShowtimeLeavesNoGoroutines(t *testing.T) {
 	if watchErr == nil {
 		t.Error("a watcher parked on a stopped node got no error")
 	}
-	goleak.VerifyNone(t, append(libraryGoroutines, ignore)...)
+	goleak.VerifyNone(t, leaktest.Options(ignore)...)
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
@@ -152,7 +153,7 @@ func TestMemberlist(t *testing.T) {
 	for _, m := range ms {
 		MustStop(t, m.node)
 	}
-	goleak.VerifyNone(t, append(libraryGoroutines, ignore)...)
+	goleak.VerifyNone(t, leaktest.Options(ignore)...)
 }
 
 func TestMemberlistFailureDetection(t *testing.T) {
