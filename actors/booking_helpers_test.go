@@ -257,18 +257,6 @@ func bkHasNote(ns []*boxoffice.Notification, kind, bookingID string) bool {
 	return false
 }
 
-// bkEventually polls cond every 10ms until it holds or d passes.
-func bkEventually(tb testing.TB, d time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func bkCtx(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	tb.Cleanup(cancel)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // bkDeliveredNote waits, moving the fake clock on so that backoffs pass,
@@ -17,7 +18,7 @@ import (
 func bkDeliveredNote(t *testing.T, env *BookingEnv, user string) *boxoffice.Notification {
 	t.Helper()
 	var n *boxoffice.Notification
-	bkEventually(t, 10*time.Second, "delivery", func() bool {
+	testwait.Until(t, 10*time.Second, "delivery", func() bool {
 		env.Clock.Advance(time.Minute)
 		ns := env.Notes(t, user)
 		if len(ns) == 1 && ns[0].DeliveredAt != nil {
@@ -61,7 +62,7 @@ func TestNotificationGivesUp(t *testing.T) {
 	env := MustOpenBookingEngine(t, BookingOptions{WebhookURL: srv.URL})
 	env.MustBook(t, "u1", "A1")
 
-	bkEventually(t, 10*time.Second, "the last attempt", func() bool {
+	testwait.Until(t, 10*time.Second, "the last attempt", func() bool {
 		env.Clock.Advance(10 * time.Minute)
 		bodies, _ := hook.received()
 		return len(bodies) == boxoffice.NotifyAttemptsMax
@@ -93,9 +94,9 @@ func TestNotificationSlowWebhook(t *testing.T) {
 	env := MustOpenBookingEngine(t, BookingOptions{WebhookURL: srv.URL})
 
 	env.MustBook(t, "u1", "A1")
-	bkEventually(t, 5*time.Second, "the first post", func() bool { return calls.Load() == 1 })
+	testwait.Until(t, 5*time.Second, "the first post", func() bool { return calls.Load() == 1 })
 	env.MustBook(t, "u2", "A2")
-	bkEventually(t, 5*time.Second, "the second delivery", func() bool {
+	testwait.Until(t, 5*time.Second, "the second delivery", func() bool {
 		ns := env.Notes(t, "u2")
 		return len(ns) == 1 && ns[0].DeliveredAt != nil
 	})
@@ -116,7 +117,7 @@ func TestNotificationSweepAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := MustOpenBookingEngine(t, BookingOptions{Stores: stores, Clock: clock})
-	bkEventually(t, 5*time.Second, "delivery", func() bool {
+	testwait.Until(t, 5*time.Second, "delivery", func() bool {
 		ns := env.Notes(t, "u1")
 		return len(ns) == 1 && ns[0].DeliveredAt != nil
 	})
