@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
 	"github.com/boxoffice/boxoffice/internal/testwait"
 )
@@ -68,7 +69,15 @@ func TestNotificationGivesUp(t *testing.T) {
 		return len(bodies) == boxoffice.NotifyAttemptsMax
 	})
 	env.Clock.Advance(time.Hour)
-	time.Sleep(200 * time.Millisecond) // several sweeps
+	// Several sweeps read the outbox an hour later, and what they started
+	// has ended. A read is begun only once the one before it is handled,
+	// so every read after the next one to be handled began after the
+	// clock moved.
+	reads, _ := actors.OutboxReads(env.Engine)
+	testwait.Until(t, 10*time.Second, "several sweeps after the last attempt", func() bool {
+		r, inflight := actors.OutboxReads(env.Engine)
+		return r >= reads+3 && inflight == 0
+	})
 	bodies, _ := hook.received()
 	ns := env.Notes(t, "u1")
 	if len(bodies) != boxoffice.NotifyAttemptsMax || ns[0].DeliveredAt != nil || ns[0].Attempts != boxoffice.NotifyAttemptsMax {
