@@ -9,6 +9,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cardgateway"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // Cancelling a confirmed booking frees its seats, refunds it and tells the
@@ -35,7 +36,7 @@ func TestBookingCancel(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(again, got) {
 			t.Fatalf("cancel twice:\n got %+v, %v\nwant %+v", again, err, got)
 		}
-		bkEventually(t, 5*time.Second, "the cancellation delivered", func() bool {
+		testwait.Until(t, 5*time.Second, "the cancellation delivered", func() bool {
 			for _, n := range env.Notes(t, "u1") {
 				if n.Kind == boxoffice.NotifyBookingCancelled && n.BookingID == b.ID {
 					return n.DeliveredAt != nil && n.Channel == boxoffice.ChannelLog

@@ -14,6 +14,7 @@ import (
 	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 	"github.com/boxoffice/boxoffice/webhook"
 )
 
@@ -256,18 +257,6 @@ func bkHasNote(ns []*boxoffice.Notification, kind, bookingID string) bool {
 	return false
 }
 
-// bkEventually polls cond every 10ms until it holds or d passes.
-func bkEventually(tb testing.TB, d time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func bkCtx(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	tb.Cleanup(cancel)
@@ -296,12 +285,6 @@ func bkNoLeaks(tb testing.TB) {
 	tb.Helper()
 	ignore := goleak.IgnoreCurrent()
 	tb.Cleanup(func() {
-		goleak.VerifyNone(tb,
-			ignore,
-			// protoactor's throttle timers outlive a stopped node by up to
-			// their period (see cluster/leak_test.go).
-			goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"),
-			goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/cluster.(*Gossiper).StartGossiping.NewThrottle.func3.1"),
-		)
+		goleak.VerifyNone(tb, leaktest.Options(ignore)...)
 	})
 }

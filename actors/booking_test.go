@@ -15,6 +15,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // bkHook is a webhook receiver that records what it gets and answers with
@@ -85,7 +86,7 @@ func TestBookingConfirmed(t *testing.T) {
 	_, err = env.Engine.Showtimes().HoldByID(bkCtx(t), h.ID, boxoffice.Caller{UserID: "u1"})
 	bkWantCode(t, err, boxoffice.ENOTFOUND)
 
-	bkEventually(t, 5*time.Second, "the confirmation delivered", func() bool {
+	testwait.Until(t, 5*time.Second, "the confirmation delivered", func() bool {
 		ns := env.Notes(t, "u1")
 		return len(ns) == 1 && ns[0].DeliveredAt != nil
 	})

@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // TestDispatcherRunsEverything schedules from many goroutines at once and
@@ -63,7 +67,7 @@ func TestDispatcherReusesGoroutines(t *testing.T) {
 	first := <-ids
 	reused := 0
 	for range 20 {
-		time.Sleep(5 * time.Millisecond) // the worker parks, waiting for work
+		testwait.Until(t, 10*time.Second, "the worker waits for work", func() bool { return waitingForWork(first) })
 		d.Schedule(func() { ids <- gid() })
 		if <-ids == first {
 			reused++
@@ -72,4 +76,20 @@ func TestDispatcherReusesGoroutines(t *testing.T) {
 	// A goroutine per Schedule (protoactor's default) never reuses one.
 	t.Logf("%d of 20 ran on the first goroutine", reused)
 	assert.Positive(t, reused, "the waiting goroutine takes the next piece of work")
+	assert.Equal(t, 20, reused, "work handed to a waiting goroutine ran elsewhere")
+}
+
+// waitingForWork tells whether goroutine id is parked in the select of
+// dispatcher.run: then it is queued on the work channel, and the next
+// Schedule hands it the work.
+func waitingForWork(id uint64) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, frames, _ := strings.Cut(g, "\n")
+		if strings.HasPrefix(header, fmt.Sprintf("goroutine %d [select", id)) {
+			return strings.Contains(frames, "actors.(*dispatcher).run(")
+		}
+	}
+	return false
 }

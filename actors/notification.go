@@ -70,6 +70,21 @@ func (a *notificationActor) Receive(ctx actor.Context) {
 			a.fetch(ctx)
 		}
 	}
+	a.observe(ctx.Message())
+}
+
+// observeOutbox, when set, is told after every message the notification
+// actor of n handles whether it was an outbox read and how many deliveries
+// are in flight. Tests set it to wait for sweeps instead of sleeping; it is
+// nil in the product.
+var observeOutbox func(n *notifier, read bool, inflight int)
+
+// observe reports msg and the deliveries in flight.
+func (a *notificationActor) observe(msg any) {
+	if observeOutbox != nil {
+		_, read := msg.(*notifyBatch)
+		observeOutbox(a.n, read, len(a.inflight))
+	}
 }
 
 // startSweep pokes the actor periodically, so notifications that are due

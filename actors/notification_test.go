@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // bkDeliveredNote waits, moving the fake clock on so that backoffs pass,
@@ -17,7 +19,7 @@ import (
 func bkDeliveredNote(t *testing.T, env *BookingEnv, user string) *boxoffice.Notification {
 	t.Helper()
 	var n *boxoffice.Notification
-	bkEventually(t, 10*time.Second, "delivery", func() bool {
+	testwait.Until(t, 10*time.Second, "delivery", func() bool {
 		env.Clock.Advance(time.Minute)
 		ns := env.Notes(t, user)
 		if len(ns) == 1 && ns[0].DeliveredAt != nil {
@@ -61,13 +63,21 @@ func TestNotificationGivesUp(t *testing.T) {
 	env := MustOpenBookingEngine(t, BookingOptions{WebhookURL: srv.URL})
 	env.MustBook(t, "u1", "A1")
 
-	bkEventually(t, 10*time.Second, "the last attempt", func() bool {
+	testwait.Until(t, 10*time.Second, "the last attempt", func() bool {
 		env.Clock.Advance(10 * time.Minute)
 		bodies, _ := hook.received()
 		return len(bodies) == boxoffice.NotifyAttemptsMax
 	})
 	env.Clock.Advance(time.Hour)
-	time.Sleep(200 * time.Millisecond) // several sweeps
+	// Several sweeps read the outbox an hour later, and what they started
+	// has ended. A read is begun only once the one before it is handled,
+	// so every read after the next one to be handled began after the
+	// clock moved.
+	reads, _ := actors.OutboxReads(env.Engine)
+	testwait.Until(t, 10*time.Second, "several sweeps after the last attempt", func() bool {
+		r, inflight := actors.OutboxReads(env.Engine)
+		return r >= reads+3 && inflight == 0
+	})
 	bodies, _ := hook.received()
 	ns := env.Notes(t, "u1")
 	if len(bodies) != boxoffice.NotifyAttemptsMax || ns[0].DeliveredAt != nil || ns[0].Attempts != boxoffice.NotifyAttemptsMax {
@@ -93,9 +103,9 @@ func TestNotificationSlowWebhook(t *testing.T) {
 	env := MustOpenBookingEngine(t, BookingOptions{WebhookURL: srv.URL})
 
 	env.MustBook(t, "u1", "A1")
-	bkEventually(t, 5*time.Second, "the first post", func() bool { return calls.Load() == 1 })
+	testwait.Until(t, 5*time.Second, "the first post", func() bool { return calls.Load() == 1 })
 	env.MustBook(t, "u2", "A2")
-	bkEventually(t, 5*time.Second, "the second delivery", func() bool {
+	testwait.Until(t, 5*time.Second, "the second delivery", func() bool {
 		ns := env.Notes(t, "u2")
 		return len(ns) == 1 && ns[0].DeliveredAt != nil
 	})
@@ -116,7 +126,7 @@ func TestNotificationSweepAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := MustOpenBookingEngine(t, BookingOptions{Stores: stores, Clock: clock})
-	bkEventually(t, 5*time.Second, "delivery", func() bool {
+	testwait.Until(t, 5*time.Second, "delivery", func() bool {
 		ns := env.Notes(t, "u1")
 		return len(ns) == 1 && ns[0].DeliveredAt != nil
 	})

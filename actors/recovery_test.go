@@ -6,6 +6,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/cardgateway"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // bkCrash describes a booking as a crash left it: the booking row, its
@@ -55,7 +56,7 @@ func TestBookingRecovery(t *testing.T) {
 	}
 
 	env = env.Restart(t)
-	bkEventually(t, 10*time.Second, "recovery", func() bool {
+	testwait.Until(t, 10*time.Second, "recovery", func() bool {
 		for _, c := range crashes {
 			if env.Stored(t, ids[c.name]).Status != c.want {
 				return false

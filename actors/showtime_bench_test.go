@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 	"github.com/boxoffice/boxoffice/internal/racedetect"
 )
 
@@ -161,16 +162,12 @@ func TestShowtimeLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err) // arms the expiry timer
 		}
 		_, version := seatStatuses(t, e)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_, watchErr = e.Holds().WatchSeats(ctx, e.ShowtimeID, version)
-		}()
-		time.Sleep(100 * time.Millisecond) // parked
+		got := watchParked(t, ctx, e, version)
 		start := time.Now()
 		MustStopNode(t, e.Node)
 		select {
-		case <-done:
+		case r := <-got:
+			watchErr = r.err
 		case <-time.After(10 * time.Second):
 			t.Fatal("a parked watcher outlived its node by 10s")
 		}
@@ -179,5 +176,5 @@ func TestShowtimeLeavesNoGoroutines(t *testing.T) {
 	if watchErr == nil {
 		t.Error("a watcher parked on a stopped node got no error")
 	}
-	goleak.VerifyNone(t, append(libraryGoroutines, ignore)...)
+	goleak.VerifyNone(t, leaktest.Options(ignore)...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,9 +20,16 @@ import (
 
 const sinkKind = "sink"
 
-// sinkKindDef is a grain that never answers, like one on a node that froze
-// or crashed with the request in its mailbox.
-var sinkKindDef = pcluster.NewKind(sinkKind, actor.PropsFromFunc(func(actor.Context) {}))
+// sinkKindFor is a grain that never answers, like one on a node that
+// froze or crashed with the request in its mailbox. It counts the requests
+// it received in received, so that a test knows one is waiting.
+func sinkKindFor(received *atomic.Int64) *pcluster.Kind {
+	return pcluster.NewKind(sinkKind, actor.PropsFromFunc(func(ctx actor.Context) {
+		if _, ok := ctx.Message().(*wrapperspb.StringValue); ok {
+			received.Add(1)
+		}
+	}))
+}
 
 // A call waiting on a member that crashes fails with ErrUnavailable as
 // soon as the cluster declares the member dead, not at its deadline: three
@@ -31,11 +39,12 @@ func TestRequestFailsFastWhenItsMemberLeaves(t *testing.T) {
 	skipUnderRace(t)
 	var ms []*member
 	var seeds []string
+	var received atomic.Int64
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("n%d", i)
 		p := cluster.NewMemberlist(cluster.MemberlistConfig{Name: name, Seeds: seeds, Logger: testLogger(t)})
 		node := MustStart(t, cluster.Config{Name: name, Provider: p,
-			Kinds: []*pcluster.Kind{echoKindFor(name), sinkKindDef}})
+			Kinds: []*pcluster.Kind{echoKindFor(name), sinkKindFor(&received)}})
 		seeds = []string{p.GossipAddr()}
 		ms = append(ms, &member{name: name, node: node, provider: p})
 	}
@@ -56,7 +65,7 @@ func TestRequestFailsFastWhenItsMemberLeaves(t *testing.T) {
 		_, err := cluster.Request(ctx, ms[0].node.Cluster(), identity, sinkKind, wrapperspb.String("x"))
 		errc <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // delivered, waiting
+	testwait.Until(t, 10*time.Second, "the call delivered, waiting", func() bool { return received.Load() == 1 })
 	if err := ms[2].provider.Shutdown(false); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 )
 
 func TestRequest(t *testing.T) {
@@ -144,5 +145,5 @@ func TestStartStopLeavesNoGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 	MustStop(t, n)
-	goleak.VerifyNone(t, append(libraryGoroutines, ignore)...)
+	goleak.VerifyNone(t, leaktest.Options(ignore)...)
 }

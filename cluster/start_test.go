@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 )
 
 func TestStartFails(t *testing.T) {
@@ -27,7 +28,7 @@ func TestStartFails(t *testing.T) {
 			_ = n.Stop(ctx)
 			t.Fatal("started on a taken port")
 		}
-		goleak.VerifyNone(t, append(libraryGoroutines, ignore)...)
+		goleak.VerifyNone(t, leaktest.Options(ignore)...)
 	})
 
 	t.Run("at once with a done context", func(t *testing.T) {

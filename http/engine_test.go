@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cardgateway"
@@ -34,13 +32,6 @@ var (
 	_ boxoffice.ShowtimeService = (*testEngine)(nil)
 	_ boxoffice.BookingService  = (*testEngine)(nil)
 )
-
-// libraryGoroutines are the protoactor throttle timers that outlive a
-// stopped node (the actors and cluster tests ignore the same).
-var libraryGoroutines = []goleak.Option{
-	goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"),
-	goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/cluster.(*Gossiper).StartGossiping.NewThrottle.func3.1"),
-}
 
 // newTestEngine returns an engine that starts on first use and stops when
 // tb ends, before the stores close (they were opened earlier, so their

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 )
 
 // TestSeatMap proves the public seat map shows statuses and prices, never
@@ -154,5 +155,5 @@ func TestCloseEndsStreams(t *testing.T) {
 	// (TestMain checks); stop the engine now so that only what the server
 	// started is left to check.
 	ts.Engine.stop()
-	goleak.VerifyNone(t, append(libraryGoroutines, before, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"))...)
+	goleak.VerifyNone(t, leaktest.Options(before, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"))...)
 }

@@ -22,12 +22,13 @@ import (
 	"github.com/boxoffice/boxoffice"
 	boxhttp "github.com/boxoffice/boxoffice/http"
 	"github.com/boxoffice/boxoffice/internal/clocktest"
+	"github.com/boxoffice/boxoffice/internal/leaktest"
 	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind: servers
 // and engines must stop everything they start when closed.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, libraryGoroutines...) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leaktest.Options()...) }
 
 var testSecret = []byte("test-secret-for-boxoffice-http-tests-0123456789")
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,6 +78,31 @@ func (l *ledger) record(st, id string, seats []string, code int) {
 		l.showtime[id] = st
 		l.ok.Add(1)
 	}
+}
+
+// okOn counts the acknowledged bookings of the showtimes.
+func (l *ledger) okOn(showtimes ...string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for id := range l.acked {
+		if slices.Contains(showtimes, l.showtime[id]) {
+			n++
+		}
+	}
+	return n
+}
+
+// answered counts the buyers' requests that have an outcome, whatever it
+// is.
+func (l *ledger) answered() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.outcomes {
+		n += c
+	}
+	return n
 }
 
 func (l *ledger) String() string {

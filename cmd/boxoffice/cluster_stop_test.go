@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // stopUnderLoad: buyers load a showtime hosted on a node other than n1
@@ -30,9 +32,7 @@ func (r *clusterRun) stopUnderLoad(t *testing.T) {
 	l := newLedger()
 	stop := make(chan struct{})
 	wg := load(r.buyers, func() []*member { return *gateways.Load() }, []string{st}, seatIDs("ABC", 10), l, stop)
-	for deadline := time.Now().Add(5 * time.Second); l.ok.Load() < 5 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, 20*time.Second, "bookings before SIGTERM", func() bool { return l.ok.Load() >= 5 })
 	began := time.Now()
 	victim.Signal(syscall.SIGTERM)
 	var survivors []*member
@@ -66,7 +66,13 @@ func (r *clusterRun) stopUnderLoad(t *testing.T) {
 	stopped := time.Since(began)
 	require.Zero(t, victim.Cmd.ProcessState.ExitCode(), "exit code of %s", host)
 	delete(r.nodes, host)
-	time.Sleep(time.Second)
+	// The survivors answer the buyers some more (three requests a buyer on
+	// average) before the audit; the seats may all be sold by then, so any
+	// answer counts.
+	answered := l.answered()
+	testwait.Until(t, 20*time.Second, "requests answered after the exit", func() bool {
+		return l.answered() >= answered+3*len(r.buyers)
+	})
 	close(stop)
 	wg.Wait()
 	_, booked := audit(t, r.stores, l, st)

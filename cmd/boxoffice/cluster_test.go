@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
 )
@@ -240,7 +241,7 @@ func (r *clusterRun) join(t *testing.T) {
 	l := newLedger()
 	stop := make(chan struct{})
 	wg := load(r.buyers, func() []*member { return *gateways.Load() }, showtimes, seatIDs(rows, 10), l, stop)
-	time.Sleep(1500 * time.Millisecond)
+	testwait.Until(t, 20*time.Second, "bookings before the join", func() bool { return l.ok.Load() >= 5 })
 	before := l.ok.Load()
 	began := time.Now()
 	n4 := r.c.start("n4", remote4, r.nodes["n1"].gossip)
@@ -249,7 +250,13 @@ func (r *clusterRun) join(t *testing.T) {
 	t.Logf("n4 started and joined in %v", time.Since(began).Round(time.Millisecond))
 	gs4 := r.live("n1", "n2", "n3", "n4")
 	gateways.Store(&gs4)
-	time.Sleep(3 * time.Second)
+	// The load goes on until the showtimes that move have taken bookings
+	// since the join, so that the seat maps n4 serves are checked against
+	// some.
+	onMoving := l.okOn(moving...)
+	testwait.Until(t, 20*time.Second, "bookings of the moving showtimes after the join", func() bool {
+		return l.okOn(moving...) >= onMoving+3
+	})
 	close(stop)
 	wg.Wait()
 	require.Greater(t, l.ok.Load(), before, "no booking after the join")
@@ -305,9 +312,7 @@ func (r *clusterRun) killHost(t *testing.T) {
 	l := newLedger()
 	stop := make(chan struct{})
 	wg := load(r.buyers, func() []*member { return survivors }, []string{st}, seatIDs(rows, 10), l, stop)
-	for deadline := time.Now().Add(5 * time.Second); l.ok.Load() < 5 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, 20*time.Second, "bookings before the kill", func() bool { return l.ok.Load() >= 5 })
 	before := l.ok.Load()
 	victim.Kill()
 	killed := time.Now()
@@ -326,7 +331,7 @@ func (r *clusterRun) killHost(t *testing.T) {
 		time.Sleep(max(0, 50*time.Millisecond-time.Since(sent)))
 	}
 	atFailover := l.ok.Load()
-	time.Sleep(2 * time.Second)
+	testwait.Until(t, 20*time.Second, "a booking after the failover", func() bool { return l.ok.Load() > atFailover })
 	close(stop)
 	wg.Wait()
 	require.Greater(t, l.ok.Load(), atFailover, "no booking after the failover")

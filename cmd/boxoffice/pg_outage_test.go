@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/internal/pgserver"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // outageAnswerMax is the contract: with PostgreSQL down, a request
@@ -90,11 +93,16 @@ func TestPostgresOutage(t *testing.T) {
 		requireBooks(t, alice, st, seat())
 		pg.Freeze()
 		defer pg.Thaw()
-		// Requests stuck on the database when the signal comes.
-		for _, r := range outageRequests(st, st, "", seat())[1:] {
-			go func() { _, _, _, _ = alice.raw(r.method, r.path, r.body) }()
+		// Requests stuck on the database when the signal comes: the node
+		// has each of them whole before it is signalled.
+		requests := outageRequests(st, st, "", seat())[1:]
+		var wrote atomic.Int64
+		stuck := *alice
+		stuck.http = &http.Client{Timeout: 15 * time.Second, Transport: wroteCounter{&wrote}}
+		for _, r := range requests {
+			go func() { _, _, _, _ = stuck.raw(r.method, r.path, r.body) }()
 		}
-		time.Sleep(300 * time.Millisecond)
+		testwait.Until(t, 10*time.Second, "the requests sent", func() bool { return wrote.Load() == int64(len(requests)) })
 		start := time.Now()
 		err := n.Stop(15 * time.Second)
 		took := time.Since(start)
@@ -218,6 +226,15 @@ func requireBooks(t *testing.T, c *client, showtimeID, seat string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// wroteCounter is a transport that counts the requests it has written
+// whole to the server.
+type wroteCounter struct{ n *atomic.Int64 }
+
+func (w wroteCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { w.n.Add(1) }}
+	return http.DefaultTransport.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
 }
 
 // waitReady waits until /readyz answers 200.
