@@ -28,7 +28,7 @@ const (
 )
 
 // Bookings runs bookings through booking grains wherever they live in the
-// pcluster. It implements boxoffice.BookingService.
+// cluster. It implements boxoffice.BookingService.
 type Bookings struct {
 	cluster   func() *pcluster.Cluster
 	store     boxoffice.BookingStore

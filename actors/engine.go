@@ -39,7 +39,7 @@ type Config struct {
 	// resumed (also once at Start); default 5s.
 	RecoverEvery time.Duration
 	// Healthy reports whether this node may serve showtimes (self-fencing:
-	// see pcluster.Memberlist.Health). While it is false the Showtimes
+	// see cluster.Memberlist.Health). While it is false the Showtimes
 	// client answers EUNAVAILABLE without calling, and showtime grains
 	// here refuse commands with EUNAVAILABLE and stop. Nil: always.
 	// Called on every showtime command, so it must be cheap.
@@ -72,7 +72,7 @@ type Engine struct {
 }
 
 // New returns an engine; register Kinds with the node, then Attach the
-// started pcluster.
+// started cluster.
 func New(cfg Config) *Engine {
 	if cfg.Clock == nil {
 		cfg.Clock = boxoffice.SystemClock{}
@@ -109,7 +109,7 @@ func (e *Engine) Kinds() []*pcluster.Kind {
 // healthy is Config.Healthy, true when unset.
 func (e *Engine) healthy() bool { return e.cfg.Healthy == nil || e.cfg.Healthy() }
 
-// Attach gives the engine the started pcluster.
+// Attach gives the engine the started cluster.
 func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(c) }
 
 // Showtimes is the showtime service backed by showtime grains.

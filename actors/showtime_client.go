@@ -17,7 +17,7 @@ var errFenced = unavailable("this node is out of the cluster and serves no showt
 // watchWait is how long one live-feed request parks in the grain.
 const watchWait = 15 * time.Second
 
-// Showtimes talks to showtime grains wherever they live in the pcluster. It
+// Showtimes talks to showtime grains wherever they live in the cluster. It
 // implements boxoffice.ShowtimeService, and the booking saga uses it to confirm
 // and cancel seats.
 type Showtimes struct {
