@@ -30,7 +30,13 @@ type User struct {
 	Role         string    `json:"role"`
 	PasswordHash string    `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
+	// DisabledAt is when an admin disabled the account (nil: enabled). A
+	// disabled account cannot log in, refresh or use admin routes.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 }
+
+// Disabled tells whether an admin disabled the account.
+func (u *User) Disabled() bool { return u.DisabledAt != nil }
 
 // NormalizeEmail lowercases and trims an email address so that lookups do
 // not depend on how the user typed it.
@@ -107,8 +113,18 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// UpdateUserName returns ENOTFOUND.
 	UpdateUserName(ctx context.Context, id, name string) (*User, error)
-	// SetUserRole returns ENOTFOUND.
-	SetUserRole(ctx context.Context, id, role string) (*User, error)
+	// SetUserRole sets the role and revokes every refresh token of the user
+	// at now, in one transaction: a new role takes effect on the next login.
+	// Returns ENOTFOUND.
+	SetUserRole(ctx context.Context, id, role string, now time.Time) (*User, error)
+	// SetUserPassword sets the password hash and revokes every refresh
+	// token of the user at now, in one transaction. Returns ENOTFOUND.
+	SetUserPassword(ctx context.Context, id, passwordHash string, now time.Time) (*User, error)
+	// SetUserDisabled disables the account at now (revoking every refresh
+	// token of the user in the same transaction) or enables it again.
+	// Disabling a disabled account keeps its first DisabledAt. Returns
+	// ENOTFOUND.
+	SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) (*User, error)
 	// UpsertAdmin creates or updates the account with this email to role
 	// admin and the given password hash (admin bootstrap; idempotent).
 	UpsertAdmin(ctx context.Context, u *User) (*User, error)
@@ -120,4 +136,9 @@ type UserStore interface {
 	// revoked or already used; in the already-used case the whole family is
 	// revoked first.
 	UseRefreshToken(ctx context.Context, hash string, now time.Time) (*RefreshToken, error)
+	// RevokeRefreshFamily revokes at now every token of the family of the
+	// token with this hash (logout) and returns that token as it was.
+	// Revoking a revoked family succeeds. Returns EUNAUTHORIZED if no
+	// token has this hash.
+	RevokeRefreshFamily(ctx context.Context, hash string, now time.Time) (*RefreshToken, error)
 }

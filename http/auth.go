@@ -21,15 +21,22 @@ const (
 	adminNameDefault     = "Administrator"
 )
 
-var errBadCredentials = boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "invalid email or password")
+var (
+	errBadCredentials = boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "invalid email or password")
+	errDisabled       = boxoffice.Errorf(boxoffice.EFORBIDDEN, "this account is disabled")
+)
 
 func (s *Server) authRoutes(g *echo.Group) {
 	g.POST("/auth/register", s.handleRegister)
 	g.POST("/auth/login", s.handleLogin)
 	g.POST("/auth/refresh", s.handleRefresh)
+	g.POST("/auth/logout", s.handleLogout)
 	g.GET("/users/me", s.handleMe, s.authn)
 	g.PATCH("/users/me", s.handleUpdateMe, s.authn)
+	g.POST("/users/me/password", s.handleChangePassword, s.authn)
 	g.PUT("/admin/users/:id/role", s.handleSetRole, s.admin)
+	g.POST("/admin/users/:id/disable", s.handleDisable, s.admin)
+	g.POST("/admin/users/:id/enable", s.handleEnable, s.admin)
 }
 
 // authn requires a valid access token and puts its caller in the context.
@@ -45,13 +52,34 @@ func (s *Server) authn(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="boxoffice", error="invalid_token"`)
 			return err
 		}
+		if caller.Admin {
+			if caller.Admin, err = s.stillAdmin(c.Request().Context(), caller.UserID); err != nil {
+				return err
+			}
+		}
 		c.Set(ctxKeyCaller, caller)
 		return next(c)
 	}
 }
 
-// admin requires a valid access token with role admin. The role is the
-// token's: a role change applies to tokens issued after it.
+// stillAdmin tells whether the account behind an admin token is still an
+// enabled admin in the users store. A token's role is what it was at issue
+// time, so admin powers need both: a promotion applies to tokens issued
+// after it, a demotion or a disable at once. Only admin tokens pay this
+// read.
+func (s *Server) stillAdmin(ctx context.Context, userID string) (bool, error) {
+	u, err := s.cfg.Users.UserByID(ctx, userID)
+	switch {
+	case boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return u.Role == boxoffice.RoleAdmin && !u.Disabled(), nil
+}
+
+// admin requires a valid access token with role admin whose account is
+// still an enabled admin (see stillAdmin).
 func (s *Server) admin(next echo.HandlerFunc) echo.HandlerFunc {
 	return s.authn(func(c echo.Context) error {
 		if !callerOf(c).Admin {
@@ -135,6 +163,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if u == nil || !ok {
 		return errBadCredentials
 	}
+	if u.Disabled() {
+		// Said only to whoever knows the password, so it reveals nothing.
+		return errDisabled
+	}
 	return s.issueTokens(c, u, boxoffice.NewID())
 }
 
@@ -171,6 +203,9 @@ func (s *Server) handleRefresh(c echo.Context) error {
 			return errInvalid
 		}
 		return err
+	}
+	if u.Disabled() {
+		return errInvalid // disabling revoked the tokens; this is the second line
 	}
 	return s.issueTokens(c, u, old.Family)
 }
@@ -243,7 +278,92 @@ func (s *Server) handleSetRole(c echo.Context) error {
 	if req.Role != boxoffice.RoleUser && req.Role != boxoffice.RoleAdmin {
 		return boxoffice.Errorf(boxoffice.EINVALID, "role must be %q or %q", boxoffice.RoleUser, boxoffice.RoleAdmin)
 	}
-	u, err := s.cfg.Users.SetUserRole(c.Request().Context(), id, req.Role)
+	u, err := s.cfg.Users.SetUserRole(c.Request().Context(), id, req.Role, s.cfg.Clock.Now().UTC())
+	if err != nil {
+		return notFoundAs(err, "user not found")
+	}
+	return c.JSON(nethttp.StatusOK, u)
+}
+
+// handleLogout ends one login: every refresh token of the family of the
+// token given is revoked (the client's access token lapses on its own
+// within its lifetime). Logging out twice succeeds.
+func (s *Server) handleLogout(c echo.Context) error {
+	var req refreshRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.RefreshToken == "" {
+		return boxoffice.Errorf(boxoffice.EINVALID, "refresh_token is required")
+	}
+	errInvalid := boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "invalid refresh token")
+	if len(req.RefreshToken) > refreshTokenLenMax {
+		return errInvalid
+	}
+	_, err := s.cfg.Users.RevokeRefreshFamily(c.Request().Context(), hashRefreshToken(req.RefreshToken), s.cfg.Clock.Now().UTC())
+	if boxoffice.ErrorCode(err) == boxoffice.EUNAUTHORIZED {
+		return errInvalid
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(nethttp.StatusNoContent)
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// handleChangePassword sets a new password after checking the current one,
+// and ends every login of the user: whoever else held a refresh token must
+// log in again with the new password.
+func (s *Server) handleChangePassword(c echo.Context) error {
+	var req changePasswordRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := boxoffice.ValidatePassword(req.NewPassword); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	id := callerOf(c).UserID
+	u, err := s.cfg.Users.UserByID(ctx, id)
+	if err != nil {
+		return notFoundAs(err, "user not found")
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.CurrentPassword)) != nil {
+		// Forbidden, not unauthorized: the access token is fine, so clients
+		// must not take this for an expired session.
+		return boxoffice.Errorf(boxoffice.EFORBIDDEN, "current password is wrong")
+	}
+	hash, err := s.hashPassword(req.NewPassword)
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Users.SetUserPassword(ctx, id, hash, s.cfg.Clock.Now().UTC()); err != nil {
+		return notFoundAs(err, "user not found")
+	}
+	return c.NoContent(nethttp.StatusNoContent)
+}
+
+// handleDisable disables an account: it can no longer log in, refresh or
+// use admin routes, and every login it had ends.
+func (s *Server) handleDisable(c echo.Context) error { return s.setDisabled(c, true) }
+
+// handleEnable lets a disabled account log in again.
+func (s *Server) handleEnable(c echo.Context) error { return s.setDisabled(c, false) }
+
+func (s *Server) setDisabled(c echo.Context, disabled bool) error {
+	id, err := pathID(c, "user")
+	if err != nil {
+		return err
+	}
+	if disabled && id == callerOf(c).UserID {
+		// An admin locking themselves out could leave no admin at all.
+		return boxoffice.Errorf(boxoffice.ECONFLICT, "you cannot disable your own account")
+	}
+	u, err := s.cfg.Users.SetUserDisabled(c.Request().Context(), id, disabled, s.cfg.Clock.Now().UTC())
 	if err != nil {
 		return notFoundAs(err, "user not found")
 	}

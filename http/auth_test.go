@@ -138,10 +138,12 @@ func TestSetRole(t *testing.T) {
 	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), admin, map[string]string{"role": "admin"}).Decode(t, http.StatusOK, &got)
 	assert.Equal(t, boxoffice.RoleAdmin, got.Role)
 
-	// The old token still says user; a refreshed one says admin.
+	// The old token still says user; the role change ended the user's
+	// logins, so the refresh token is spent, and a new login says admin.
 	ts.Do(t, "POST", "/api/v1/movies", tok.AccessToken, movie).RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
-	var fresh tokenPair
-	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tok.RefreshToken}).Decode(t, http.StatusOK, &fresh)
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tok.RefreshToken}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	fresh := ts.Login(t, u.Email, testPassword)
 	ts.Do(t, "POST", "/api/v1/movies", fresh.AccessToken, movie).Decode(t, http.StatusCreated, nil)
 
 	t.Run("ErrBadRole", func(t *testing.T) {
@@ -152,6 +154,119 @@ func TestSetRole(t *testing.T) {
 		ts.Do(t, "PUT", path("/admin/users/%s/role", boxoffice.NewID()), admin, map[string]string{"role": "user"}).
 			RequireError(t, http.StatusNotFound, boxoffice.ENOTFOUND)
 		ts.Do(t, "PUT", path("/admin/users/garbage/role"), admin, map[string]string{"role": "user"}).
+			RequireError(t, http.StatusNotFound, boxoffice.ENOTFOUND)
+	})
+}
+
+// TestDemotedAdminLosesAdminAtOnce demotes an admin and has its still-valid
+// access token try to give itself the role back, and to act as an admin.
+func TestDemotedAdminLosesAdminAtOnce(t *testing.T) {
+	ts := MustOpenServer(t)
+	admin := ts.Admin(t)
+	u, _ := ts.Register(t, "mallory")
+	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), admin, map[string]string{"role": "admin"}).Decode(t, http.StatusOK, nil)
+	tok := ts.Login(t, u.Email, testPassword)
+	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), admin, map[string]string{"role": "user"}).Decode(t, http.StatusOK, nil)
+
+	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), tok.AccessToken, map[string]string{"role": "admin"}).
+		RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+	ts.Do(t, "POST", "/api/v1/movies", tok.AccessToken, map[string]any{"title": "Alien", "duration_minutes": 117}).
+		RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+	stored, err := ts.Users.UserByID(context.Background(), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, boxoffice.RoleUser, stored.Role)
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tok.RefreshToken}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+}
+
+// TestLogout proves a logout ends that login (its rotated tokens too) and
+// no other.
+func TestLogout(t *testing.T) {
+	ts := MustOpenServer(t)
+	u, first := ts.Register(t, "liam")
+	other := ts.Login(t, u.Email, testPassword)
+	var rotated tokenPair
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": first.RefreshToken}).Decode(t, http.StatusOK, &rotated)
+
+	ts.Do(t, "POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": rotated.RefreshToken}).Decode(t, http.StatusNoContent, nil)
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": rotated.RefreshToken}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	ts.Do(t, "POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": rotated.RefreshToken}).Decode(t, http.StatusNoContent, nil)
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": other.RefreshToken}).Decode(t, http.StatusOK, nil)
+
+	t.Run("ErrUnknown", func(t *testing.T) {
+		ts.Do(t, "POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": "garbage"}).
+			RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	})
+	t.Run("ErrMissing", func(t *testing.T) {
+		ts.Do(t, "POST", "/api/v1/auth/logout", "", map[string]string{}).
+			RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+	})
+}
+
+// TestChangePassword proves the current password is checked, the new one
+// follows the registration rules, and every login ends.
+func TestChangePassword(t *testing.T) {
+	ts := MustOpenServer(t)
+	u, a := ts.Register(t, "pia")
+	b := ts.Login(t, u.Email, testPassword)
+	const newPassword = "a much newer password"
+
+	ts.Do(t, "POST", "/api/v1/users/me/password", a.AccessToken, map[string]string{
+		"current_password": "wrong password", "new_password": newPassword,
+	}).RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+	ts.Do(t, "POST", "/api/v1/users/me/password", a.AccessToken, map[string]string{
+		"current_password": testPassword, "new_password": "short",
+	}).RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+	ts.Do(t, "POST", "/api/v1/users/me/password", "", map[string]string{
+		"current_password": testPassword, "new_password": newPassword,
+	}).RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+
+	ts.Do(t, "POST", "/api/v1/users/me/password", a.AccessToken, map[string]string{
+		"current_password": testPassword, "new_password": newPassword,
+	}).Decode(t, http.StatusNoContent, nil)
+	for _, tok := range []tokenPair{a, b} {
+		ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tok.RefreshToken}).
+			RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	}
+	ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": testPassword}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	ts.Login(t, u.Email, newPassword)
+}
+
+// TestDisableUser proves a disabled account cannot log in, refresh or use
+// admin routes with a token it still holds, and can again once enabled.
+func TestDisableUser(t *testing.T) {
+	ts := MustOpenServer(t)
+	admin := ts.Admin(t)
+	u, tok := ts.Register(t, "dora")
+	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), admin, map[string]string{"role": "admin"}).Decode(t, http.StatusOK, nil)
+	tok = ts.Login(t, u.Email, testPassword)
+
+	ts.Do(t, "POST", path("/admin/users/%s/disable", u.ID), tok.AccessToken, nil).Decode(t, http.StatusConflict, nil)
+	var got boxoffice.User
+	ts.Do(t, "POST", path("/admin/users/%s/disable", u.ID), admin, nil).Decode(t, http.StatusOK, &got)
+	require.NotNil(t, got.DisabledAt)
+
+	ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": testPassword}).
+		RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+	ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tok.RefreshToken}).
+		RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	ts.Do(t, "POST", path("/admin/users/%s/enable", u.ID), tok.AccessToken, nil).
+		RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+
+	var enabled boxoffice.User
+	ts.Do(t, "POST", path("/admin/users/%s/enable", u.ID), admin, nil).Decode(t, http.StatusOK, &enabled)
+	assert.Nil(t, enabled.DisabledAt)
+	ts.Login(t, u.Email, testPassword)
+
+	t.Run("ErrNotAdmin", func(t *testing.T) {
+		_, plain := ts.Register(t, "pat")
+		ts.Do(t, "POST", path("/admin/users/%s/disable", u.ID), plain.AccessToken, nil).
+			RequireError(t, http.StatusForbidden, boxoffice.EFORBIDDEN)
+	})
+	t.Run("ErrUnknownUser", func(t *testing.T) {
+		ts.Do(t, "POST", path("/admin/users/%s/disable", boxoffice.NewID()), admin, nil).
 			RequireError(t, http.StatusNotFound, boxoffice.ENOTFOUND)
 	})
 }

@@ -176,7 +176,11 @@ func TestFailures(t *testing.T) {
 		// so no other request has to finish within 100ms.
 		ts := MustOpenServer(t, cluster(func(ctx context.Context) (any, error) { <-ctx.Done(); return nil, ctx.Err() }),
 			func(c *boxhttp.Config) { c.RequestTimeout = 100 * time.Millisecond })
-		admin := sign(t, jwt.SigningMethodHS256, testSecret, claimsFor(boxoffice.NewID(), boxoffice.RoleAdmin, ts.Clock.Now()))
+		// Admin routes check the stored role too, so the account is stored.
+		stored, err := ts.Users.UpsertAdmin(context.Background(), &boxoffice.User{ID: boxoffice.NewID(),
+			Email: "admin@example.com", Name: "Admin", Role: boxoffice.RoleAdmin, PasswordHash: "x", CreatedAt: ts.Clock.Now()})
+		require.NoError(t, err)
+		admin := sign(t, jwt.SigningMethodHS256, testSecret, claimsFor(stored.ID, boxoffice.RoleAdmin, ts.Clock.Now()))
 		r := ts.Do(t, "GET", "/api/v1/cluster", admin, nil)
 		r.RequireError(t, http.StatusServiceUnavailable, boxoffice.EUNAVAILABLE)
 		assert.Equal(t, "1", r.Header.Get("Retry-After"))

@@ -24,6 +24,11 @@ var userTests = []test{
 	{"RefreshTokenReuseRevokesFamily", testRefreshTokenReuse},
 	{"RefreshTokenUnknownExpiredRevokedUnauthorized", testRefreshTokenInvalid},
 	{"ConcurrentRefreshTokenUseOneWins", testRefreshTokenConcurrent},
+	{"SetUserRoleRevokesEveryFamily", testSetUserRoleRevokes},
+	{"SetUserPasswordRevokesEveryFamily", testSetUserPassword},
+	{"SetUserDisabledRevokesAndEnables", testSetUserDisabled},
+	{"SessionChangesOfUnknownUserNotFound", testSessionChangesNotFound},
+	{"RevokeRefreshFamilyRevokesOnlyThatFamily", testRevokeRefreshFamily},
 }
 
 func testCreateUser(t *testing.T, s *boxoffice.Stores) {
@@ -69,7 +74,7 @@ func testUserNotFound(t *testing.T, s *boxoffice.Stores) {
 	requireCode(t, boxoffice.ENOTFOUND, err)
 	_, err = s.Users.UpdateUserName(ctx, boxoffice.NewID(), "x")
 	requireCode(t, boxoffice.ENOTFOUND, err)
-	_, err = s.Users.SetUserRole(ctx, boxoffice.NewID(), boxoffice.RoleAdmin)
+	_, err = s.Users.SetUserRole(ctx, boxoffice.NewID(), boxoffice.RoleAdmin, at(0))
 	requireCode(t, boxoffice.ENOTFOUND, err)
 }
 
@@ -92,7 +97,7 @@ func testSetUserRole(t *testing.T, s *boxoffice.Stores) {
 	u := newUser("ada@example.com")
 	require.NoError(t, s.Users.CreateUser(ctx, u))
 
-	got, err := s.Users.SetUserRole(ctx, u.ID, boxoffice.RoleAdmin)
+	got, err := s.Users.SetUserRole(ctx, u.ID, boxoffice.RoleAdmin, at(0))
 	require.NoError(t, err)
 	u.Role = boxoffice.RoleAdmin
 	require.Equal(t, u, got)
@@ -231,4 +236,104 @@ func testRefreshTokenConcurrent(t *testing.T, s *boxoffice.Stores) {
 		codes := countCodes(goTogether(t.Context(), use, use, use, use))
 		require.Equal(t, map[string]int{"": 1, boxoffice.EUNAUTHORIZED: 3}, codes)
 	}
+}
+
+// requireRevoked proves that none of toks can be used any more.
+func requireRevoked(t *testing.T, s *boxoffice.Stores, toks ...*boxoffice.RefreshToken) {
+	t.Helper()
+	for _, tok := range toks {
+		_, err := s.Users.UseRefreshToken(t.Context(), tok.Hash, at(5))
+		requireCode(t, boxoffice.EUNAUTHORIZED, err)
+	}
+}
+
+// testSetUserRoleRevokes proves a role change ends every login of the user
+// and no other user's.
+func testSetUserRoleRevokes(t *testing.T, s *boxoffice.Stores) {
+	u, other := mustUser(t, s), mustUser(t, s)
+	a, b := mustToken(t, s, u.ID, "fam-1", at(60)), mustToken(t, s, u.ID, "fam-2", at(60))
+	keep := mustToken(t, s, other.ID, "fam-3", at(60))
+
+	_, err := s.Users.SetUserRole(t.Context(), u.ID, boxoffice.RoleAdmin, at(1))
+	require.NoError(t, err)
+	requireRevoked(t, s, a, b)
+	_, err = s.Users.UseRefreshToken(t.Context(), keep.Hash, at(5))
+	require.NoError(t, err)
+}
+
+func testSetUserPassword(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	u := mustUser(t, s)
+	a, b := mustToken(t, s, u.ID, "fam-1", at(60)), mustToken(t, s, u.ID, "fam-2", at(60))
+
+	got, err := s.Users.SetUserPassword(ctx, u.ID, "$2a$10$changed", at(1))
+	require.NoError(t, err)
+	u.PasswordHash = "$2a$10$changed"
+	require.Equal(t, u, got)
+	stored, err := s.Users.UserByID(ctx, u.ID)
+	require.NoError(t, err)
+	require.Equal(t, u, stored)
+	requireRevoked(t, s, a, b)
+}
+
+// testSetUserDisabled disables twice (the first time is kept), checks the
+// logins are revoked, then enables again.
+func testSetUserDisabled(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	u := mustUser(t, s)
+	a := mustToken(t, s, u.ID, "fam-1", at(60))
+
+	got, err := s.Users.SetUserDisabled(ctx, u.ID, true, at(1))
+	require.NoError(t, err)
+	require.True(t, got.Disabled())
+	require.True(t, at(1).Equal(*got.DisabledAt), "disabled at %v", got.DisabledAt)
+	require.Equal(t, time.UTC, got.DisabledAt.Location())
+	got, err = s.Users.SetUserDisabled(ctx, u.ID, true, at(2))
+	require.NoError(t, err)
+	require.True(t, at(1).Equal(*got.DisabledAt), "a second disable keeps the first time")
+	stored, err := s.Users.UserByEmail(ctx, u.Email)
+	require.NoError(t, err)
+	require.Equal(t, got, stored)
+	requireRevoked(t, s, a)
+
+	got, err = s.Users.SetUserDisabled(ctx, u.ID, false, at(3))
+	require.NoError(t, err)
+	require.Equal(t, u, got)
+	fresh := mustToken(t, s, u.ID, "fam-2", at(60))
+	_, err = s.Users.UseRefreshToken(ctx, fresh.Hash, at(4))
+	require.NoError(t, err, "enabling keeps new logins working")
+}
+
+func testSessionChangesNotFound(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	_, err := s.Users.SetUserPassword(ctx, boxoffice.NewID(), "$2a$10$x", at(0))
+	requireCode(t, boxoffice.ENOTFOUND, err)
+	_, err = s.Users.SetUserDisabled(ctx, boxoffice.NewID(), true, at(0))
+	requireCode(t, boxoffice.ENOTFOUND, err)
+	_, err = s.Users.SetUserDisabled(ctx, boxoffice.NewID(), false, at(0))
+	requireCode(t, boxoffice.ENOTFOUND, err)
+	_, err = s.Users.RevokeRefreshFamily(ctx, "no-such-hash", at(0))
+	requireCode(t, boxoffice.EUNAUTHORIZED, err)
+}
+
+// testRevokeRefreshFamily logs out one login (after a rotation) and expects
+// the user's other login to go on working; logging out twice succeeds.
+func testRevokeRefreshFamily(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	u := mustUser(t, s)
+	first := mustToken(t, s, u.ID, "fam-1", at(60))
+	other := mustToken(t, s, u.ID, "fam-2", at(60))
+	_, err := s.Users.UseRefreshToken(ctx, first.Hash, at(1))
+	require.NoError(t, err)
+	rotated := mustToken(t, s, u.ID, "fam-1", at(61))
+
+	got, err := s.Users.RevokeRefreshFamily(ctx, rotated.Hash, at(2))
+	require.NoError(t, err)
+	require.Equal(t, rotated, got)
+	requireRevoked(t, s, rotated)
+	_, err = s.Users.RevokeRefreshFamily(ctx, rotated.Hash, at(3))
+	require.NoError(t, err, "logging out twice")
+
+	_, err = s.Users.UseRefreshToken(ctx, other.Hash, at(4))
+	require.NoError(t, err)
 }

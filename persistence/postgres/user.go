@@ -15,14 +15,18 @@ type userStore struct{ db *db }
 
 var _ boxoffice.UserStore = (*userStore)(nil)
 
-const userColumns = `id, email, name, role, password_hash, created_at`
+const (
+	userColumns     = `id, email, name, role, password_hash, created_at`
+	userReadColumns = userColumns + `, disabled_at`
+)
 
 func scanUser(row pgx.Row) (*boxoffice.User, error) {
 	var u boxoffice.User
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = u.CreatedAt.UTC()
+	u.DisabledAt = utc(u.DisabledAt)
 	return &u, nil
 }
 
@@ -41,14 +45,14 @@ func (s *userStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
 func (s *userStore) UserByID(ctx context.Context, id string) (*boxoffice.User, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	u, err := scanUser(s.db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(s.db.pool.QueryRow(ctx, `SELECT `+userReadColumns+` FROM users WHERE id = $1`, id))
 	return u, s.db.notFound(err, "user %q not found", id)
 }
 
 func (s *userStore) UserByEmail(ctx context.Context, email string) (*boxoffice.User, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	u, err := scanUser(s.db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
+	u, err := scanUser(s.db.pool.QueryRow(ctx, `SELECT `+userReadColumns+` FROM users WHERE email = $1`, email))
 	return u, s.db.notFound(err, "user with email %q not found", email)
 }
 
@@ -56,15 +60,51 @@ func (s *userStore) UpdateUserName(ctx context.Context, id, name string) (*boxof
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	u, err := scanUser(s.db.pool.QueryRow(ctx,
-		`UPDATE users SET name = $2 WHERE id = $1 RETURNING `+userColumns, id, name))
+		`UPDATE users SET name = $2 WHERE id = $1 RETURNING `+userReadColumns, id, name))
 	return u, s.db.notFound(err, "user %q not found", id)
 }
 
-func (s *userStore) SetUserRole(ctx context.Context, id, role string) (*boxoffice.User, error) {
+// SetUserRole sets the role and revokes the user's refresh tokens in one
+// transaction.
+func (s *userStore) SetUserRole(ctx context.Context, id, role string, now time.Time) (*boxoffice.User, error) {
+	return s.updateAndRevoke(ctx, id, now, true,
+		`UPDATE users SET role = $2 WHERE id = $1 RETURNING `+userReadColumns, id, role)
+}
+
+// SetUserPassword sets the password hash and revokes the user's refresh
+// tokens in one transaction.
+func (s *userStore) SetUserPassword(ctx context.Context, id, hash string, now time.Time) (*boxoffice.User, error) {
+	return s.updateAndRevoke(ctx, id, now, true,
+		`UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING `+userReadColumns, id, hash)
+}
+
+// SetUserDisabled disables (revoking the user's refresh tokens) or enables
+// an account.
+func (s *userStore) SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) (*boxoffice.User, error) {
+	if !disabled {
+		return s.updateAndRevoke(ctx, id, now, false,
+			`UPDATE users SET disabled_at = NULL WHERE id = $1 RETURNING `+userReadColumns, id)
+	}
+	return s.updateAndRevoke(ctx, id, now, true,
+		`UPDATE users SET disabled_at = coalesce(disabled_at, $2) WHERE id = $1 RETURNING `+userReadColumns, id, now)
+}
+
+// updateAndRevoke runs one update of the user's row that returns it and,
+// when revoke is set, revokes every refresh token of the user at now, in
+// one transaction.
+func (s *userStore) updateAndRevoke(ctx context.Context, id string, now time.Time, revoke bool, update string, args ...any) (*boxoffice.User, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	u, err := scanUser(s.db.pool.QueryRow(ctx,
-		`UPDATE users SET role = $2 WHERE id = $1 RETURNING `+userColumns, id, role))
+	var u *boxoffice.User
+	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		var err error
+		if u, err = scanUser(tx.QueryRow(ctx, update, args...)); err != nil || !revoke {
+			return err
+		}
+		_, err = tx.Exec(ctx,
+			`UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
+		return err
+	})
 	return u, s.db.notFound(err, "user %q not found", id)
 }
 
@@ -77,7 +117,7 @@ func (s *userStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoff
 	out, err := scanUser(s.db.pool.QueryRow(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
-		RETURNING `+userColumns,
+		RETURNING `+userReadColumns,
 		u.ID, u.Email, u.Name, boxoffice.RoleAdmin, u.PasswordHash, u.CreatedAt))
 	return out, s.db.translate(err)
 }
@@ -149,4 +189,28 @@ func scanRefreshToken(row pgx.Row) (*boxoffice.RefreshToken, error) {
 	t.ExpiresAt = t.ExpiresAt.UTC()
 	t.UsedAt, t.RevokedAt = utc(t.UsedAt), utc(t.RevokedAt)
 	return &t, nil
+}
+
+// RevokeRefreshFamily revokes the family of the token with this hash at now
+// and returns the token as it was.
+func (s *userStore) RevokeRefreshFamily(ctx context.Context, hash string, now time.Time) (*boxoffice.RefreshToken, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	var t *boxoffice.RefreshToken
+	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanRefreshToken(tx.QueryRow(ctx,
+			`SELECT hash, user_id, family, expires_at, used_at, revoked_at
+			FROM refresh_tokens WHERE hash = $1`, hash))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx,
+			`UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL`, t.Family, now)
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errRefreshRefused
+	}
+	return t, s.db.translate(err)
 }

@@ -14,15 +14,20 @@ type userStore struct{ db *db }
 
 var _ boxoffice.UserStore = (*userStore)(nil)
 
-const userColumns = `id, email, name, role, password_hash, created_at`
+const (
+	userColumns     = `id, email, name, role, password_hash, created_at`
+	userReadColumns = userColumns + `, disabled_at`
+)
 
 func scanUser(s scanner) (*boxoffice.User, error) {
 	var u boxoffice.User
 	var created int64
-	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &created); err != nil {
+	var disabled sql.NullInt64
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &created, &disabled); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMicros(created)
+	u.DisabledAt = fromNullMicros(disabled)
 	return &u, nil
 }
 
@@ -40,29 +45,70 @@ func (s *userStore) CreateUser(ctx context.Context, u *boxoffice.User) error {
 // UserByID returns ENOTFOUND if there is no such user.
 func (s *userStore) UserByID(ctx context.Context, id string) (*boxoffice.User, error) {
 	u, err := scanUser(s.db.db.QueryRowContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		`SELECT `+userReadColumns+` FROM users WHERE id = ?`, id))
 	return u, translate(err, "user "+id)
 }
 
 // UserByEmail looks up a normalized email. Returns ENOTFOUND.
 func (s *userStore) UserByEmail(ctx context.Context, email string) (*boxoffice.User, error) {
 	u, err := scanUser(s.db.db.QueryRowContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+		`SELECT `+userReadColumns+` FROM users WHERE email = ?`, email))
 	return u, translate(err, "user with email "+email)
 }
 
 // UpdateUserName returns ENOTFOUND.
 func (s *userStore) UpdateUserName(ctx context.Context, id, name string) (*boxoffice.User, error) {
 	u, err := scanUser(s.db.db.QueryRowContext(ctx,
-		`UPDATE users SET name = ? WHERE id = ? RETURNING `+userColumns, name, id))
+		`UPDATE users SET name = ? WHERE id = ? RETURNING `+userReadColumns, name, id))
 	return u, translate(err, "user "+id)
 }
 
-// SetUserRole returns ENOTFOUND.
-func (s *userStore) SetUserRole(ctx context.Context, id, role string) (*boxoffice.User, error) {
-	u, err := scanUser(s.db.db.QueryRowContext(ctx,
-		`UPDATE users SET role = ? WHERE id = ? RETURNING `+userColumns, role, id))
-	return u, translate(err, "user "+id)
+// SetUserRole sets the role and revokes the user's refresh tokens in one
+// transaction. Returns ENOTFOUND.
+func (s *userStore) SetUserRole(ctx context.Context, id, role string, now time.Time) (*boxoffice.User, error) {
+	return s.updateAndRevoke(ctx, id, now, true, `UPDATE users SET role = ? WHERE id = ?`, role, id)
+}
+
+// SetUserPassword sets the password hash and revokes the user's refresh
+// tokens in one transaction. Returns ENOTFOUND.
+func (s *userStore) SetUserPassword(ctx context.Context, id, hash string, now time.Time) (*boxoffice.User, error) {
+	return s.updateAndRevoke(ctx, id, now, true, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+}
+
+// SetUserDisabled disables (revoking the user's refresh tokens) or enables
+// an account. Returns ENOTFOUND.
+func (s *userStore) SetUserDisabled(ctx context.Context, id string, disabled bool, now time.Time) (*boxoffice.User, error) {
+	if !disabled {
+		return s.updateAndRevoke(ctx, id, now, false, `UPDATE users SET disabled_at = NULL WHERE id = ?`, id)
+	}
+	return s.updateAndRevoke(ctx, id, now, true,
+		`UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, micros(now), id)
+}
+
+// updateAndRevoke runs one update of the user's row and, when revoke is
+// set, revokes every refresh token of the user at now, in one transaction,
+// and returns the user as it is then.
+func (s *userStore) updateAndRevoke(ctx context.Context, id string, now time.Time, revoke bool, update string, args ...any) (*boxoffice.User, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, translate(err, "user "+id)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, update, args...); err != nil {
+		return nil, translate(err, "user "+id)
+	}
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userReadColumns+` FROM users WHERE id = ?`, id))
+	if err != nil {
+		return nil, translate(err, "user "+id)
+	}
+	if revoke {
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
+			micros(now), id); err != nil {
+			return nil, translate(err, "refresh tokens of user "+id)
+		}
+	}
+	return u, translate(tx.Commit(), "user "+id)
 }
 
 // UpsertAdmin creates the account with u's email as an admin, or makes the
@@ -72,7 +118,7 @@ func (s *userStore) UpsertAdmin(ctx context.Context, u *boxoffice.User) (*boxoff
 	got, err := scanUser(s.db.db.QueryRowContext(ctx,
 		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
-		 RETURNING `+userColumns,
+		 RETURNING `+userReadColumns,
 		u.ID, u.Email, u.Name, boxoffice.RoleAdmin, u.PasswordHash, micros(u.CreatedAt)))
 	return got, translate(err, "user "+u.ID)
 }
@@ -146,4 +192,28 @@ func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.T
 		return nil, translate(err, "refresh token")
 	}
 	return t, nil
+}
+
+// RevokeRefreshFamily revokes the family of the token with this hash at now
+// and returns the token as it was. Returns EUNAUTHORIZED for an unknown hash.
+func (s *userStore) RevokeRefreshFamily(ctx context.Context, hash string, now time.Time) (*boxoffice.RefreshToken, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, translate(err, "refresh token")
+	}
+	defer func() { _ = tx.Rollback() }()
+	t, err := scanRefreshToken(tx.QueryRowContext(ctx,
+		`SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, errTokenInvalid
+	case err != nil:
+		return nil, translate(err, "refresh token")
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`,
+		micros(now), t.Family); err != nil {
+		return nil, translate(err, "refresh token family")
+	}
+	return t, translate(tx.Commit(), "refresh token family")
 }
