@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"time"
 
 	"github.com/boxoffice/boxoffice"
@@ -43,16 +44,22 @@ func (g *bookingGrain) settled(b *boxoffice.Booking) (*boxoffice.Booking, error)
 	return b, nil
 }
 
-// begin checks the hold and the showtime and records the pending booking.
-// Nothing is recorded when the hold is not the user's to book, so those
-// answers (404, 403, 410) cost nothing and charge nothing.
-func (g *bookingGrain) begin(m *StartBooking) (*boxoffice.Booking, error) {
+// begin claims the hold for this booking, checks the showtime and records
+// the pending booking. Nothing is recorded when the hold is not the user's
+// to book or another booking of it is under way, so those answers (404,
+// 403, 410, 409) cost nothing and charge nothing.
+func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, err error) {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
-	h, err := g.env.showtimes.HoldByID(ctx, m.HoldId, boxoffice.Caller{UserID: m.UserId})
+	h, err := g.claimHold(ctx, m.HoldId, m.UserId, false)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			g.releaseClaim(m.HoldId, m.UserId)
+		}
+	}()
 	st, err := g.env.catalog.Showtime(ctx, h.ShowtimeID)
 	if err != nil {
 		return nil, err
@@ -61,7 +68,7 @@ func (g *bookingGrain) begin(m *StartBooking) (*boxoffice.Booking, error) {
 	if err := boxoffice.CheckBookable(st, now); err != nil {
 		return nil, err
 	}
-	b := &boxoffice.Booking{
+	b = &boxoffice.Booking{
 		ID: g.id, UserID: m.UserId, ShowtimeID: h.ShowtimeID, HoldID: h.ID, Seats: h.Seats,
 		TotalCents: h.TotalCents, Currency: h.Currency, Status: boxoffice.BookingPending,
 		CreatedAt: now, UpdatedAt: now,
@@ -183,8 +190,38 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, de
 		return nil, err
 	}
 	g.env.notifier.poke()
+	g.releaseClaim(b.HoldID, b.UserID) // a declined card may be followed by another on the same hold
 	g.log.Info("booking failed", "code", code, "reason", b.Failure)
 	return b, nil
+}
+
+// claimHold reserves the user's hold for this booking in the showtime's
+// grain (see showtimeGrain.claim), or with release drops the reservation,
+// and returns the hold.
+func (g *bookingGrain) claimHold(ctx context.Context, holdID, userID string, release bool) (*boxoffice.Hold, error) {
+	st, err := boxoffice.HoldShowtimeID(holdID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := replyAs[*HoldReply](g.env.showtimes.call(ctx, st,
+		&ClaimHold{HoldId: holdID, Owner: userID, BookingId: g.id, Release: release}))
+	switch {
+	case err != nil:
+		return nil, notFoundIfMissing(err, "hold", holdID)
+	case release:
+		return nil, nil // a release answers no hold
+	}
+	return holdOf(r.Hold), nil
+}
+
+// releaseClaim lets the hold be booked again after this booking failed.
+// Best effort: a claim that stays lapses after claimTTL.
+func (g *bookingGrain) releaseClaim(holdID, userID string) {
+	ctx, cancel := step(stepTimeout)
+	defer cancel()
+	if _, err := g.claimHold(ctx, holdID, userID, true); err != nil {
+		g.log.Warn("booking: hold claim not released; it lapses on its own", "hold", holdID, "err", err)
+	}
 }
 
 // resume finishes or compensates a booking that a crash (or an unknown

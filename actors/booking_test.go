@@ -228,3 +228,88 @@ func TestBookingHoldExpiresDuringPayment(t *testing.T) {
 	}
 	env.MustBalance(t)
 }
+
+// gateProvider holds every charge until the test opens the gate, and tells
+// the test as each one arrives.
+type gateProvider struct {
+	*cardgateway.Simulator
+	arrived chan struct{}
+	gate    chan struct{}
+}
+
+func (p gateProvider) Charge(ctx context.Context, req boxoffice.ChargeRequest) (string, error) {
+	p.arrived <- struct{}{}
+	select {
+	case <-p.gate:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return p.Simulator.Charge(ctx, req)
+}
+
+// Two bookings of one hold at once (two requests with different
+// Idempotency-Keys): the second is refused with 409 while the first is
+// being charged, so the card is charged once and nothing is refunded.
+func TestBookingOneHoldTwiceAtOnce(t *testing.T) {
+	gw := cardgateway.NewSimulator()
+	p := gateProvider{Simulator: gw, arrived: make(chan struct{}, 2), gate: make(chan struct{})}
+	env := MustOpenBookingEngine(t, BookingOptions{Gateway: gw, Provider: p, ChargeTimeout: 20 * time.Second})
+	h := env.Hold(t, "u1", "A8", "A9")
+
+	type result struct {
+		b   *boxoffice.Booking
+		err error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			b, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, boxoffice.NewID())
+			results <- result{b, err}
+		}()
+	}
+	// Wait until one booking is being charged and the other has been
+	// answered, or until both are being charged (the bug).
+	var got []result
+	charges := 0
+	for charges < 2 && (charges == 0 || len(got) == 0) {
+		select {
+		case <-p.arrived:
+			charges++
+		case r := <-results:
+			got = append(got, r)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("stuck: %d charges and %d answers", charges, len(got))
+		}
+	}
+	if charges == 2 {
+		t.Error("a second charge of the same hold started")
+	}
+	close(p.gate)
+	for len(got) < 2 {
+		got = append(got, <-results)
+	}
+
+	var confirmed, refused int
+	for _, r := range got {
+		switch {
+		case r.err == nil && r.b.Status == boxoffice.BookingConfirmed:
+			confirmed++
+		case boxoffice.ErrorCode(r.err) == boxoffice.ECONFLICT && boxoffice.ErrorDetails(r.err)["reason"] == "hold_claimed":
+			refused++
+		default:
+			t.Errorf("booking = %+v, %v", r.b, r.err)
+		}
+	}
+	if confirmed != 1 || refused != 1 {
+		t.Fatalf("%d confirmed and %d refused as hold_claimed, want 1 and 1", confirmed, refused)
+	}
+	if captured, refunded, charges := gw.Totals(); charges != 1 || captured != 2*bkPriceStandard || refunded != 0 {
+		t.Fatalf("%d charges, captured %d, refunded %d; want one charge of %d and no refund",
+			charges, captured, refunded, 2*bkPriceStandard)
+	}
+	list, _, _ := env.Engine.Bookings().Bookings(bkCtx(t), boxoffice.Caller{UserID: "u1"}, boxoffice.Page{})
+	if len(list) != 1 {
+		t.Fatalf("bookings = %+v, want only the confirmed one", list)
+	}
+	env.MustBalance(t)
+}

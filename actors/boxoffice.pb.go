@@ -495,6 +495,79 @@ func (x *ConfirmHold) GetBookingId() string {
 	return ""
 }
 
+// ClaimHold reserves a live hold of owner for one booking before it is
+// charged, so that a second booking of the same hold is refused (409)
+// without a charge. Claiming again for the same booking succeeds; release
+// drops the booking's claim (a failed booking, so the hold can be paid
+// again). Answered with the hold (release: an empty HoldReply).
+type ClaimHold struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HoldId        string                 `protobuf:"bytes,1,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
+	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	BookingId     string                 `protobuf:"bytes,3,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	Release       bool                   `protobuf:"varint,4,opt,name=release,proto3" json:"release,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimHold) Reset() {
+	*x = ClaimHold{}
+	mi := &file_actors_boxoffice_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimHold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimHold) ProtoMessage() {}
+
+func (x *ClaimHold) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_boxoffice_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimHold.ProtoReflect.Descriptor instead.
+func (*ClaimHold) Descriptor() ([]byte, []int) {
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ClaimHold) GetHoldId() string {
+	if x != nil {
+		return x.HoldId
+	}
+	return ""
+}
+
+func (x *ClaimHold) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ClaimHold) GetBookingId() string {
+	if x != nil {
+		return x.BookingId
+	}
+	return ""
+}
+
+func (x *ClaimHold) GetRelease() bool {
+	if x != nil {
+		return x.Release
+	}
+	return false
+}
+
 type CancelSeats struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BookingId     string                 `protobuf:"bytes,1,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
@@ -504,7 +577,7 @@ type CancelSeats struct {
 
 func (x *CancelSeats) Reset() {
 	*x = CancelSeats{}
-	mi := &file_actors_boxoffice_proto_msgTypes[8]
+	mi := &file_actors_boxoffice_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -516,7 +589,7 @@ func (x *CancelSeats) String() string {
 func (*CancelSeats) ProtoMessage() {}
 
 func (x *CancelSeats) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[8]
+	mi := &file_actors_boxoffice_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -529,7 +602,7 @@ func (x *CancelSeats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSeats.ProtoReflect.Descriptor instead.
 func (*CancelSeats) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{8}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CancelSeats) GetBookingId() string {
@@ -547,7 +620,7 @@ type CancelShowtime struct {
 
 func (x *CancelShowtime) Reset() {
 	*x = CancelShowtime{}
-	mi := &file_actors_boxoffice_proto_msgTypes[9]
+	mi := &file_actors_boxoffice_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +632,7 @@ func (x *CancelShowtime) String() string {
 func (*CancelShowtime) ProtoMessage() {}
 
 func (x *CancelShowtime) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[9]
+	mi := &file_actors_boxoffice_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +645,7 @@ func (x *CancelShowtime) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelShowtime.ProtoReflect.Descriptor instead.
 func (*CancelShowtime) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{9}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{10}
 }
 
 type GetSeats struct {
@@ -583,7 +656,7 @@ type GetSeats struct {
 
 func (x *GetSeats) Reset() {
 	*x = GetSeats{}
-	mi := &file_actors_boxoffice_proto_msgTypes[10]
+	mi := &file_actors_boxoffice_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +668,7 @@ func (x *GetSeats) String() string {
 func (*GetSeats) ProtoMessage() {}
 
 func (x *GetSeats) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[10]
+	mi := &file_actors_boxoffice_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +681,7 @@ func (x *GetSeats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSeats.ProtoReflect.Descriptor instead.
 func (*GetSeats) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{10}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{11}
 }
 
 type SeatInfo struct {
@@ -623,7 +696,7 @@ type SeatInfo struct {
 
 func (x *SeatInfo) Reset() {
 	*x = SeatInfo{}
-	mi := &file_actors_boxoffice_proto_msgTypes[11]
+	mi := &file_actors_boxoffice_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -635,7 +708,7 @@ func (x *SeatInfo) String() string {
 func (*SeatInfo) ProtoMessage() {}
 
 func (x *SeatInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[11]
+	mi := &file_actors_boxoffice_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -648,7 +721,7 @@ func (x *SeatInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatInfo.ProtoReflect.Descriptor instead.
 func (*SeatInfo) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{11}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SeatInfo) GetId() string {
@@ -689,7 +762,7 @@ type SeatsReply struct {
 
 func (x *SeatsReply) Reset() {
 	*x = SeatsReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[12]
+	mi := &file_actors_boxoffice_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +774,7 @@ func (x *SeatsReply) String() string {
 func (*SeatsReply) ProtoMessage() {}
 
 func (x *SeatsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[12]
+	mi := &file_actors_boxoffice_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +787,7 @@ func (x *SeatsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatsReply.ProtoReflect.Descriptor instead.
 func (*SeatsReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{12}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SeatsReply) GetVersion() uint64 {
@@ -741,7 +814,7 @@ type WatchSeats struct {
 
 func (x *WatchSeats) Reset() {
 	*x = WatchSeats{}
-	mi := &file_actors_boxoffice_proto_msgTypes[13]
+	mi := &file_actors_boxoffice_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +826,7 @@ func (x *WatchSeats) String() string {
 func (*WatchSeats) ProtoMessage() {}
 
 func (x *WatchSeats) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[13]
+	mi := &file_actors_boxoffice_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +839,7 @@ func (x *WatchSeats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSeats.ProtoReflect.Descriptor instead.
 func (*WatchSeats) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{13}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchSeats) GetSinceVersion() uint64 {
@@ -793,7 +866,7 @@ type SeatChange struct {
 
 func (x *SeatChange) Reset() {
 	*x = SeatChange{}
-	mi := &file_actors_boxoffice_proto_msgTypes[14]
+	mi := &file_actors_boxoffice_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +878,7 @@ func (x *SeatChange) String() string {
 func (*SeatChange) ProtoMessage() {}
 
 func (x *SeatChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[14]
+	mi := &file_actors_boxoffice_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +891,7 @@ func (x *SeatChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChange.ProtoReflect.Descriptor instead.
 func (*SeatChange) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{14}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SeatChange) GetId() string {
@@ -846,7 +919,7 @@ type SeatChangesReply struct {
 
 func (x *SeatChangesReply) Reset() {
 	*x = SeatChangesReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[15]
+	mi := &file_actors_boxoffice_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +931,7 @@ func (x *SeatChangesReply) String() string {
 func (*SeatChangesReply) ProtoMessage() {}
 
 func (x *SeatChangesReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[15]
+	mi := &file_actors_boxoffice_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +944,7 @@ func (x *SeatChangesReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChangesReply.ProtoReflect.Descriptor instead.
 func (*SeatChangesReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{15}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SeatChangesReply) GetVersion() uint64 {
@@ -904,7 +977,7 @@ type GetBookingSeats struct {
 
 func (x *GetBookingSeats) Reset() {
 	*x = GetBookingSeats{}
-	mi := &file_actors_boxoffice_proto_msgTypes[16]
+	mi := &file_actors_boxoffice_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +989,7 @@ func (x *GetBookingSeats) String() string {
 func (*GetBookingSeats) ProtoMessage() {}
 
 func (x *GetBookingSeats) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[16]
+	mi := &file_actors_boxoffice_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1002,7 @@ func (x *GetBookingSeats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBookingSeats.ProtoReflect.Descriptor instead.
 func (*GetBookingSeats) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{16}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetBookingSeats) GetBookingId() string {
@@ -950,7 +1023,7 @@ type BookingSeatsReply struct {
 
 func (x *BookingSeatsReply) Reset() {
 	*x = BookingSeatsReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[17]
+	mi := &file_actors_boxoffice_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1035,7 @@ func (x *BookingSeatsReply) String() string {
 func (*BookingSeatsReply) ProtoMessage() {}
 
 func (x *BookingSeatsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[17]
+	mi := &file_actors_boxoffice_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1048,7 @@ func (x *BookingSeatsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSeatsReply.ProtoReflect.Descriptor instead.
 func (*BookingSeatsReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{17}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BookingSeatsReply) GetSeats() []string {
@@ -1012,7 +1085,7 @@ type StartBooking struct {
 
 func (x *StartBooking) Reset() {
 	*x = StartBooking{}
-	mi := &file_actors_boxoffice_proto_msgTypes[18]
+	mi := &file_actors_boxoffice_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1097,7 @@ func (x *StartBooking) String() string {
 func (*StartBooking) ProtoMessage() {}
 
 func (x *StartBooking) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[18]
+	mi := &file_actors_boxoffice_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1110,7 @@ func (x *StartBooking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartBooking.ProtoReflect.Descriptor instead.
 func (*StartBooking) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{18}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StartBooking) GetBookingId() string {
@@ -1085,7 +1158,7 @@ type ResumeBooking struct {
 
 func (x *ResumeBooking) Reset() {
 	*x = ResumeBooking{}
-	mi := &file_actors_boxoffice_proto_msgTypes[19]
+	mi := &file_actors_boxoffice_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1170,7 @@ func (x *ResumeBooking) String() string {
 func (*ResumeBooking) ProtoMessage() {}
 
 func (x *ResumeBooking) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[19]
+	mi := &file_actors_boxoffice_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1183,7 @@ func (x *ResumeBooking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeBooking.ProtoReflect.Descriptor instead.
 func (*ResumeBooking) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{19}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResumeBooking) GetBookingId() string {
@@ -1132,7 +1205,7 @@ type CancelBooking struct {
 
 func (x *CancelBooking) Reset() {
 	*x = CancelBooking{}
-	mi := &file_actors_boxoffice_proto_msgTypes[20]
+	mi := &file_actors_boxoffice_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1144,7 +1217,7 @@ func (x *CancelBooking) String() string {
 func (*CancelBooking) ProtoMessage() {}
 
 func (x *CancelBooking) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[20]
+	mi := &file_actors_boxoffice_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1157,7 +1230,7 @@ func (x *CancelBooking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelBooking.ProtoReflect.Descriptor instead.
 func (*CancelBooking) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{20}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CancelBooking) GetBookingId() string {
@@ -1198,7 +1271,7 @@ type BookingReply struct {
 
 func (x *BookingReply) Reset() {
 	*x = BookingReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[21]
+	mi := &file_actors_boxoffice_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1283,7 @@ func (x *BookingReply) String() string {
 func (*BookingReply) ProtoMessage() {}
 
 func (x *BookingReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[21]
+	mi := &file_actors_boxoffice_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1296,7 @@ func (x *BookingReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingReply.ProtoReflect.Descriptor instead.
 func (*BookingReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{21}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *BookingReply) GetBooking() *BookingInfo {
@@ -1254,7 +1327,7 @@ type BookingInfo struct {
 
 func (x *BookingInfo) Reset() {
 	*x = BookingInfo{}
-	mi := &file_actors_boxoffice_proto_msgTypes[22]
+	mi := &file_actors_boxoffice_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1339,7 @@ func (x *BookingInfo) String() string {
 func (*BookingInfo) ProtoMessage() {}
 
 func (x *BookingInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[22]
+	mi := &file_actors_boxoffice_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1352,7 @@ func (x *BookingInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingInfo.ProtoReflect.Descriptor instead.
 func (*BookingInfo) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{22}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BookingInfo) GetId() string {
@@ -1383,7 +1456,7 @@ type PaymentSummaryInfo struct {
 
 func (x *PaymentSummaryInfo) Reset() {
 	*x = PaymentSummaryInfo{}
-	mi := &file_actors_boxoffice_proto_msgTypes[23]
+	mi := &file_actors_boxoffice_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1395,7 +1468,7 @@ func (x *PaymentSummaryInfo) String() string {
 func (*PaymentSummaryInfo) ProtoMessage() {}
 
 func (x *PaymentSummaryInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[23]
+	mi := &file_actors_boxoffice_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1408,7 +1481,7 @@ func (x *PaymentSummaryInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentSummaryInfo.ProtoReflect.Descriptor instead.
 func (*PaymentSummaryInfo) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{23}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PaymentSummaryInfo) GetId() string {
@@ -1462,7 +1535,13 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x1d\n" +
 	"\n" +
-	"booking_id\x18\x03 \x01(\tR\tbookingId\",\n" +
+	"booking_id\x18\x03 \x01(\tR\tbookingId\"s\n" +
+	"\tClaimHold\x12\x17\n" +
+	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x03 \x01(\tR\tbookingId\x12\x18\n" +
+	"\arelease\x18\x04 \x01(\bR\arelease\",\n" +
 	"\vCancelSeats\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\tR\tbookingId\"\x10\n" +
@@ -1537,12 +1616,13 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"updated_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"<\n" +
 	"\x12PaymentSummaryInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\tR\x06status2\xa3\x05\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status2\xea\x05\n" +
 	"\rShowtimeGrain\x12;\n" +
 	"\x04Hold\x12\x16.boxoffice.actors.Hold\x1a\x1b.boxoffice.actors.HoldReply\x12A\n" +
 	"\aGetHold\x12\x19.boxoffice.actors.GetHold\x1a\x1b.boxoffice.actors.HoldReply\x12D\n" +
 	"\vReleaseHold\x12\x1d.boxoffice.actors.ReleaseHold\x1a\x16.boxoffice.actors.Done\x12I\n" +
-	"\vConfirmHold\x12\x1d.boxoffice.actors.ConfirmHold\x1a\x1b.boxoffice.actors.HoldReply\x12D\n" +
+	"\vConfirmHold\x12\x1d.boxoffice.actors.ConfirmHold\x1a\x1b.boxoffice.actors.HoldReply\x12E\n" +
+	"\tClaimHold\x12\x1b.boxoffice.actors.ClaimHold\x1a\x1b.boxoffice.actors.HoldReply\x12D\n" +
 	"\vCancelSeats\x12\x1d.boxoffice.actors.CancelSeats\x1a\x16.boxoffice.actors.Done\x12J\n" +
 	"\x0eCancelShowtime\x12 .boxoffice.actors.CancelShowtime\x1a\x16.boxoffice.actors.Done\x12D\n" +
 	"\bGetSeats\x12\x1a.boxoffice.actors.GetSeats\x1a\x1c.boxoffice.actors.SeatsReply\x12N\n" +
@@ -1566,7 +1646,7 @@ func file_actors_boxoffice_proto_rawDescGZIP() []byte {
 	return file_actors_boxoffice_proto_rawDescData
 }
 
-var file_actors_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_actors_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_actors_boxoffice_proto_goTypes = []any{
 	(*Failure)(nil),               // 0: boxoffice.actors.Failure
 	(*HoldInfo)(nil),              // 1: boxoffice.actors.HoldInfo
@@ -1576,60 +1656,63 @@ var file_actors_boxoffice_proto_goTypes = []any{
 	(*ReleaseHold)(nil),           // 5: boxoffice.actors.ReleaseHold
 	(*Done)(nil),                  // 6: boxoffice.actors.Done
 	(*ConfirmHold)(nil),           // 7: boxoffice.actors.ConfirmHold
-	(*CancelSeats)(nil),           // 8: boxoffice.actors.CancelSeats
-	(*CancelShowtime)(nil),        // 9: boxoffice.actors.CancelShowtime
-	(*GetSeats)(nil),              // 10: boxoffice.actors.GetSeats
-	(*SeatInfo)(nil),              // 11: boxoffice.actors.SeatInfo
-	(*SeatsReply)(nil),            // 12: boxoffice.actors.SeatsReply
-	(*WatchSeats)(nil),            // 13: boxoffice.actors.WatchSeats
-	(*SeatChange)(nil),            // 14: boxoffice.actors.SeatChange
-	(*SeatChangesReply)(nil),      // 15: boxoffice.actors.SeatChangesReply
-	(*GetBookingSeats)(nil),       // 16: boxoffice.actors.GetBookingSeats
-	(*BookingSeatsReply)(nil),     // 17: boxoffice.actors.BookingSeatsReply
-	(*StartBooking)(nil),          // 18: boxoffice.actors.StartBooking
-	(*ResumeBooking)(nil),         // 19: boxoffice.actors.ResumeBooking
-	(*CancelBooking)(nil),         // 20: boxoffice.actors.CancelBooking
-	(*BookingReply)(nil),          // 21: boxoffice.actors.BookingReply
-	(*BookingInfo)(nil),           // 22: boxoffice.actors.BookingInfo
-	(*PaymentSummaryInfo)(nil),    // 23: boxoffice.actors.PaymentSummaryInfo
-	(*structpb.Struct)(nil),       // 24: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*ClaimHold)(nil),             // 8: boxoffice.actors.ClaimHold
+	(*CancelSeats)(nil),           // 9: boxoffice.actors.CancelSeats
+	(*CancelShowtime)(nil),        // 10: boxoffice.actors.CancelShowtime
+	(*GetSeats)(nil),              // 11: boxoffice.actors.GetSeats
+	(*SeatInfo)(nil),              // 12: boxoffice.actors.SeatInfo
+	(*SeatsReply)(nil),            // 13: boxoffice.actors.SeatsReply
+	(*WatchSeats)(nil),            // 14: boxoffice.actors.WatchSeats
+	(*SeatChange)(nil),            // 15: boxoffice.actors.SeatChange
+	(*SeatChangesReply)(nil),      // 16: boxoffice.actors.SeatChangesReply
+	(*GetBookingSeats)(nil),       // 17: boxoffice.actors.GetBookingSeats
+	(*BookingSeatsReply)(nil),     // 18: boxoffice.actors.BookingSeatsReply
+	(*StartBooking)(nil),          // 19: boxoffice.actors.StartBooking
+	(*ResumeBooking)(nil),         // 20: boxoffice.actors.ResumeBooking
+	(*CancelBooking)(nil),         // 21: boxoffice.actors.CancelBooking
+	(*BookingReply)(nil),          // 22: boxoffice.actors.BookingReply
+	(*BookingInfo)(nil),           // 23: boxoffice.actors.BookingInfo
+	(*PaymentSummaryInfo)(nil),    // 24: boxoffice.actors.PaymentSummaryInfo
+	(*structpb.Struct)(nil),       // 25: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
 }
 var file_actors_boxoffice_proto_depIdxs = []int32{
-	24, // 0: boxoffice.actors.Failure.details:type_name -> google.protobuf.Struct
+	25, // 0: boxoffice.actors.Failure.details:type_name -> google.protobuf.Struct
 	1,  // 1: boxoffice.actors.HoldReply.hold:type_name -> boxoffice.actors.HoldInfo
-	11, // 2: boxoffice.actors.SeatsReply.seats:type_name -> boxoffice.actors.SeatInfo
-	14, // 3: boxoffice.actors.SeatChangesReply.changes:type_name -> boxoffice.actors.SeatChange
-	22, // 4: boxoffice.actors.BookingReply.booking:type_name -> boxoffice.actors.BookingInfo
-	23, // 5: boxoffice.actors.BookingInfo.payment:type_name -> boxoffice.actors.PaymentSummaryInfo
-	25, // 6: boxoffice.actors.BookingInfo.created_at:type_name -> google.protobuf.Timestamp
-	25, // 7: boxoffice.actors.BookingInfo.updated_at:type_name -> google.protobuf.Timestamp
+	12, // 2: boxoffice.actors.SeatsReply.seats:type_name -> boxoffice.actors.SeatInfo
+	15, // 3: boxoffice.actors.SeatChangesReply.changes:type_name -> boxoffice.actors.SeatChange
+	23, // 4: boxoffice.actors.BookingReply.booking:type_name -> boxoffice.actors.BookingInfo
+	24, // 5: boxoffice.actors.BookingInfo.payment:type_name -> boxoffice.actors.PaymentSummaryInfo
+	26, // 6: boxoffice.actors.BookingInfo.created_at:type_name -> google.protobuf.Timestamp
+	26, // 7: boxoffice.actors.BookingInfo.updated_at:type_name -> google.protobuf.Timestamp
 	2,  // 8: boxoffice.actors.ShowtimeGrain.Hold:input_type -> boxoffice.actors.Hold
 	4,  // 9: boxoffice.actors.ShowtimeGrain.GetHold:input_type -> boxoffice.actors.GetHold
 	5,  // 10: boxoffice.actors.ShowtimeGrain.ReleaseHold:input_type -> boxoffice.actors.ReleaseHold
 	7,  // 11: boxoffice.actors.ShowtimeGrain.ConfirmHold:input_type -> boxoffice.actors.ConfirmHold
-	8,  // 12: boxoffice.actors.ShowtimeGrain.CancelSeats:input_type -> boxoffice.actors.CancelSeats
-	9,  // 13: boxoffice.actors.ShowtimeGrain.CancelShowtime:input_type -> boxoffice.actors.CancelShowtime
-	10, // 14: boxoffice.actors.ShowtimeGrain.GetSeats:input_type -> boxoffice.actors.GetSeats
-	13, // 15: boxoffice.actors.ShowtimeGrain.WatchSeats:input_type -> boxoffice.actors.WatchSeats
-	16, // 16: boxoffice.actors.ShowtimeGrain.GetBookingSeats:input_type -> boxoffice.actors.GetBookingSeats
-	18, // 17: boxoffice.actors.BookingGrain.StartBooking:input_type -> boxoffice.actors.StartBooking
-	19, // 18: boxoffice.actors.BookingGrain.ResumeBooking:input_type -> boxoffice.actors.ResumeBooking
-	20, // 19: boxoffice.actors.BookingGrain.CancelBooking:input_type -> boxoffice.actors.CancelBooking
-	3,  // 20: boxoffice.actors.ShowtimeGrain.Hold:output_type -> boxoffice.actors.HoldReply
-	3,  // 21: boxoffice.actors.ShowtimeGrain.GetHold:output_type -> boxoffice.actors.HoldReply
-	6,  // 22: boxoffice.actors.ShowtimeGrain.ReleaseHold:output_type -> boxoffice.actors.Done
-	3,  // 23: boxoffice.actors.ShowtimeGrain.ConfirmHold:output_type -> boxoffice.actors.HoldReply
-	6,  // 24: boxoffice.actors.ShowtimeGrain.CancelSeats:output_type -> boxoffice.actors.Done
-	6,  // 25: boxoffice.actors.ShowtimeGrain.CancelShowtime:output_type -> boxoffice.actors.Done
-	12, // 26: boxoffice.actors.ShowtimeGrain.GetSeats:output_type -> boxoffice.actors.SeatsReply
-	15, // 27: boxoffice.actors.ShowtimeGrain.WatchSeats:output_type -> boxoffice.actors.SeatChangesReply
-	17, // 28: boxoffice.actors.ShowtimeGrain.GetBookingSeats:output_type -> boxoffice.actors.BookingSeatsReply
-	21, // 29: boxoffice.actors.BookingGrain.StartBooking:output_type -> boxoffice.actors.BookingReply
-	21, // 30: boxoffice.actors.BookingGrain.ResumeBooking:output_type -> boxoffice.actors.BookingReply
-	21, // 31: boxoffice.actors.BookingGrain.CancelBooking:output_type -> boxoffice.actors.BookingReply
-	20, // [20:32] is the sub-list for method output_type
-	8,  // [8:20] is the sub-list for method input_type
+	8,  // 12: boxoffice.actors.ShowtimeGrain.ClaimHold:input_type -> boxoffice.actors.ClaimHold
+	9,  // 13: boxoffice.actors.ShowtimeGrain.CancelSeats:input_type -> boxoffice.actors.CancelSeats
+	10, // 14: boxoffice.actors.ShowtimeGrain.CancelShowtime:input_type -> boxoffice.actors.CancelShowtime
+	11, // 15: boxoffice.actors.ShowtimeGrain.GetSeats:input_type -> boxoffice.actors.GetSeats
+	14, // 16: boxoffice.actors.ShowtimeGrain.WatchSeats:input_type -> boxoffice.actors.WatchSeats
+	17, // 17: boxoffice.actors.ShowtimeGrain.GetBookingSeats:input_type -> boxoffice.actors.GetBookingSeats
+	19, // 18: boxoffice.actors.BookingGrain.StartBooking:input_type -> boxoffice.actors.StartBooking
+	20, // 19: boxoffice.actors.BookingGrain.ResumeBooking:input_type -> boxoffice.actors.ResumeBooking
+	21, // 20: boxoffice.actors.BookingGrain.CancelBooking:input_type -> boxoffice.actors.CancelBooking
+	3,  // 21: boxoffice.actors.ShowtimeGrain.Hold:output_type -> boxoffice.actors.HoldReply
+	3,  // 22: boxoffice.actors.ShowtimeGrain.GetHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 23: boxoffice.actors.ShowtimeGrain.ReleaseHold:output_type -> boxoffice.actors.Done
+	3,  // 24: boxoffice.actors.ShowtimeGrain.ConfirmHold:output_type -> boxoffice.actors.HoldReply
+	3,  // 25: boxoffice.actors.ShowtimeGrain.ClaimHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 26: boxoffice.actors.ShowtimeGrain.CancelSeats:output_type -> boxoffice.actors.Done
+	6,  // 27: boxoffice.actors.ShowtimeGrain.CancelShowtime:output_type -> boxoffice.actors.Done
+	13, // 28: boxoffice.actors.ShowtimeGrain.GetSeats:output_type -> boxoffice.actors.SeatsReply
+	16, // 29: boxoffice.actors.ShowtimeGrain.WatchSeats:output_type -> boxoffice.actors.SeatChangesReply
+	18, // 30: boxoffice.actors.ShowtimeGrain.GetBookingSeats:output_type -> boxoffice.actors.BookingSeatsReply
+	22, // 31: boxoffice.actors.BookingGrain.StartBooking:output_type -> boxoffice.actors.BookingReply
+	22, // 32: boxoffice.actors.BookingGrain.ResumeBooking:output_type -> boxoffice.actors.BookingReply
+	22, // 33: boxoffice.actors.BookingGrain.CancelBooking:output_type -> boxoffice.actors.BookingReply
+	21, // [21:34] is the sub-list for method output_type
+	8,  // [8:21] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name
@@ -1646,7 +1729,7 @@ func file_actors_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_boxoffice_proto_rawDesc), len(file_actors_boxoffice_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

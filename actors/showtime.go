@@ -54,6 +54,9 @@ type showtimeGrain struct {
 	feed     []feedBatch // committed changes, oldest first
 	watchers []*watcher
 
+	claims        map[string]holdClaim // hold ID: the booking being charged for it
+	claimsSweepAt int
+
 	expiry  *time.Timer
 	idle    *time.Timer // passivation: see passivate
 	lastCmd time.Time   // when the last command came in (wall clock)
@@ -179,6 +182,8 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		if err == nil {
 			reply = &HoldReply{Hold: holdInfo(h)}
 		}
+	case *ClaimHold:
+		reply, err = g.claim(now, req)
 	case *CancelSeats:
 		evs, err = g.m.Cancel(now, req.BookingId)
 		reply = &Done{}
