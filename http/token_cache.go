@@ -17,7 +17,9 @@ const tokenCacheSize = 10_000
 // the decoding of the claims (the largest fixed cost of an authenticated
 // request). Only tokens that verified are stored, keyed by their exact
 // text, so a hit is a token this node has already accepted. Access tokens
-// are not revocable before they expire, with or without the cache.
+// are not revocable before they expire, with or without the cache; the
+// admin powers of one are, because authn checks them against the users
+// store on every request (see stillAdmin).
 //
 // It keeps two generations: when the current one is full it becomes the
 // old one and the previous old one is dropped, so memory is bounded and a
