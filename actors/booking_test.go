@@ -313,3 +313,41 @@ func TestBookingOneHoldTwiceAtOnce(t *testing.T) {
 	}
 	env.MustBalance(t)
 }
+
+// A claim lapses: a booking stuck past claimTTL (its node died, say) does
+// not keep its hold unpayable until the hold expires.
+func TestBookingHoldClaimLapses(t *testing.T) {
+	clock := clocktest.New(time.Now())
+	gw := cardgateway.NewSimulator()
+	p := gateProvider{Simulator: gw, arrived: make(chan struct{}, 2), gate: make(chan struct{})}
+	env := MustOpenBookingEngine(t, BookingOptions{Clock: clock, Gateway: gw, Provider: p, ChargeTimeout: 20 * time.Second})
+	h := env.Hold(t, "u1", "B8")
+
+	results := make(chan error, 2)
+	book := func() {
+		_, err := env.Book(t, "u1", h.ID, cardgateway.TokenVisa, boxoffice.NewID())
+		results <- err
+	}
+	go book()
+	<-p.arrived // the first booking is being charged, and stays so
+	clock.Advance(time.Minute)
+	go book()
+	select {
+	case <-p.arrived: // the second booking claimed the hold and is charged
+	case err := <-results:
+		t.Fatalf("second booking answered %v, want it charged once the claim lapsed", err)
+	}
+	close(p.gate)
+	var ok, failed int
+	for range 2 {
+		if err := <-results; err == nil {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	if ok != 1 || failed != 1 {
+		t.Fatalf("%d confirmed, %d failed; want one of each", ok, failed)
+	}
+	env.MustBalance(t)
+}
