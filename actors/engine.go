@@ -88,7 +88,7 @@ func New(cfg Config) *Engine {
 	}
 	e := &Engine{cfg: cfg, dispatcher: newDispatcher()}
 	e.env = &env{
-		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, clock: cfg.Clock, log: cfg.Logger,
+		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, bookings: cfg.Stores.Bookings, clock: cfg.Clock, log: cfg.Logger,
 		idleTimeout: cfg.IdleTimeout, healthy: e.healthy,
 	}
 	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}

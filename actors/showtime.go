@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -243,6 +244,9 @@ func (g *showtimeGrain) load() error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	m, err := g.env.loadSeatMap(ctx, g.id)
+	if err == nil {
+		err = g.env.checkJournal(ctx, g.id, m)
+	}
 	if err != nil {
 		if boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND {
 			g.loadErr = err
@@ -255,6 +259,37 @@ func (g *showtimeGrain) load() error {
 	g.m, g.lastSnap = m, m.Seq()
 	g.feed = nil // versions before this load may have been rewritten
 	return nil
+}
+
+// checkJournal refuses a seat journal that is behind the bookings store.
+// The booking saga confirms the seats in the journal before it records the
+// booking confirmed, and a cancellation records the booking cancelling
+// before it frees the seats, so every booking the store holds as confirmed
+// is confirmed in the journal. One that is not means the seat store lost
+// writes (restored from an old backup, recreated empty): serving the map
+// would sell its seats again, so the showtime stays unavailable (and says
+// so in the log) until an operator restores the seat store. It runs at
+// every load, not at node start, so its cost is one showtime's confirmed
+// bookings (at most one per seat), read a page at a time, and not every
+// booking ever made.
+func (e *env) checkJournal(ctx context.Context, showtimeID string, m *boxoffice.SeatMap) error {
+	p := boxoffice.Page{Limit: boxoffice.PageLimitMax}
+	for {
+		bs, next, err := e.bookings.BookingsByShowtime(ctx, showtimeID, p, boxoffice.BookingConfirmed)
+		if err != nil {
+			return fmt.Errorf("confirmed bookings of showtime %s: %w", showtimeID, err)
+		}
+		for _, b := range bs {
+			if _, confirmed, ok := m.BookingSeats(b.ID); !ok || !confirmed {
+				return fmt.Errorf("the seat journal of showtime %s is behind its bookings (confirmed booking %s is not booked in it, "+
+					"journal at seq %d): the seats store lost writes; restore it from a backup that has them", showtimeID, b.ID, m.Seq())
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		p.Cursor = next
+	}
 }
 
 // stopIfGone stops a grain whose showtime does not exist, so a stream of

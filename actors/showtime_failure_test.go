@@ -246,3 +246,21 @@ func fencingRace(t *testing.T, e1, e2 *ShowtimeEnv, spy1, spy2 *seatSpy) {
 		t.Error("no writer was ever fenced: the test did not race two activations")
 	}
 }
+
+// TestShowtimeRefusesJournalBehindBookings loads a showtime whose seat
+// journal lost a confirmed booking (a seat store restored from an older
+// backup): the grain must refuse the showtime as unavailable rather than
+// hold, and so sell again, the booking's seats.
+func TestShowtimeRefusesJournalBehindBookings(t *testing.T) {
+	parallel(t)
+	e := MustOpenShowtimes(t, ShowtimeOptions{})
+	ctx := testCtx(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	b := &boxoffice.Booking{ID: boxoffice.NewID(), UserID: "alice", ShowtimeID: e.ShowtimeID, HoldID: boxoffice.NewHoldID(e.ShowtimeID),
+		Seats: []string{"A1", "A2"}, TotalCents: 2400, Currency: "EUR", Status: boxoffice.BookingConfirmed, CreatedAt: now, UpdatedAt: now}
+	if err := e.Stores.Bookings.CreateBooking(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Holds().Hold(ctx, e.ShowtimeID, "bob", []string{"A1", "A2"})
+	mustCode(t, err, boxoffice.EUNAVAILABLE)
+}

@@ -23,7 +23,9 @@ type Config struct {
 // Postgres reports whether the config selects PostgreSQL.
 func (c Config) Postgres() bool { return c.DatabaseURL != "" || len(c.URLs) > 0 }
 
-// Open opens (creating and migrating as needed) every service's store.
+// Open opens every service's store. Only a first start (no service
+// database holds anything) creates and migrates them; a lost or foreign
+// store, or a schema behind this binary, refuses the start with what to do.
 func Open(ctx context.Context, cfg Config) (*boxoffice.Stores, error) {
 	if cfg.Postgres() {
 		return postgres.Open(ctx, cfg.postgres())
@@ -31,16 +33,13 @@ func Open(ctx context.Context, cfg Config) (*boxoffice.Stores, error) {
 	return sqlite.Open(ctx, cfg.DataDir)
 }
 
-// Migrate applies migrations without serving.
+// Migrate creates missing databases, applies migrations and marks the
+// databases as one install, without serving.
 func Migrate(ctx context.Context, cfg Config) error {
 	if cfg.Postgres() {
 		return postgres.Migrate(ctx, cfg.postgres())
 	}
-	s, err := sqlite.Open(ctx, cfg.DataDir) // opening SQLite stores migrates them
-	if err != nil {
-		return err
-	}
-	return s.Close()
+	return sqlite.Migrate(ctx, cfg.DataDir)
 }
 
 func (c Config) postgres() postgres.Config {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -24,10 +23,13 @@ type db struct {
 	pool    *pgxpool.Pool
 }
 
-// Open connects to the six service databases, creating any that are
-// missing and applying their migrations, and returns the stores. It
-// refuses a database where synchronous_commit is off: every store backs an
-// answer that tells a user something was saved.
+// Open connects to the six service databases and returns the stores. It
+// creates and migrates them only on a first start (none of them holds
+// anything), and marks an install from before install markers; otherwise
+// it refuses unless the six are one install at this binary's schema
+// (package install): a dropped database must stop the start, not be
+// recreated empty. It also refuses a database where synchronous_commit is
+// off: every store backs an answer that tells a user something was saved.
 func Open(ctx context.Context, cfg Config) (*boxoffice.Stores, error) {
 	dbs, err := openAll(ctx, cfg, true)
 	if err != nil {
@@ -45,8 +47,9 @@ func Open(ctx context.Context, cfg Config) (*boxoffice.Stores, error) {
 	}, nil
 }
 
-// Migrate creates the missing service databases and applies pending
-// migrations, then disconnects (`boxoffice migrate`).
+// Migrate creates the missing service databases, applies pending
+// migrations and marks the databases as one install, then disconnects
+// (`boxoffice migrate`).
 func Migrate(ctx context.Context, cfg Config) error {
 	dbs, err := openAll(ctx, cfg, false)
 	if err != nil {
@@ -56,77 +59,75 @@ func Migrate(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// openAll opens the services in parallel (a cold start creates and
-// migrates six databases) and closes whatever opened if any one fails.
-func openAll(ctx context.Context, cfg Config, serving bool) (map[string]*db, error) {
+// openAll makes a pool per service, prepares the databases (prepare) and
+// closes the pools if anything fails.
+func openAll(ctx context.Context, cfg Config, serving bool) (_ map[string]*db, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	var (
-		mu   sync.Mutex
-		dbs  = make(map[string]*db, len(boxoffice.Services))
-		errs []error
-		wg   sync.WaitGroup
-	)
-	for _, service := range boxoffice.Services {
-		wg.Go(func() {
-			d, err := openService(ctx, cfg, service, serving)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			dbs[service] = d
-		})
+	dbs := make(map[string]*db, len(boxoffice.Services))
+	defer func() {
+		if err != nil {
+			closeAll(dbs)
+		}
+	}()
+	services := make([]serviceDB, 0, len(boxoffice.Services))
+	for _, name := range boxoffice.Services {
+		s, err := newServiceDB(ctx, cfg, name)
+		if err != nil {
+			return nil, err
+		}
+		dbs[name] = s.db
+		services = append(services, s)
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		closeAll(dbs)
-		return nil, errors.Join(errs...)
+	if err := prepare(ctx, cfg, services, !serving); err != nil {
+		return nil, err
+	}
+	if serving {
+		if err := checkDurable(ctx, services); err != nil {
+			return nil, err
+		}
 	}
 	return dbs, nil
 }
 
-func openService(ctx context.Context, cfg Config, service string, serving bool) (*db, error) {
+// newServiceDB makes the pool of one service; it connects on first use.
+func newServiceDB(ctx context.Context, cfg Config, service string) (serviceDB, error) {
 	t, err := cfg.target(service)
 	if err != nil {
-		return nil, err
+		return serviceDB{}, err
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, t.pool) // connects on first use
+	pool, err := pgxpool.NewWithConfig(ctx, t.pool)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s database %q: %v", service, t.name(), err)
+		return serviceDB{}, fmt.Errorf("postgres: %s database %q: %v", service, t.name(), err)
 	}
-	d := &db{service: service, name: t.name(), pool: pool}
-	if err := d.open(ctx, t, cfg.logger().With("service", service, "database", t.name()), serving); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return d, nil
+	return serviceDB{
+		db:     &db{service: service, name: t.name(), pool: pool},
+		target: t,
+		log:    cfg.logger().With("service", service, "database", t.name()),
+	}, nil
 }
 
-// open makes the database ready: the first query (the durability check)
-// also tells whether the database exists, so that a restart costs one
-// connection, not one more to look for the database.
-func (d *db) open(ctx context.Context, t *target, log *slog.Logger, serving bool) error {
-	v, err := d.synchronousCommit(ctx)
-	if pgCode(err) == "3D000" { // invalid_catalog_name: no such database
-		if err := createDatabase(ctx, t, log); err != nil {
-			return err
-		}
-		v, err = d.synchronousCommit(ctx)
+// checkDurable refuses a database that acknowledges commits before they
+// are flushed: in a crash it could lose a booking its user was told about.
+func checkDurable(ctx context.Context, services []serviceDB) error {
+	errs := make([]error, len(services))
+	var wg sync.WaitGroup
+	for i, s := range services {
+		wg.Go(func() {
+			v, err := s.synchronousCommit(ctx)
+			switch {
+			case err != nil:
+				errs[i] = fmt.Errorf("postgres: connect to the %s database %q: %v", s.service, s.name, err)
+			case v == "off":
+				errs[i] = fmt.Errorf("postgres: %s database %q has synchronous_commit = off, which can lose acknowledged bookings in a crash; "+
+					"turn it on (ALTER DATABASE %s SET synchronous_commit = on, or fix postgresql.conf, the role or the URL options)",
+					s.service, s.name, s.name)
+			}
+		})
 	}
-	if err != nil {
-		return fmt.Errorf("postgres: connect to the %s database %q: %v", d.service, d.name, err)
-	}
-	// A database that acknowledges commits before they are flushed could
-	// lose, in a crash, a booking its user was told about.
-	if serving && v == "off" {
-		return fmt.Errorf("postgres: %s database %q has synchronous_commit = off, which can lose acknowledged bookings in a crash; "+
-			"turn it on (ALTER DATABASE %s SET synchronous_commit = on, or fix postgresql.conf, the role or the URL options)",
-			d.service, d.name, d.name)
-	}
-	return d.migrate(ctx, log)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // synchronousCommit is the setting as a session of the pool sees it, which
@@ -180,7 +181,9 @@ func closeAll(dbs map[string]*db) {
 		defer close(done)
 		var wg sync.WaitGroup
 		for _, d := range dbs {
-			wg.Go(d.pool.Close)
+			if d != nil {
+				wg.Go(d.pool.Close)
+			}
 		}
 		wg.Wait()
 	}()

@@ -180,3 +180,50 @@ func TestConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenRefusesLostDatabase drops the seats database of an install that
+// holds a user: a node must refuse to start, naming the database, instead
+// of recreating it empty (and selling its seats again); migrate recreates
+// it on purpose.
+func TestOpenRefusesLostDatabase(t *testing.T) {
+	t.Parallel()
+	cfg := pgtest.MustTestConfig(t)
+	s, err := postgres.Open(t.Context(), cfg)
+	require.NoError(t, err)
+	u := &boxoffice.User{ID: boxoffice.NewID(), Email: "a@example.com", Name: "A", Role: boxoffice.RoleUser,
+		PasswordHash: "h", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	require.NoError(t, s.Users.CreateUser(t.Context(), u))
+	require.NoError(t, s.Close())
+
+	seats := cfg.DatabaseName("seats")
+	pgtest.Exec(t, cfg, "DROP DATABASE "+seats+" WITH (FORCE)")
+	_, err = postgres.Open(t.Context(), cfg)
+	require.ErrorContains(t, err, `the seats database (database "`+seats+`") is missing`)
+	require.ErrorContains(t, err, "backup")
+	require.NotContains(t, databases(t, cfg), seats, "a refused start creates nothing")
+
+	pgtest.Exec(t, cfg, "CREATE DATABASE "+seats)
+	_, err = postgres.Open(t.Context(), cfg)
+	require.ErrorContains(t, err, `the seats database (database "`+seats+`") is empty`)
+
+	require.NoError(t, postgres.Migrate(t.Context(), cfg), "migrate is how an operator recreates a database")
+	got, err := mustOpen(t, cfg).Users.UserByID(t.Context(), u.ID)
+	require.NoError(t, err)
+	require.Equal(t, u, got)
+}
+
+// TestOpenRefusesDatabaseOfAnotherInstall points the seats service at the
+// seats database of another install.
+func TestOpenRefusesDatabaseOfAnotherInstall(t *testing.T) {
+	t.Parallel()
+	cfg, other := pgtest.MustTestConfig(t), pgtest.MustTestConfig(t)
+	require.NoError(t, postgres.Migrate(t.Context(), cfg))
+	require.NoError(t, postgres.Migrate(t.Context(), other))
+	u, err := url.Parse(cfg.BaseURL)
+	require.NoError(t, err)
+	u.Path = "/" + other.DatabaseName("seats")
+	cfg.URLs = map[string]string{"seats": u.String()}
+	_, err = postgres.Open(t.Context(), cfg)
+	require.ErrorContains(t, err, "the seats database")
+	require.ErrorContains(t, err, "belongs to another install")
+}

@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/persistence/install"
 )
 
 //go:embed migrations/*/*.sql
@@ -46,26 +47,49 @@ type db struct {
 	path    string
 }
 
-// Open opens (creating dir and the files if missing) the database of every
-// service under dir, migrates them and returns their stores.
-func Open(ctx context.Context, dir string) (_ *boxoffice.Stores, err error) {
+// Open opens the database of every service under dir and returns their
+// stores. It creates and migrates them only on a first start (no service
+// database holds anything yet, the directory is created if missing), and
+// marks an install from before install markers; otherwise it refuses
+// unless the six files are one install at this binary's schema (package
+// install): a lost store must stop the start, not be recreated empty.
+func Open(ctx context.Context, dir string) (*boxoffice.Stores, error) {
+	return open(ctx, dir, false)
+}
+
+// Migrate creates the missing databases under dir, applies pending
+// migrations and marks the databases with the install's ID, then closes
+// them (`boxoffice migrate`).
+func Migrate(ctx context.Context, dir string) error {
+	s, err := open(ctx, dir, true)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+func open(ctx context.Context, dir string, migrating bool) (_ *boxoffice.Stores, err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: create data dir: %w", err)
 	}
-	dbs := make([]*db, 0, len(boxoffice.Services))
+	dbs := make([]*db, len(boxoffice.Services))
 	defer func() {
 		if err != nil {
 			_ = closeAll(dbs)
 		}
 	}()
-	byService := make(map[string]*db, len(boxoffice.Services))
-	for _, service := range boxoffice.Services {
-		d, err := openService(ctx, dir, service)
-		if err != nil {
+	states := make([]install.State, len(boxoffice.Services))
+	for i, service := range boxoffice.Services {
+		if dbs[i], states[i], err = probe(ctx, dir, service); err != nil {
 			return nil, err
 		}
-		dbs = append(dbs, d)
-		byService[service] = d
+	}
+	if err := prepare(ctx, dir, dbs, states, migrating); err != nil {
+		return nil, err
+	}
+	byService := make(map[string]*db, len(boxoffice.Services))
+	for i, service := range boxoffice.Services {
+		byService[service] = dbs[i]
 	}
 	return &boxoffice.Stores{
 		Users:         &userStore{db: byService["users"]},
@@ -86,10 +110,65 @@ func Open(ctx context.Context, dir string) (_ *boxoffice.Stores, err error) {
 	}, nil
 }
 
+// prepare carries out what the states call for (install.Decide for a
+// serving node, install.MigrateID for migrate), opening the files that
+// probe left closed; afterwards every dbs[i] is open.
+func prepare(ctx context.Context, dir string, dbs []*db, states []install.State, migrating bool) error {
+	id, create, err := plan(states, migrating)
+	if err != nil {
+		return err
+	}
+	for i, service := range boxoffice.Services {
+		if dbs[i] == nil {
+			if dbs[i], err = openFile(dir, service); err != nil {
+				return err
+			}
+		}
+		if create {
+			if err := dbs[i].migrate(ctx); err != nil {
+				return err
+			}
+		}
+		if id != "" {
+			if err := dbs[i].mark(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// plan says which install ID to mark the databases with ("" for none) and
+// whether to create and migrate them.
+func plan(states []install.State, migrating bool) (id string, create bool, err error) {
+	if migrating {
+		id, err := install.MigrateID(states)
+		if id == "" {
+			id = boxoffice.NewID()
+		}
+		return id, true, err
+	}
+	versions, err := latest()
+	if err != nil {
+		return "", false, err
+	}
+	switch p, err := install.Decide(states, versions); {
+	case err != nil:
+		return "", false, fmt.Errorf("sqlite: the data directory is not one whole install: %w", err)
+	case p == install.Create:
+		return boxoffice.NewID(), true, nil
+	case p == install.Adopt:
+		return boxoffice.NewID(), false, nil
+	}
+	return "", false, nil
+}
+
 func closeAll(dbs []*db) error {
 	var errs []error
 	for _, d := range dbs {
-		errs = append(errs, d.close())
+		if d != nil {
+			errs = append(errs, d.close())
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -97,6 +176,20 @@ func closeAll(dbs []*db) error {
 // openService opens dir/<service>.db (one of boxoffice.Services) and
 // applies its migrations.
 func openService(ctx context.Context, dir, service string) (*db, error) {
+	d, err := openFile(dir, service)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.migrate(ctx); err != nil {
+		_ = d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// openFile opens dir/<service>.db, which SQLite creates at the first
+// statement if it is missing.
+func openFile(dir, service string) (*db, error) {
 	if !slices.Contains(boxoffice.Services, service) {
 		return nil, fmt.Errorf("sqlite: unknown service %q", service)
 	}
@@ -112,12 +205,7 @@ func openService(ctx context.Context, dir, service string) (*db, error) {
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
 	sdb.SetConnMaxIdleTime(0)
-	d := &db{db: sdb, service: service, path: path}
-	if err := d.migrate(ctx); err != nil {
-		_ = sdb.Close()
-		return nil, err
-	}
-	return d, nil
+	return &db{db: sdb, service: service, path: path}, nil
 }
 
 // dsn sets the pragmas on every connection the pool opens. WAL lets readers

@@ -77,9 +77,10 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 // appendUntilKilled is the child: it writes until it is killed, or gives up
 // after a while so that it never outlives a parent that died.
 func appendUntilKilled(t *testing.T, dir string) {
-	d, err := openService(t.Context(), dir, "seats")
+	// The whole install, so that the parent's reopen is a second start.
+	s, err := Open(t.Context(), dir)
 	require.NoError(t, err)
-	seats := &seatStore{db: d}
+	seats := s.Seats
 	deadline := time.Now().Add(time.Minute)
 	for seq := uint64(1); time.Now().Before(deadline); seq++ {
 		ev := boxoffice.SeatEvent{Seq: seq, Kind: boxoffice.EventHeld, At: time.Now().UTC(),

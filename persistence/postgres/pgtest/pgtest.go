@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence/postgres"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/persistence/install"
+	"github.com/boxoffice/boxoffice/persistence/postgres"
 )
 
 // EnvURL names the variable with the test server's URL, for example
@@ -84,7 +86,7 @@ func Exec(tb testing.TB, cfg postgres.Config, sql string) {
 }
 
 // Reset empties every table of a config's six databases (but not goose's
-// version table), so that one Open can serve many tests: creating six
+// version table nor the install marker), so that one Open can serve many tests: creating six
 // databases per test would cost more than the tests. DELETE, not
 // TRUNCATE: on tables this small it is much faster than replacing files.
 func Reset(tb testing.TB, cfg postgres.Config) {
@@ -115,7 +117,7 @@ func empty(ctx context.Context, cfg postgres.Config, service string) error {
 	defer conn.Close(ctx)
 	var deletes string
 	err = conn.QueryRow(ctx, `SELECT COALESCE(string_agg('DELETE FROM ' || quote_ident(tablename), '; '), '')
-		FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&deletes)
+		FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('goose_db_version', '`+install.MetaTable+`')`).Scan(&deletes)
 	if err != nil || deletes == "" {
 		return err
 	}
