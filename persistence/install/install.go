@@ -9,7 +9,10 @@
 // boxoffice_meta with one row, the install ID, shared by the six. The
 // schema version in goose's table says a database was migrated; the ID
 // says it was migrated together with the others, so a database restored
-// from another install (or created alone) is caught as well.
+// from another install (or created alone) is caught as well. An install
+// that is whole but behind this binary's schema (an upgrade) is migrated
+// forward by the start, as before markers existed: applying migrations to
+// databases that hold their data loses nothing.
 package install
 
 import (
@@ -93,14 +96,46 @@ func fault(s State, id string, latest int64) error {
 		return fmt.Errorf("the %s database (%s) is empty while the others hold data: %s, %s", s.Service, s.Where, restore, newInstall)
 	case s.Version > latest:
 		return fmt.Errorf("the %s database (%s) is at schema version %d, newer than this binary knows (%d): run the newer binary", s.Service, s.Where, s.Version, latest)
-	case s.Version < latest:
-		return fmt.Errorf(`the %s database (%s) is at schema version %d, this binary needs %d: run "boxoffice migrate"`, s.Service, s.Where, s.Version, latest)
+	case s.Version == 0:
+		return fmt.Errorf(`the %s database (%s) holds tables but no boxoffice schema: %s, or point the node at the right database`, s.Service, s.Where, restore)
 	case id != "" && s.InstallID == "":
 		return fmt.Errorf(`the %s database (%s) was not created with the others (it has no install ID): %s, or run "boxoffice migrate" to take it as it is`, s.Service, s.Where, restore)
 	case s.InstallID != id:
 		return fmt.Errorf("the %s database (%s) belongs to another install (ID %s, the others %s): restore this install's copy from a backup", s.Service, s.Where, s.InstallID, id)
 	}
 	return nil
+}
+
+// Steps is what a start or `boxoffice migrate` does to the databases.
+type Steps struct {
+	Create  bool   // create the missing databases (and migrate them)
+	Migrate bool   // apply pending migrations
+	MarkID  string // mark every database with this install ID; "" for none
+}
+
+// Prepare says what a serving node (migrating false) or `boxoffice
+// migrate` (true) does with the databases it found, or why a node must not
+// serve them. newID makes the ID of a new install.
+func Prepare(states []State, latest map[string]int64, migrating bool, newID func() string) (Steps, error) {
+	if migrating {
+		id, err := MigrateID(states)
+		if id == "" {
+			id = newID()
+		}
+		return Steps{Create: true, Migrate: true, MarkID: id}, err
+	}
+	p, err := Decide(states, latest)
+	if err != nil {
+		return Steps{}, err
+	}
+	behind := slices.ContainsFunc(states, func(s State) bool { return s.Version < latest[s.Service] })
+	switch p {
+	case Create:
+		return Steps{Create: true, Migrate: true, MarkID: newID()}, nil
+	case Adopt:
+		return Steps{Migrate: behind, MarkID: newID()}, nil
+	}
+	return Steps{Migrate: behind}, nil
 }
 
 // MigrateID is the install ID `boxoffice migrate` marks new and unmarked

@@ -33,8 +33,9 @@ func TestDecide(t *testing.T) {
 			[]string{"seats database (seats.db) was not created with the others"}},
 		{"SeatsOfAnotherInstall", []install.State{marked("users", 1, "a"), marked("seats", 2, "b"), marked("catalog", 0, "a")}, 0,
 			[]string{"seats database (seats.db) belongs to another install (ID b, the others a)"}},
-		{"SchemaBehind", []install.State{marked("users", 1, "a"), marked("seats", 1, "a")}, 0,
-			[]string{"seats database (seats.db) is at schema version 1, this binary needs 2", "boxoffice migrate"}},
+		{"SchemaBehind", []install.State{marked("users", 1, "a"), marked("seats", 1, "a")}, install.Serve, nil},
+		{"NoSchema", []install.State{marked("users", 1, "a"), marked("seats", 0, "a")}, 0,
+			[]string{"seats database (seats.db) holds tables but no boxoffice schema"}},
 		{"SchemaAhead", []install.State{marked("users", 2, "a"), marked("seats", 2, "a")}, 0,
 			[]string{"users database (users.db) is at schema version 2, newer than this binary knows (1)"}},
 	} {
@@ -51,6 +52,40 @@ func TestDecide(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPrepare proves what a start does: a first start creates, migrates
+// and marks; a whole install behind this binary's schema (an upgrade) is
+// migrated forward, marked too when it predates install IDs; a whole
+// install at the schema is served as it is; a lost database refuses.
+func TestPrepare(t *testing.T) {
+	newID := func() string { return "new" }
+	for _, tc := range []struct {
+		name   string
+		states []install.State
+		want   install.Steps
+	}{
+		{"FirstStart", []install.State{{Service: "users"}, {Service: "seats"}}, install.Steps{Create: true, Migrate: true, MarkID: "new"}},
+		{"Whole", []install.State{marked("users", 1, "a"), marked("seats", 2, "a")}, install.Steps{}},
+		{"Upgrade", []install.State{marked("users", 1, "a"), marked("seats", 1, "a")}, install.Steps{Migrate: true}},
+		{"UpgradeBeforeMarkers", []install.State{marked("users", 1, ""), marked("seats", 1, "")}, install.Steps{Migrate: true, MarkID: "new"}},
+		{"BeforeMarkers", []install.State{marked("users", 1, ""), marked("seats", 2, "")}, install.Steps{MarkID: "new"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := install.Prepare(tc.states, latest, false, newID)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+	t.Run("SeatsLost", func(t *testing.T) {
+		_, err := install.Prepare([]install.State{marked("users", 1, "a"), {Service: "seats", Where: "seats.db"}}, latest, false, newID)
+		require.ErrorContains(t, err, "seats database (seats.db) is missing")
+	})
+	t.Run("Migrate", func(t *testing.T) {
+		got, err := install.Prepare([]install.State{marked("users", 1, "a"), {Service: "seats"}}, latest, true, newID)
+		require.NoError(t, err)
+		require.Equal(t, install.Steps{Create: true, Migrate: true, MarkID: "a"}, got)
+	})
 }
 
 func TestMigrateID(t *testing.T) {

@@ -97,7 +97,7 @@ func prepare(ctx context.Context, cfg Config, services []serviceDB, migrating bo
 		if err != nil {
 			return err
 		}
-		if p, err := decide(states); err == nil && p == install.Serve {
+		if steps, err := plan(states, false); err == nil && steps == (install.Steps{}) {
 			return nil // the common restart: no lock, no extra connection
 		}
 	}
@@ -111,23 +111,23 @@ func prepare(ctx context.Context, cfg Config, services []serviceDB, migrating bo
 	if err != nil {
 		return err
 	}
-	id, create, err := plan(states, migrating)
+	steps, err := plan(states, migrating)
 	if err != nil {
 		return err
 	}
 	for i, s := range services {
-		if create && !states[i].Exists {
+		if steps.Create && !states[i].Exists {
 			if err := createDatabase(ctx, s.target, s.log); err != nil {
 				return err
 			}
 		}
-		if create {
+		if steps.Migrate {
 			if err := s.migrate(ctx, s.log); err != nil {
 				return err
 			}
 		}
-		if id != "" {
-			if err := s.mark(ctx, id); err != nil {
+		if steps.MarkID != "" {
+			if err := s.mark(ctx, steps.MarkID); err != nil {
 				return err
 			}
 		}
@@ -135,37 +135,18 @@ func prepare(ctx context.Context, cfg Config, services []serviceDB, migrating bo
 	return nil
 }
 
-// plan says which install ID to mark the databases with ("" for none) and
-// whether to create and migrate them.
-func plan(states []install.State, migrating bool) (id string, create bool, err error) {
-	if migrating {
-		id, err := install.MigrateID(states)
-		if id == "" {
-			id = boxoffice.NewID()
-		}
-		return id, true, err
-	}
-	switch p, err := decide(states); {
-	case err != nil:
-		return "", false, err
-	case p == install.Create:
-		return boxoffice.NewID(), true, nil
-	case p == install.Adopt:
-		return boxoffice.NewID(), false, nil
-	}
-	return "", false, nil
-}
-
-func decide(states []install.State) (install.Plan, error) {
+// plan says what to do with the databases: create, migrate, mark (see
+// install.Prepare).
+func plan(states []install.State, migrating bool) (install.Steps, error) {
 	versions, err := latest()
 	if err != nil {
-		return install.Serve, err
+		return install.Steps{}, err
 	}
-	p, err := install.Decide(states, versions)
+	steps, err := install.Prepare(states, versions, migrating, boxoffice.NewID)
 	if err != nil {
-		return p, fmt.Errorf("postgres: the service databases are not one whole install: %w", err)
+		return steps, fmt.Errorf("postgres: the service databases are not one whole install: %w", err)
 	}
-	return p, nil
+	return steps, nil
 }
 
 // lockInstall takes the install lock on the maintenance database of the

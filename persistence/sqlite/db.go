@@ -114,9 +114,13 @@ func open(ctx context.Context, dir string, migrating bool) (_ *boxoffice.Stores,
 // serving node, install.MigrateID for migrate), opening the files that
 // probe left closed; afterwards every dbs[i] is open.
 func prepare(ctx context.Context, dir string, dbs []*db, states []install.State, migrating bool) error {
-	id, create, err := plan(states, migrating)
+	versions, err := latest()
 	if err != nil {
 		return err
+	}
+	steps, err := install.Prepare(states, versions, migrating, boxoffice.NewID)
+	if err != nil {
+		return fmt.Errorf("sqlite: the data directory is not one whole install: %w", err)
 	}
 	for i, service := range boxoffice.Services {
 		if dbs[i] == nil {
@@ -124,43 +128,18 @@ func prepare(ctx context.Context, dir string, dbs []*db, states []install.State,
 				return err
 			}
 		}
-		if create {
+		if steps.Migrate {
 			if err := dbs[i].migrate(ctx); err != nil {
 				return err
 			}
 		}
-		if id != "" {
-			if err := dbs[i].mark(ctx, id); err != nil {
+		if steps.MarkID != "" {
+			if err := dbs[i].mark(ctx, steps.MarkID); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// plan says which install ID to mark the databases with ("" for none) and
-// whether to create and migrate them.
-func plan(states []install.State, migrating bool) (id string, create bool, err error) {
-	if migrating {
-		id, err := install.MigrateID(states)
-		if id == "" {
-			id = boxoffice.NewID()
-		}
-		return id, true, err
-	}
-	versions, err := latest()
-	if err != nil {
-		return "", false, err
-	}
-	switch p, err := install.Decide(states, versions); {
-	case err != nil:
-		return "", false, fmt.Errorf("sqlite: the data directory is not one whole install: %w", err)
-	case p == install.Create:
-		return boxoffice.NewID(), true, nil
-	case p == install.Adopt:
-		return boxoffice.NewID(), false, nil
-	}
-	return "", false, nil
 }
 
 func closeAll(dbs []*db) error {
