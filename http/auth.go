@@ -24,9 +24,9 @@ const (
 var errBadCredentials = boxoffice.Errorf(boxoffice.EUNAUTHORIZED, "invalid email or password")
 
 func (s *Server) authRoutes(g *echo.Group) {
-	g.POST("/auth/register", s.handleRegister)
-	g.POST("/auth/login", s.handleLogin)
-	g.POST("/auth/refresh", s.handleRefresh)
+	g.POST("/auth/register", s.handleRegister, s.limitIP(LimitRegisterIP))
+	g.POST("/auth/login", s.handleLogin, s.limitIP(LimitLoginIP))
+	g.POST("/auth/refresh", s.handleRefresh, s.limitIP(LimitRefreshIP))
 	g.GET("/users/me", s.handleMe, s.authn)
 	g.PATCH("/users/me", s.handleUpdateMe, s.authn)
 	g.PUT("/admin/users/:id/role", s.handleSetRole, s.admin)
@@ -46,6 +46,9 @@ func (s *Server) authn(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxKeyCaller, caller)
+		// What a signed-in caller gets is theirs alone: no shared or
+		// browser cache may keep it.
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		return next(c)
 	}
 }
@@ -76,6 +79,9 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err := boxoffice.ValidateRegistration(email, req.Password, req.Name); err != nil {
 		return err
 	}
+	if err := s.rateLimit(c, LimitRegisterAccount, email); err != nil {
+		return err
+	}
 	hash, err := s.hashPassword(req.Password)
 	if err != nil {
 		return err
@@ -88,12 +94,18 @@ func (s *Server) handleRegister(c echo.Context) error {
 		PasswordHash: hash,
 		CreatedAt:    s.cfg.Clock.Now().UTC(),
 	}
-	if err := s.cfg.Users.CreateUser(c.Request().Context(), u); err != nil {
-		if boxoffice.ErrorCode(err) == boxoffice.ECONFLICT {
-			return boxoffice.Errorf(boxoffice.ECONFLICT, "email %s is already registered", email)
-		}
+	err = s.cfg.Users.CreateUser(c.Request().Context(), u)
+	if boxoffice.ErrorCode(err) == boxoffice.ECONFLICT {
+		// The answer must not tell who has an account here: an existing
+		// email gets the same answer as a new one, shaped by the request,
+		// and its account is left as it was. Its id names no account.
+		s.log.Info("audit: registration with a registered email", "request_id", requestIDOf(c), "ip", clientIP(c))
+		err = nil
+	}
+	if err != nil {
 		return err
 	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(nethttp.StatusCreated, u)
 }
 
@@ -119,6 +131,9 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	email := boxoffice.NormalizeEmail(req.Email)
+	if err := s.rateLimit(c, LimitLoginAccount, email); err != nil {
+		return err
+	}
 	var u *boxoffice.User
 	var err error
 	if boxoffice.ValidateEmail(email) == nil {
@@ -133,6 +148,8 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) == nil
 	if u == nil || !ok {
+		s.log.Warn("audit: login failed", "request_id", requestIDOf(c), "email", truncate(email, 254),
+			"known_email", u != nil, "ip", clientIP(c))
 		return errBadCredentials
 	}
 	return s.issueTokens(c, u, boxoffice.NewID())
@@ -247,6 +264,8 @@ func (s *Server) handleSetRole(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "user not found")
 	}
+	s.log.Warn("audit: role changed", "request_id", requestIDOf(c), "by", callerOf(c).UserID,
+		"user", u.ID, "role", u.Role, "ip", clientIP(c))
 	return c.JSON(nethttp.StatusOK, u)
 }
 
