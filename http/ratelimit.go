@@ -2,6 +2,7 @@ package http
 
 import (
 	containerlist "container/list"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"net"
@@ -61,15 +62,20 @@ var DefaultRateLimits = map[string]RateLimit{
 
 // rateLimitKeysDefault bounds the keys each limit remembers; past it the
 // least recently seen key is forgotten (its next request starts with a
-// full bucket). About 200 bytes a key: some 13 MiB a limit at most.
-const rateLimitKeysDefault = 1 << 16
+// full bucket). A key is at most rateLimitKeyLenMax bytes (longer ones,
+// such as a made-up email of a megabyte, are hashed), so that a limit
+// holds some 10 MiB at most.
+const (
+	rateLimitKeysDefault = 1 << 15
+	rateLimitKeyLenMax   = 64
+)
 
 // RateLimits configures the request limits. The zero value applies
 // DefaultRateLimits.
 type RateLimits struct {
 	Off     bool                 // no limits at all (load tests, benchmarks)
 	Limits  map[string]RateLimit // overrides of DefaultRateLimits by name
-	KeysMax int                  // keys remembered per limit; default 65536
+	KeysMax int                  // keys remembered per limit; default 32768
 }
 
 // ParseRateLimits reads the --rate-limits setting: "on" (the defaults),
@@ -190,6 +196,10 @@ func (k *keyedLimiter) wait(key string, now time.Time) time.Duration {
 }
 
 func (k *keyedLimiter) limiterOf(key string) *rate.Limiter {
+	if len(key) > rateLimitKeyLenMax {
+		sum := sha256.Sum256([]byte(key))
+		key = string(sum[:])
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if el, ok := k.byKey[key]; ok {

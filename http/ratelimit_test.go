@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,6 +186,13 @@ func TestRateLimitMemoryBounded(t *testing.T) {
 	assert.Equal(t, 50, boxhttp.RateLimitKeys(ts.Server, boxhttp.LimitLoginAccount))
 	login("made-up-499@example.com").RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
 	requireLimited(t, login("made-up-499@example.com"), boxhttp.LimitLoginAccount, 1800)
+
+	// A made-up email of 100 KB is remembered by its hash, and still limited.
+	long := strings.Repeat("x", 100_000) + "@example.com"
+	login(long).RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	login(long).RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	requireLimited(t, login(long), boxhttp.LimitLoginAccount, 1800)
+	assert.Equal(t, 50, boxhttp.RateLimitKeys(ts.Server, boxhttp.LimitLoginAccount))
 }
 
 // TestRateLimitsOff proves the off switch: a flood is never answered 429.
