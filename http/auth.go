@@ -27,10 +27,11 @@ var (
 )
 
 func (s *Server) authRoutes(g *echo.Group) {
-	g.POST("/auth/register", s.handleRegister)
-	g.POST("/auth/login", s.handleLogin)
-	g.POST("/auth/refresh", s.handleRefresh)
-	g.POST("/auth/logout", s.handleLogout)
+	g.POST("/auth/register", s.handleRegister, s.limitIP(LimitRegisterIP))
+	g.POST("/auth/login", s.handleLogin, s.limitIP(LimitLoginIP))
+	g.POST("/auth/refresh", s.handleRefresh, s.limitIP(LimitRefreshIP))
+	// Logout checks a refresh token like refresh does, so it shares its limit.
+	g.POST("/auth/logout", s.handleLogout, s.limitIP(LimitRefreshIP))
 	g.GET("/users/me", s.handleMe, s.authn)
 	g.PATCH("/users/me", s.handleUpdateMe, s.authn)
 	g.POST("/users/me/password", s.handleChangePassword, s.authn)
@@ -58,6 +59,9 @@ func (s *Server) authn(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		c.Set(ctxKeyCaller, caller)
+		// What a signed-in caller gets is theirs alone: no shared or
+		// browser cache may keep it.
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		return next(c)
 	}
 }
@@ -104,6 +108,9 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err := boxoffice.ValidateRegistration(email, req.Password, req.Name); err != nil {
 		return err
 	}
+	if err := s.rateLimit(c, LimitRegisterAccount, email); err != nil {
+		return err
+	}
 	hash, err := s.hashPassword(req.Password)
 	if err != nil {
 		return err
@@ -116,12 +123,18 @@ func (s *Server) handleRegister(c echo.Context) error {
 		PasswordHash: hash,
 		CreatedAt:    s.cfg.Clock.Now().UTC(),
 	}
-	if err := s.cfg.Users.CreateUser(c.Request().Context(), u); err != nil {
-		if boxoffice.ErrorCode(err) == boxoffice.ECONFLICT {
-			return boxoffice.Errorf(boxoffice.ECONFLICT, "email %s is already registered", email)
-		}
+	err = s.cfg.Users.CreateUser(c.Request().Context(), u)
+	if boxoffice.ErrorCode(err) == boxoffice.ECONFLICT {
+		// The answer must not tell who has an account here: an existing
+		// email gets the same answer as a new one, shaped by the request,
+		// and its account is left as it was. Its id names no account.
+		s.log.Info("audit: registration with a registered email", "request_id", requestIDOf(c), "ip", clientIP(c))
+		err = nil
+	}
+	if err != nil {
 		return err
 	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(nethttp.StatusCreated, u)
 }
 
@@ -147,6 +160,9 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	email := boxoffice.NormalizeEmail(req.Email)
+	if err := s.rateLimit(c, LimitLoginAccount, email); err != nil {
+		return err
+	}
 	var u *boxoffice.User
 	var err error
 	if boxoffice.ValidateEmail(email) == nil {
@@ -161,6 +177,8 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) == nil
 	if u == nil || !ok {
+		s.log.Warn("audit: login failed", "request_id", requestIDOf(c), "email", truncate(email, 254),
+			"known_email", u != nil, "ip", clientIP(c))
 		return errBadCredentials
 	}
 	if u.Disabled() {
@@ -282,6 +300,8 @@ func (s *Server) handleSetRole(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "user not found")
 	}
+	s.log.Warn("audit: role changed", "request_id", requestIDOf(c), "by", callerOf(c).UserID,
+		"user", u.ID, "role", u.Role, "ip", clientIP(c))
 	return c.JSON(nethttp.StatusOK, u)
 }
 
@@ -367,6 +387,8 @@ func (s *Server) setDisabled(c echo.Context, disabled bool) error {
 	if err != nil {
 		return notFoundAs(err, "user not found")
 	}
+	s.log.Warn("audit: account disabled or enabled", "request_id", requestIDOf(c), "by", callerOf(c).UserID,
+		"user", u.ID, "disabled", disabled, "ip", clientIP(c))
 	return c.JSON(nethttp.StatusOK, u)
 }
 

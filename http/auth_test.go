@@ -14,8 +14,9 @@ import (
 	boxhttp "github.com/boxoffice/boxoffice/http"
 )
 
-// TestRegister proves registration creates a user with role user, and
-// refuses bad and duplicate input with the contract's codes.
+// TestRegister proves registration creates a user with role user, refuses
+// bad input with the contract's codes, and answers an email that already
+// has an account as it answers a new one, changing nothing.
 func TestRegister(t *testing.T) {
 	ts := MustOpenServer(t)
 	t.Run("Created", func(t *testing.T) {
@@ -31,10 +32,38 @@ func TestRegister(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(stored.PasswordHash, "$2"), "bcrypt hash stored")
 	})
-	t.Run("ErrDuplicateEmail", func(t *testing.T) {
-		ts.Do(t, "POST", "/api/v1/auth/register", "", map[string]string{
-			"email": "ann@example.com", "password": testPassword, "name": "Ann 2",
-		}).RequireError(t, http.StatusConflict, boxoffice.ECONFLICT)
+	t.Run("DuplicateEmailUntold", func(t *testing.T) {
+		ctx := context.Background()
+		before, err := ts.Users.UserByEmail(ctx, "ann@example.com")
+		require.NoError(t, err)
+		fresh := ts.Do(t, "POST", "/api/v1/auth/register", "", map[string]string{
+			"email": "carl@example.com", "password": testPassword, "name": "Ann 2",
+		})
+		dup := ts.Do(t, "POST", "/api/v1/auth/register", "", map[string]string{
+			"email": "ann@example.com", "password": "another password", "name": "Ann 2",
+		})
+		// The same status, headers and fields as a new registration.
+		require.Equal(t, fresh.Status, dup.Status, "body: %s", dup.Body)
+		for _, h := range []string{"Content-Type", "Cache-Control"} {
+			assert.Equal(t, fresh.Header.Get(h), dup.Header.Get(h), h)
+		}
+		var fu, du map[string]any
+		fresh.Decode(t, http.StatusCreated, &fu)
+		dup.Decode(t, http.StatusCreated, &du)
+		assert.ElementsMatch(t, keysOf(fu), keysOf(du))
+		assert.Equal(t, "ann@example.com", du["email"])
+		assert.Equal(t, "Ann 2", du["name"])
+		assert.Equal(t, boxoffice.RoleUser, du["role"])
+		// The existing account is untouched, and the answer names no account.
+		after, err := ts.Users.UserByEmail(ctx, "ann@example.com")
+		require.NoError(t, err)
+		assert.Equal(t, before, after)
+		assert.NotEqual(t, before.ID, du["id"])
+		_, err = ts.Users.UserByID(ctx, du["id"].(string))
+		assert.Equal(t, boxoffice.ENOTFOUND, boxoffice.ErrorCode(err))
+		ts.Login(t, "ann@example.com", testPassword)
+		ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "ann@example.com", "password": "another password"}).
+			RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
 	})
 	for name, body := range map[string]map[string]any{
 		"ErrShortPassword":   {"email": "b@example.com", "password": "short", "name": "B"},
@@ -47,6 +76,14 @@ func TestRegister(t *testing.T) {
 			ts.Do(t, "POST", "/api/v1/auth/register", "", body).RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
 		})
 	}
+}
+
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 // TestLogin proves a login returns a bearer pair, and that an unknown email
@@ -285,4 +322,58 @@ func TestEnsureAdmin(t *testing.T) {
 	ts.Login(t, "root@example.com", "second password")
 	_, err = boxhttp.EnsureAdmin(ctx, ts.Users, "root@example.com", "short", 0, ts.Clock.Now())
 	assert.Equal(t, boxoffice.EINVALID, boxoffice.ErrorCode(err))
+}
+
+// TestNoStore proves that answers for a signed-in caller, and the token
+// answers, tell every cache not to keep them.
+func TestNoStore(t *testing.T) {
+	ts := MustOpenServer(t)
+	u, tok := ts.Register(t, "ann")
+	answers := map[string]*Response{
+		"me":       ts.Do(t, "GET", "/api/v1/users/me", tok.AccessToken, nil),
+		"bookings": ts.Do(t, "GET", "/api/v1/bookings", tok.AccessToken, nil),
+		"notes":    ts.Do(t, "GET", "/api/v1/notifications", tok.AccessToken, nil),
+		"hold404":  ts.Do(t, "GET", path("/holds/%s", boxoffice.NewID()), tok.AccessToken, nil),
+		"login": ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{
+			"email": u.Email, "password": testPassword,
+		}),
+		"refresh": ts.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tok.RefreshToken}),
+		"register": ts.Do(t, "POST", "/api/v1/auth/register", "", map[string]string{
+			"email": "bea@example.com", "password": testPassword, "name": "Bea",
+		}),
+	}
+	for name, r := range answers {
+		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"), name)
+	}
+}
+
+// TestAuditLog proves failed logins and role changes leave a log line with
+// the request ID, and never the password or a token.
+func TestAuditLog(t *testing.T) {
+	ts := MustOpenServer(t)
+	admin := ts.Admin(t)
+	u, tok := ts.Register(t, "ann")
+	ts.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": u.Email, "password": "guessed password 1"},
+		"X-Request-ID", "req-failed-login").RequireError(t, http.StatusUnauthorized, boxoffice.EUNAUTHORIZED)
+	ts.Do(t, "PUT", path("/admin/users/%s/role", u.ID), admin, map[string]string{"role": "admin"},
+		"X-Request-ID", "req-role-change").Decode(t, http.StatusOK, nil)
+
+	logs := ts.Logs.String()
+	var failed, role string
+	for _, line := range strings.Split(logs, "\n") {
+		switch {
+		case strings.Contains(line, "audit: login failed"):
+			failed = line
+		case strings.Contains(line, "audit: role changed"):
+			role = line
+		}
+	}
+	assert.Contains(t, failed, "request_id=req-failed-login")
+	assert.Contains(t, failed, "email=ann@example.com")
+	assert.Contains(t, role, "request_id=req-role-change")
+	assert.Contains(t, role, "user="+u.ID)
+	assert.Contains(t, role, "role=admin")
+	for _, secret := range []string{"guessed password 1", testPassword, tok.AccessToken, tok.RefreshToken, admin} {
+		assert.NotContains(t, logs, secret)
+	}
 }

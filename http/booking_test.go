@@ -15,7 +15,7 @@ import (
 // TestHolds proves the hold routes: create (all or none), read and release
 // by the owner only, and the contract's errors.
 func TestHolds(t *testing.T) {
-	ts := MustOpenServer(t)
+	ts := MustOpenServer(t, rateLimitsOff) // bob sends more bad holds than a client may
 	f := ts.Fixture(t, ts.Admin(t))
 	_, ann := ts.Register(t, "ann")
 	_, bob := ts.Register(t, "bob")

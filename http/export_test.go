@@ -9,3 +9,12 @@ func RoutesOf(s *Server) [][2]string {
 	}
 	return out
 }
+
+// RateLimitKeys returns how many keys the named rate limit remembers, for
+// the test that bounds its memory.
+func RateLimitKeys(s *Server, name string) int {
+	if s.limits == nil {
+		return 0
+	}
+	return s.limits[name].len()
+}

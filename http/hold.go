@@ -12,7 +12,7 @@ import (
 const seatIDLenMax = 8
 
 func (s *Server) holdRoutes(g *echo.Group) {
-	g.POST("/showtimes/:id/holds", s.handleHold, s.authn)
+	g.POST("/showtimes/:id/holds", s.handleHold, s.limitIP(LimitHoldIP), s.authn, s.limitCaller(LimitHoldAccount))
 	g.GET("/holds/:id", s.handleHoldByID, s.authn)
 	g.DELETE("/holds/:id", s.handleReleaseHold, s.authn)
 }

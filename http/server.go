@@ -71,6 +71,13 @@ type Config struct {
 	RequestTimeout time.Duration        // per-request handler deadline, default 10s
 	BcryptCost     int                  // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	Registry       *prometheus.Registry // served at /metrics; default a new one with Go and process collectors
+
+	// RateLimits bounds register, login, refresh and hold requests per
+	// client IP and per account; the zero value applies DefaultRateLimits.
+	RateLimits RateLimits
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; none (the default) means the socket's peer is the client.
+	TrustedProxies []*net.IPNet
 }
 
 // Server is the HTTP front of one node.
@@ -80,6 +87,7 @@ type Server struct {
 	echo      *echo.Echo
 	tokens    *tokenService
 	metrics   *metrics
+	limits    limiters // nil when rate limits are off
 	dummyOnce sync.Once
 	dummy     string // see dummyHash
 	// routeSet holds the registered route templates, for metric labels.
@@ -107,10 +115,12 @@ func NewServer(cfg Config) *Server {
 	s.closing, s.stop = context.WithCancel(context.Background())
 	s.tokens = newTokenService(cfg.JWTSecret, cfg.AccessTTL, cfg.Clock)
 	s.metrics = newMetrics(cfg.Registry)
+	s.limits = newLimiters(cfg.RateLimits)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.writeError
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.Use(s.requestID, s.observe, s.answerErrors, s.recoverPanics, s.limitBody, s.requireJSON, s.timeout)
 	s.echo = e
 	s.routes()

@@ -41,6 +41,8 @@ type Config struct {
 	WebhookURL     string
 	LogLevel       string
 	DebugAddr      string // pprof listener; empty: off
+	RateLimits     bohttp.RateLimits
+	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
 }
 
 // envVars names each flag's environment twin.
@@ -60,6 +62,8 @@ var envVars = map[string]string{
 	"advertise":       "BOXOFFICE_ADVERTISE_HOST",
 	"log-level":       "BOXOFFICE_LOG_LEVEL",
 	"debug-addr":      "BOXOFFICE_DEBUG_ADDR",
+	"rate-limits":     "BOXOFFICE_RATE_LIMITS",
+	"trusted-proxies": "BOXOFFICE_TRUSTED_PROXIES",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -85,6 +89,14 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.Advertise, "advertise", "", "host name or IP other nodes reach this node by; required when --gossip or --remote binds every interface (0.0.0.0)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
+	fs.Func("rate-limits", "request limits per client IP and account: on (the defaults), off, or overrides NAME=BURST/PERIOD,... such as hold-account=20/1s", func(v string) (err error) {
+		c.RateLimits, err = bohttp.ParseRateLimits(v)
+		return err
+	})
+	fs.Func("trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client IP; unset: the socket's peer is the client", func(v string) (err error) {
+		c.TrustedProxies, err = parseCIDRs(v)
+		return err
+	})
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -108,6 +120,31 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	c.AdminPassword = getenv("BOXOFFICE_ADMIN_PASSWORD")
 	c.WebhookURL = getenv("BOXOFFICE_NOTIFY_WEBHOOK_URL")
 	return c, nil
+}
+
+// parseCIDRs reads a comma-separated list of CIDRs; a bare IP is one
+// address.
+func parseCIDRs(v string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if ip := net.ParseIP(s); ip != nil {
+			bits := 8 * len(ip)
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // applyEnv sets each flag from its environment twin, so that a flag on the
@@ -183,8 +220,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s",
-		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), debug)
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s rate-limits=%s trusted-proxies=%v",
+		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), debug,
+		c.RateLimits, c.TrustedProxies)
 }
 
 // redactURL hides the password of a database URL.

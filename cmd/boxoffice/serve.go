@@ -85,6 +85,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	cfg := m.Config
 	m.Logger.Info("starting", "version", version, "config", cfg.String())
+	if cfg.RateLimits.Off {
+		m.Logger.Warn("rate limits are off: any client may register, log in, refresh and hold as fast as it likes (for load tests only)")
+	}
 	secret, err := m.jwtSecret()
 	if err != nil {
 		return err
@@ -123,6 +126,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
+		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies,
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)
