@@ -105,7 +105,9 @@ func startNode(o options, dir string) (string, func(), error) {
 		return "", nil, err
 	}
 	n, err := nodeproc.Start(nodeproc.Options{Binary: o.bin, Args: args, Output: logs,
-		Env: []string{"BOXOFFICE_ADMIN_EMAIL=" + adminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + adminPassword}})
+		// Hold caps off: hold-release holds again the seat it has just
+		// released, which the cool-down refuses.
+		Env: []string{"BOXOFFICE_ADMIN_EMAIL=" + adminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + adminPassword, "BOXOFFICE_HOLD_CAPS=off"}})
 	if err != nil {
 		logs.Close()
 		return "", nil, err
