@@ -50,13 +50,6 @@ func (o *openHolds) addLocked(owner string, n int) {
 	}
 }
 
-// of returns the open holds of owner.
-func (o *openHolds) of(owner string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.n[owner]
-}
-
 // countHolds moves the seat map's changes of open holds per user into the
 // node's count, less a hold reserved for reserved (which the map's held
 // event, if any, now counts). The grain remembers what it added, so that it
