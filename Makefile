@@ -54,7 +54,7 @@ proto: ## regenerate actors/boxoffice.pb.go (needs protoc; installs protoc-gen-g
 	PATH=$(CURDIR)/bin:$$PATH protoc --go_out=. --go_opt=module=github.com/boxoffice/boxoffice actors/boxoffice.proto
 
 .PHONY: bench
-bench: build ## Go benchmarks (grain alone, grain on PostgreSQL vs plain SQL) and short load tests of a local node (also on PostgreSQL when BOXOFFICE_TEST_DATABASE_URL is set)
+bench: build ## Go benchmarks (grain alone, grain on PostgreSQL vs plain SQL) and short load tests of a local node with its hold caps off (also on PostgreSQL when BOXOFFICE_TEST_DATABASE_URL is set)
 	$(GO) test -run '^$$' -bench 'SeatMap' -benchmem .
 	$(GO) test -run '^$$' -bench 'BenchmarkShowtimeHold' -benchtime 3s ./actors/
 	@if [ -n "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \

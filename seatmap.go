@@ -36,6 +36,21 @@ type SeatMap struct {
 	bookings  map[string]*seatBooking  // confirmed and cancelled bookings
 	ended     map[string]SeatEventKind // recently finished holds: why
 	endedQ    []string                 // FIFO of ended, bounded by endedHoldsMax
+
+	// The hold caps and what they need, kept only for the caps that are
+	// on, so a map without caps costs nothing more.
+	caps      HoldCaps
+	heldSeats map[string]int      // owner -> seats in the owner's live holds
+	holdDelta map[string]int      // owner -> change in live holds since TakeHoldDeltas
+	cooled    map[int]seatCooling // seat position -> who released it or let it lapse, when
+}
+
+// seatCooling remembers the last user whose hold on a free seat ended by
+// release or expiry. One entry per seat at most, dropped when the seat is
+// held again, so the memory is bounded by the hall.
+type seatCooling struct {
+	owner string
+	at    time.Time
 }
 
 type seatState struct {
@@ -104,10 +119,26 @@ type HoldRequest struct {
 	TTL    time.Duration
 }
 
+// SetHoldCaps switches the hold caps on for an empty map, before Restore,
+// so that the counts they need cover the whole journal. SeatsPerShowtime
+// and Cooldown are checked by Hold; with HoldsPerUser on, the map also
+// counts live holds per owner for TakeHoldDeltas (the node checks that cap
+// across showtimes).
+func (m *SeatMap) SetHoldCaps(c HoldCaps) error {
+	if m.seq != 0 {
+		return fmt.Errorf("seat map %s: hold caps set after events", m.showtimeID)
+	}
+	m.caps = c
+	return nil
+}
+
 // Hold places a hold on all requested seats or on none. Returns EINVALID for
 // an empty, duplicate, unknown or too long seat list, ECONFLICT with
-// details["unavailable"] when a seat is held or booked, and ECONFLICT when
-// the showtime started or was cancelled.
+// details["unavailable"] when a seat is held or booked, ECONFLICT when the
+// showtime started or was cancelled, ECONFLICT with details["reason"]
+// ReasonSeatCap past the owner's seats per showtime, and ETOOMANYREQUESTS
+// with details["reason"] ReasonCooldown and details["retry_after_seconds"]
+// for seats the owner released or let lapse within the cool-down.
 func (m *SeatMap) Hold(now time.Time, req HoldRequest) (*Hold, []SeatEvent, error) {
 	evs := m.Expire(now)
 	if err := m.checkHold(now, req); err != nil {
@@ -158,7 +189,78 @@ func (m *SeatMap) checkHold(now time.Time, req HoldRequest) error {
 	if len(taken) > 0 {
 		return &Error{Code: ECONFLICT, Message: "seat " + taken[0] + " is not available", Details: map[string]any{"unavailable": taken}}
 	}
-	return nil
+	if err := m.checkSeatCap(req); err != nil {
+		return err
+	}
+	return m.checkCooldown(now, req)
+}
+
+// checkSeatCap refuses a hold that would leave the owner holding more
+// seats in this showtime than the cap allows.
+func (m *SeatMap) checkSeatCap(req HoldRequest) error {
+	limit, held := m.caps.SeatsPerShowtime, m.heldSeats[req.Owner]
+	if limit <= 0 || held+len(req.Seats) <= limit {
+		return nil
+	}
+	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("at most %d held seats per user in a showtime: book or release some first", limit),
+		Details: map[string]any{"reason": ReasonSeatCap, "limit": limit, "held": held}}
+}
+
+// checkCooldown refuses seats that the same owner released or let lapse
+// less than the cool-down ago; the answer says how long to wait.
+func (m *SeatMap) checkCooldown(now time.Time, req HoldRequest) error {
+	if m.caps.Cooldown <= 0 || len(m.cooled) == 0 {
+		return nil
+	}
+	var cooling []string
+	var wait time.Duration
+	for _, id := range req.Seats {
+		c, ok := m.cooled[m.index[id]]
+		if !ok || c.owner != req.Owner {
+			continue
+		}
+		if left := c.at.Add(m.caps.Cooldown).Sub(now); left > 0 {
+			cooling = append(cooling, id)
+			wait = max(wait, left)
+		}
+	}
+	if len(cooling) == 0 {
+		return nil
+	}
+	return &Error{Code: ETOOMANYREQUESTS, Message: "seat " + cooling[0] + " was just released by you; others get a chance first",
+		Details: map[string]any{"reason": ReasonCooldown, "seats": cooling, "retry_after_seconds": RetryAfterSeconds(wait)}}
+}
+
+// TakeHoldDeltas returns how the number of live holds of each owner
+// changed since the last call (or since the map was made, which covers a
+// restore), and starts counting afresh; nil unless the HoldsPerUser cap is
+// on. The node keeps the count of open holds per user across showtimes
+// with it.
+func (m *SeatMap) TakeHoldDeltas() map[string]int {
+	d := m.holdDelta
+	m.holdDelta = nil
+	return d
+}
+
+// countHold records that owner gained (+1) or lost (-1) a live hold of n
+// seats.
+func (m *SeatMap) countHold(owner string, sign, n int) {
+	if m.caps.SeatsPerShowtime > 0 {
+		if m.heldSeats == nil {
+			m.heldSeats = map[string]int{}
+		}
+		if m.heldSeats[owner] += sign * n; m.heldSeats[owner] <= 0 {
+			delete(m.heldSeats, owner)
+		}
+	}
+	if m.caps.HoldsPerUser > 0 {
+		if m.holdDelta == nil {
+			m.holdDelta = map[string]int{}
+		}
+		if m.holdDelta[owner] += sign; m.holdDelta[owner] == 0 {
+			delete(m.holdDelta, owner)
+		}
+	}
 }
 
 // CheckHoldSeats checks the seat list of a hold as far as it can be checked
@@ -363,6 +465,7 @@ func (m *SeatMap) Apply(e SeatEvent) error {
 	case EventHeld:
 		err = m.applyHeld(e)
 	case EventReleased, EventExpired:
+		m.coolDown(e.HoldID, e.At)
 		err = m.endHold(e.HoldID, e.Kind)
 	case EventConfirmed:
 		err = m.applyConfirmed(e)
@@ -401,8 +504,10 @@ func (m *SeatMap) applyHeld(e SeatEvent) error {
 		i := m.index[id]
 		m.seats[i].hold = e.HoldID
 		h.TotalCents += m.layout[i].PriceCents
+		delete(m.cooled, i)
 	}
 	m.holds[e.HoldID] = h
+	m.countHold(h.Owner, 1, len(h.Seats))
 	heap.Push(&m.deadline, deadlineEntry{at: e.ExpiresAt, holdID: e.HoldID})
 	return nil
 }
@@ -434,6 +539,25 @@ func (m *SeatMap) applyCancelled(e SeatEvent) error {
 	return nil
 }
 
+// coolDown remembers who gave up a live hold's seats, and when, for the
+// cool-down before the same user may hold them again.
+func (m *SeatMap) coolDown(holdID string, at time.Time) {
+	h := m.holds[holdID]
+	if h == nil || m.caps.Cooldown <= 0 {
+		return // endHold reports a missing hold
+	}
+	if m.cooled == nil {
+		m.cooled = map[int]seatCooling{}
+	}
+	// A hold lapses at its deadline, whenever a command notices it.
+	if h.ExpiresAt.Before(at) {
+		at = h.ExpiresAt
+	}
+	for _, id := range h.Seats {
+		m.cooled[m.index[id]] = seatCooling{owner: h.Owner, at: at}
+	}
+}
+
 // endHold removes a live hold and frees its seats.
 func (m *SeatMap) endHold(holdID string, why SeatEventKind) error {
 	h := m.holds[holdID]
@@ -444,6 +568,7 @@ func (m *SeatMap) endHold(holdID string, why SeatEventKind) error {
 		m.seats[m.index[id]].hold = ""
 	}
 	delete(m.holds, holdID)
+	m.countHold(h.Owner, -1, len(h.Seats))
 	m.deadline.remove(holdID)
 	m.ended[holdID] = why
 	m.endedQ = append(m.endedQ, holdID)

@@ -179,6 +179,14 @@ func (s *smSim) genHold() boxoffice.HoldRequest {
 	if s.rnd.Intn(4) == 0 {
 		req.TTL *= 10
 	}
+	if s.caps != (boxoffice.HoldCaps{}) && len(s.recent) > 0 && s.rnd.Intn(6) == 0 {
+		// The seats of a recent hold again, by its owner: the cool-down's
+		// case once that hold was released or lapsed.
+		id := s.recent[s.rnd.Intn(len(s.recent))]
+		s.holdN++
+		req.HoldID, req.Owner, req.Seats = "h"+strconv.Itoa(s.holdN), s.ownerOf[id], slices.Clone(s.seatsOf[id])
+		return req
+	}
 	s.holdN++
 	req.HoldID = "h" + strconv.Itoa(s.holdN)
 	switch r := s.rnd.Intn(100); {
@@ -224,8 +232,9 @@ func (s *smSim) genHold() boxoffice.HoldRequest {
 
 // remember keeps the last holds placed, so that later commands can name
 // holds that ended.
-func (s *smSim) remember(holdID, owner string) {
+func (s *smSim) remember(holdID, owner string, seats []string) {
 	s.ownerOf[holdID] = owner
+	s.seatsOf[holdID] = seats
 	if len(s.recent) < 32 {
 		s.recent = append(s.recent, holdID)
 	} else {

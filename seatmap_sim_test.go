@@ -85,15 +85,17 @@ type smSim struct {
 	replica  *boxoffice.SeatMap
 	twin     *boxoffice.SeatMap
 	twinLeft int
+	caps     boxoffice.HoldCaps // this episode's, or none
 	model    *seatcheck.Model
 	journal  []boxoffice.SeatEvent
 	snap     *boxoffice.SeatSnapshot
 	now      time.Time
 
 	holdN, bookingN int
-	recent          []string          // some holds placed lately
-	ownerOf         map[string]string // hold ID -> owner
-	booked          []string          // booking IDs confirmed, in order
+	recent          []string            // some holds placed lately
+	ownerOf         map[string]string   // hold ID -> owner
+	seatsOf         map[string][]string // hold ID -> seats, for holding them again
+	booked          []string            // booking IDs confirmed, in order
 
 	n                             int  // commands in this episode
 	long                          bool // a long episode (see smChurnWeights)
@@ -137,10 +139,18 @@ func (s *smSim) begin(n int, long bool) {
 	s.m = boxoffice.NewSeatMap(s.st, hall)
 	s.replica = boxoffice.NewSeatMap(s.st, hall)
 	s.model = seatcheck.New(s.st, hall)
+	// Half the short episodes cap what one owner holds; long ones need
+	// many holds (to forget ended ones) and run without caps.
+	s.caps = boxoffice.HoldCaps{}
+	if !long && s.rnd.Intn(2) == 0 {
+		s.caps = boxoffice.HoldCaps{SeatsPerShowtime: 1 + s.rnd.Intn(6), Cooldown: time.Duration(s.rnd.Intn(90)) * time.Second}
+	}
+	s.setCaps(s.m, s.replica)
+	s.model.SetCaps(s.caps)
 	s.layout = s.model.Layout()
 	s.twin, s.twinLeft, s.snap, s.journal = nil, 0, nil, nil
 	s.holdN, s.bookingN, s.recent, s.booked = 0, 0, nil, nil
-	s.ownerOf = map[string]string{}
+	s.ownerOf, s.seatsOf = map[string]string{}, map[string][]string{}
 	s.step, s.closeAt, s.n, s.long = 0, 0, n, long
 	if err := s.model.Check(s.m, s.now); err != nil {
 		s.fatalf("new seat map: %v", err)
@@ -296,7 +306,7 @@ func (s *smSim) record(evs []boxoffice.SeatEvent) {
 		}
 		switch e.Kind {
 		case boxoffice.EventHeld:
-			s.remember(e.HoldID, e.Owner)
+			s.remember(e.HoldID, e.Owner, e.Seats)
 		case boxoffice.EventConfirmed:
 			s.booked = append(s.booked, e.BookingID)
 		}
@@ -355,6 +365,7 @@ func (s *smSim) restore(op smOp) {
 		}
 	}
 	fresh := boxoffice.NewSeatMap(s.st, s.hall)
+	s.setCaps(fresh)
 	var err error
 	if op == smOpReplay {
 		err = fresh.Restore(nil, s.journal)
@@ -378,9 +389,18 @@ func (s *smSim) restore(op smOp) {
 	s.twin, s.m, s.twinLeft = s.m, fresh, 256
 }
 
+// setCaps gives empty seat maps the episode's hold caps.
+func (s *smSim) setCaps(ms ...*boxoffice.SeatMap) {
+	for _, m := range ms {
+		if err := m.SetHoldCaps(s.caps); err != nil {
+			s.fatalf("SetHoldCaps: %v", err)
+		}
+	}
+}
+
 func smWhy(err error) string {
 	m := boxoffice.ErrorMessage(err)
-	for _, w := range []string{"started", "cancelled", "not available", "exists", "booked"} {
+	for _, w := range []string{"started", "cancelled", "not available", "exists", "booked", "per user", "just released"} {
 		if strings.Contains(m, w) {
 			return w
 		}

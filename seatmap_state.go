@@ -56,6 +56,14 @@ type seatMapState struct {
 	Bookings  map[string]*seatBooking  `json:"bookings"`
 	Ended     []string                 `json:"ended"`
 	EndedWhy  map[string]SeatEventKind `json:"ended_why"`
+	Cooling   []coolingState           `json:"cooling,omitempty"`
+}
+
+// coolingState is a seatCooling in a snapshot.
+type coolingState struct {
+	Seat  string    `json:"seat"`
+	Owner string    `json:"owner"`
+	At    time.Time `json:"at"`
 }
 
 // Snapshot serializes the seat map for a SeatSnapshot.
@@ -64,6 +72,10 @@ func (m *SeatMap) Snapshot() (*SeatSnapshot, error) {
 	for _, id := range slices.Sorted(maps.Keys(m.holds)) {
 		st.Holds = append(st.Holds, m.holds[id])
 		st.Owners = append(st.Owners, m.holds[id].Owner)
+	}
+	for _, i := range slices.Sorted(maps.Keys(m.cooled)) {
+		c := m.cooled[i]
+		st.Cooling = append(st.Cooling, coolingState{Seat: m.layout[i].ID, Owner: c.owner, At: c.at})
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -116,7 +128,21 @@ func (m *SeatMap) restoreSnapshot(snap *SeatSnapshot) error {
 			m.seats[i].hold = h.ID
 		}
 		m.holds[h.ID] = h
+		m.countHold(h.Owner, 1, len(h.Seats))
 		heap.Push(&m.deadline, deadlineEntry{at: h.ExpiresAt, holdID: h.ID})
+	}
+	for _, c := range st.Cooling {
+		if m.caps.Cooldown <= 0 {
+			break // remembered for a cap that is off now
+		}
+		i, ok := m.index[c.Seat]
+		if !ok {
+			return fmt.Errorf("seat map %s: snapshot %d: cooling of unknown seat %s", m.showtimeID, snap.Seq, c.Seat)
+		}
+		if m.cooled == nil {
+			m.cooled = map[int]seatCooling{}
+		}
+		m.cooled[i] = seatCooling{owner: c.Owner, at: c.At}
 	}
 	for id, b := range st.Bookings {
 		if b == nil {

@@ -114,6 +114,13 @@ func (s *smSim) wantHold(c smCmd) smWant {
 		return smFail(boxoffice.ECONFLICT)
 	case len(taken) > 0:
 		return smWant{code: boxoffice.ECONFLICT, unavailable: taken}
+	case md.Caps().SeatsPerShowtime > 0 && md.HeldSeats(r.Owner)+len(r.Seats) > md.Caps().SeatsPerShowtime:
+		return smFail(boxoffice.ECONFLICT)
+	}
+	for _, id := range r.Seats {
+		if md.Cooling(r.Owner, id, c.now) {
+			return smFail(boxoffice.ETOOMANYREQUESTS)
+		}
 	}
 	exp := c.now.Add(r.TTL)
 	return smWant{

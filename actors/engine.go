@@ -38,6 +38,12 @@ type Config struct {
 	// RecoverEvery is how often bookings left pending or cancelling are
 	// resumed (also once at Start); default 5s.
 	RecoverEvery time.Duration
+	// HoldCaps bound what one user may hold: seats per showtime, open
+	// holds across the showtimes of this node, and the cool-down before
+	// re-holding seats released or let lapse. A zero field is off, so the
+	// zero value switches every cap off; cmd/boxoffice starts from
+	// boxoffice.DefaultHoldCaps.
+	HoldCaps boxoffice.HoldCaps
 	// Healthy reports whether this node may serve showtimes (self-fencing:
 	// see cluster.Memberlist.Health). While it is false the Showtimes
 	// client answers EUNAVAILABLE without calling, and showtime grains
@@ -89,7 +95,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, dispatcher: newDispatcher()}
 	e.env = &env{
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, bookings: cfg.Stores.Bookings, clock: cfg.Clock, log: cfg.Logger,
-		idleTimeout: cfg.IdleTimeout, healthy: e.healthy,
+		idleTimeout: cfg.IdleTimeout, healthy: e.healthy, holdCaps: cfg.HoldCaps,
 	}
 	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}
 	e.initBookings()

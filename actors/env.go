@@ -26,6 +26,10 @@ type env struct {
 	healthy func() bool
 	active  sync.Map // showtime ID -> struct{}: grains live on this node
 	layouts layoutCache
+	// holdCaps bound what one user may hold (zero fields: off); the seat
+	// maps check the caps per showtime, openHolds the one across them.
+	holdCaps  boxoffice.HoldCaps
+	openHolds openHolds
 }
 
 // layoutsMax bounds the layout cache; past it the cache starts over.
@@ -78,6 +82,9 @@ func (e *env) loadSeatMap(ctx context.Context, showtimeID string) (*boxoffice.Se
 		return nil, err
 	}
 	m := boxoffice.NewSeatMapWithLayout(st, e.layouts.get(hall, st.Prices))
+	if err := m.SetHoldCaps(e.holdCaps); err != nil {
+		return nil, err
+	}
 	if err := m.Restore(snap, events); err != nil {
 		return nil, err
 	}

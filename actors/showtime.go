@@ -40,6 +40,7 @@ type showtimeGrain struct {
 	log *slog.Logger
 
 	m        *boxoffice.SeatMap // nil until loaded, and after a failed write
+	counted  map[string]int     // open holds per user this grain added to the node's count
 	loadErr  error              // a permanent load error (not found)
 	lastSnap uint64
 	// loadFailedAt is when a load last failed (store down): commands in
@@ -119,6 +120,7 @@ func (g *showtimeGrain) Receive(ctx actor.Context) {
 		g.passivate(ctx)
 	case *actor.Stopping:
 		g.stopping(ctx)
+		g.uncountHolds()
 		g.env.active.Delete(g.id)
 	case *writeDone:
 		g.written(ctx, msg)
@@ -212,8 +214,17 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 }
 
 func (g *showtimeGrain) hold(now time.Time, req *Hold) ([]boxoffice.SeatEvent, proto.Message, error) {
+	// Holds past their deadline end first, so they do not count against
+	// their owner's open holds.
+	evs := g.m.Expire(now)
+	g.countHolds("")
+	if err := g.reserveHold(req.Owner); err != nil {
+		return evs, nil, err
+	}
 	ttl := time.Duration(req.TtlMs) * time.Millisecond
-	h, evs, err := g.m.Hold(now, boxoffice.HoldRequest{HoldID: req.HoldId, Owner: req.Owner, Seats: req.Seats, TTL: ttl})
+	h, more, err := g.m.Hold(now, boxoffice.HoldRequest{HoldID: req.HoldId, Owner: req.Owner, Seats: req.Seats, TTL: ttl})
+	evs = append(evs, more...)
+	g.countHolds(req.Owner) // the held event, if any, replaces the reservation
 	if err != nil {
 		return evs, nil, err
 	}
@@ -257,6 +268,8 @@ func (g *showtimeGrain) load() error {
 		return unavailable("seats of showtime %s cannot be loaded now; retry shortly", g.id)
 	}
 	g.m, g.lastSnap = m, m.Seq()
+	g.uncountHolds() // a reload counts the holds it finds afresh
+	g.countHolds("")
 	g.feed = nil // versions before this load may have been rewritten
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 // never overtakes a write it may depend on: with nothing pending or in
 // flight it goes out at once, otherwise after the pending batch commits.
 func (g *showtimeGrain) enqueue(ctx actor.Context, evs []boxoffice.SeatEvent, r pendingReply) {
+	g.countHolds("")
 	if len(evs) == 0 && g.pending == nil && g.inflight == nil {
 		ctx.Send(r.to, r.msg)
 		return
@@ -96,6 +97,7 @@ func (g *showtimeGrain) writeFailed(ctx actor.Context, b *batch, err error) {
 		g.pending = nil
 	}
 	g.m = nil
+	g.uncountHolds() // the reload counts again
 	g.unparkAll(ctx, fail)
 	if fenced {
 		g.retire(ctx)
@@ -167,7 +169,9 @@ func (g *showtimeGrain) passivate(ctx actor.Context) {
 		g.armIdle(ctx, left)
 		return
 	}
-	if g.inflight != nil || g.pending != nil || len(g.watchers) > 0 {
+	// A grain with open holds counted for the cap on holds per user stays
+	// until they end: gone, it would no longer count them.
+	if g.inflight != nil || g.pending != nil || len(g.watchers) > 0 || len(g.counted) > 0 {
 		g.armIdle(ctx, g.env.idleTimeout)
 		return
 	}

@@ -33,6 +33,9 @@ type ShowtimeOptions struct {
 	Seats func(boxoffice.SeatStore) boxoffice.SeatStore
 	// ShowtimeID reuses a showtime; "" creates one in the catalog.
 	ShowtimeID string
+	// HoldCaps are the engine's caps on what one user may hold. Zero: off,
+	// as most tests hold many seats as one user.
+	HoldCaps boxoffice.HoldCaps
 }
 
 // ShowtimeEnv is one node hosting showtime grains.
@@ -168,7 +171,7 @@ func startEngine(tb, owner testing.TB, opts ShowtimeOptions) (*actors.Engine, *c
 		stores.Seats = opts.Seats(stores.Seats)
 	}
 	e := actors.New(actors.Config{Stores: &stores, Clock: opts.Clock, HoldTTL: opts.HoldTTL,
-		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb)})
+		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb), HoldCaps: opts.HoldCaps})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	n, err := cluster.Start(ctx, cluster.Config{Name: "n1", Kinds: e.Kinds(), RemoteAddr: "127.0.0.1:0", Logger: testLogger(tb)})

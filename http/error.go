@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	nethttp "net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -78,8 +80,8 @@ func (s *Server) writeError(err error, c echo.Context) {
 		s.log.Debug("http: error after the answer started", "request_id", requestIDOf(c), "err", err)
 		return
 	}
-	if status == nethttp.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "1")
+	if status == nethttp.StatusServiceUnavailable || status == nethttp.StatusTooManyRequests {
+		c.Response().Header().Set("Retry-After", retryAfter(body.Details))
 	}
 	if body.Details == nil {
 		body.Details = map[string]any{}
@@ -87,6 +89,18 @@ func (s *Server) writeError(err error, c echo.Context) {
 	if err := c.JSON(status, errorResponse{Error: body}); err != nil {
 		s.log.Debug("http: write error answer", "request_id", requestIDOf(c), "err", err)
 	}
+}
+
+// retryAfter is the Retry-After of a 503 or 429: the wait the error
+// states in details["retry_after_seconds"] (a hold cool-down), or a second.
+func retryAfter(details map[string]any) string {
+	switch s := details["retry_after_seconds"].(type) {
+	case int:
+		return strconv.Itoa(max(1, s))
+	case float64: // the details crossed the wire as JSON
+		return strconv.Itoa(max(1, int(math.Ceil(s))))
+	}
+	return "1"
 }
 
 // errorBody classifies err: echo's own errors, body limits, deadlines,

@@ -72,9 +72,12 @@ func (w *Worker) hold(ctx context.Context, showtime string, seats []string, star
 		op.Result, op.Hold, op.Expires = ResultOK, out.HoldID, h.At(out.ExpiresAt)
 		h.Add(showtime, seats, op)
 		return holdRef{ID: out.HoldID, Showtime: showtime, Seats: seats, Expires: out.ExpiresAt}, r, true
-	case r.Status == http.StatusConflict:
+	case r.Status == http.StatusConflict || r.Status == http.StatusTooManyRequests && r.reason() == boxoffice.ReasonCooldown:
 		// Only the seats named unavailable were surely taken; the others
-		// say nothing.
+		// say nothing. A hold cap refuses before any seat is taken.
+		if reason := r.reason(); reason == boxoffice.ReasonSeatCap || reason == boxoffice.ReasonHoldCap || reason == boxoffice.ReasonCooldown {
+			w.env.capped.Add(1)
+		}
 		op.Result = ResultRefused
 		h.Add(showtime, r.unavailableSeats(), op)
 	case r.Unknown() || r.Status == http.StatusTooManyRequests || r.Status == http.StatusCreated:

@@ -203,6 +203,7 @@ type apiError struct {
 		Message string `json:"message"`
 		Details struct {
 			Unavailable []string `json:"unavailable"`
+			Reason      string   `json:"reason"` // a hold cap's
 		} `json:"details"`
 	} `json:"error"`
 }
@@ -214,6 +215,16 @@ func (r Result) unavailableSeats() []string {
 		return nil
 	}
 	return e.Error.Details.Unavailable
+}
+
+// reason returns details.reason of an error answer: which hold cap
+// refused a hold.
+func (r Result) reason() string {
+	var e apiError
+	if r.Status < 400 || json.Unmarshal(r.Body, &e) != nil {
+		return ""
+	}
+	return e.Error.Details.Reason
 }
 
 func truncate(b []byte, n int) string {

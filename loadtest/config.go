@@ -48,6 +48,12 @@ const (
 	// waits out; with a longer TTL the check is skipped.
 	HoldTTLCheckWaitMax = 2 * time.Minute
 	usersDefaultMax     = 64
+	// workersPerUserMax spreads the workers over enough buyers that the
+	// node's hold caps (4 open holds and 10 seats of a showtime per user
+	// by default) never refuse them: each worker holds at most one hold
+	// at a time, and the mixed scenario leaves at most one more per user
+	// to expire.
+	workersPerUserMax   = 2
 	registerParallelMax = 8 // registration is bcrypt-bound on the server
 )
 
@@ -88,7 +94,7 @@ func (c Config) withDefaults() Config {
 		c.Timeout = TimeoutDefault
 	}
 	if c.Users == 0 {
-		c.Users = min(c.Connections, usersDefaultMax)
+		c.Users = min(max(min(c.Connections, usersDefaultMax), (c.Connections+workersPerUserMax-1)/workersPerUserMax), UsersMax)
 	}
 	if c.Showtimes == 0 {
 		c.Showtimes = 10

@@ -130,3 +130,37 @@ func TestOpenLoopCountsQueueing(t *testing.T) {
 	require.Greater(t, r.LatencyMs.Max, 400.0, "the last arrivals waited behind the first ones")
 	require.Greater(t, r.DurationS, 1.5, "the run lasted until the queue drained")
 }
+
+// TestLoadtestWithHoldCaps drives a node with its hold caps on (the
+// product's defaults): the scenarios spread over enough buyers, and the
+// mixed scenario's buyers leave the seats they gave up alone for the
+// cool-down, so the caps refuse none of their holds; hold-release, which
+// holds again the seat it has just released, stops and says to switch the
+// caps off.
+func TestLoadtestWithHoldCaps(t *testing.T) {
+	n := MustStartNode(t, "--hold-ttl", "2s", "--hold-caps", "on")
+	for _, tc := range []struct {
+		scenario string
+		cfg      loadtest.Config
+	}{
+		{loadtest.ScenarioFlashSale, loadtest.Config{Connections: 8, Seats: 20}},
+		{loadtest.ScenarioSteady, loadtest.Config{Connections: 8, Seats: 40, Showtimes: 2}},
+		{loadtest.ScenarioMixed, loadtest.Config{Connections: 8, Seats: 40, Showtimes: 2}},
+		{loadtest.ScenarioHoldContention, loadtest.Config{Connections: 8, Seats: 20}},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Targets, cfg.Scenario, cfg.Duration = []string{n.URL}, tc.scenario, 2*time.Second
+			r := mustRun(t, cfg)
+			require.Empty(t, r.StoppedEarly)
+			hold := r.Operations[loadtest.OpHold]
+			require.Positive(t, hold.Requests)
+			require.Zero(t, r.Figures["holds_capped"], "holds refused by a cap")
+		})
+	}
+	t.Run(loadtest.ScenarioHoldRelease, func(t *testing.T) {
+		r := mustRun(t, loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
+			Duration: 2 * time.Second, Connections: 8})
+		require.Contains(t, r.StoppedEarly, "BOXOFFICE_HOLD_CAPS=off")
+	})
+}

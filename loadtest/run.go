@@ -125,6 +125,12 @@ func newReport(env *Env, sc scenario, elapsed time.Duration) *Report {
 		}
 		r.Figures["dispatch_lag_max_ms"] = float64(env.dispatchLagMax.Load()) / float64(time.Millisecond)
 	}
+	if n := env.capped.Load(); n > 0 {
+		if r.Figures == nil {
+			r.Figures = map[string]float64{}
+		}
+		r.Figures["holds_capped"] = float64(n)
+	}
 	return r
 }
 

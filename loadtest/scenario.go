@@ -57,6 +57,9 @@ type Env struct {
 	hist   *History
 	acks   *ackLog
 	keys   atomic.Uint64
+	// capped counts holds the node's hold caps refused (details.reason):
+	// the scenarios spread over enough users to keep it near zero.
+	capped atomic.Int64
 	start  time.Time // when the load began: set before the workers start
 	// dispatchLagMax is the open loop's worst delay between an arrival's
 	// due time and its queueing, in nanoseconds: a harness starved of CPU

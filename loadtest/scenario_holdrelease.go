@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // The hold-release scenario counts successful durable holds through HTTP:
@@ -39,6 +41,13 @@ func (s *holdRelease) step(ctx context.Context, w *Worker, start time.Time) {
 	seat := s.seats[w.ID%len(s.seats)]
 	h, r, ok := w.hold(ctx, s.showtime, []string{seat}, start)
 	if !ok {
+		if r.reason() == boxoffice.ReasonCooldown {
+			// Holding the seat it has just released is the point of this
+			// scenario, and what the node's cool-down refuses.
+			w.env.stop("hold-release holds again the seat it has just released, which the node's hold cool-down refuses: " +
+				"start the node with BOXOFFICE_HOLD_CAPS=off (--hold-caps off) to measure raw holds")
+			return
+		}
 		if r.Status == http.StatusConflict {
 			// The seat is still held: an earlier release of this worker
 			// got no answer. It frees the seat when the hold expires.

@@ -87,7 +87,7 @@ func (m *mixed) browse(ctx context.Context, w *Worker, i int, sl *sale, start ti
 // holdFor holds one to three seats believed free, then buys, releases or
 // abandons them.
 func (m *mixed) holdFor(ctx context.Context, w *Worker, i int, sl *sale, act mixedAction, start time.Time) {
-	seats := sl.pickFreeN(w.rng, 1+w.rng.IntN(mixedSeatsPerHoldMax))
+	seats := w.user.notCooling(sl.id, sl.pickFreeN(w.rng, 1+w.rng.IntN(mixedSeatsPerHoldMax)))
 	if len(seats) == 0 {
 		m.browse(ctx, w, i, sl, start)
 		return
@@ -110,13 +110,19 @@ func (m *mixed) holdFor(ctx context.Context, w *Worker, i int, sl *sale, act mix
 			m.booked.Add(int64(len(seats)))
 			w.keepBooking(b)
 		}
+	case actAbandon:
+		if w.user.abandon(h.Expires) {
+			w.user.gaveUp(sl.id, seats, h.Expires)
+			m.abandoned.Add(1)
+			return
+		}
+		fallthrough // the user's last abandoned hold is still live: the node would cap the next holds
 	case actRelease:
 		w.release(ctx, h, time.Now())
+		w.user.gaveUp(sl.id, seats, time.Now())
 		for _, s := range seats {
 			sl.mark(s, false)
 		}
-	case actAbandon:
-		m.abandoned.Add(1)
 	}
 }
 

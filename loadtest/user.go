@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // tokenRefreshBefore is how long before its expiry an access token is
@@ -23,6 +26,67 @@ type User struct {
 	access  string
 	refresh string
 	expires time.Time
+
+	// abandoned is when the hold this user last left to expire ends (unix
+	// nanoseconds): one at a time, so the node's cap on open holds per
+	// user never refuses the user's buys.
+	abandoned atomic.Int64
+
+	coolMu sync.Mutex
+	cool   map[string]time.Time // "showtime/seat" -> end of the node's cool-down for this user
+}
+
+// coolingMax bounds the seats a user remembers having given up.
+const coolingMax = 256
+
+// gaveUp remembers seats the user released, or let lapse, at at: the
+// node refuses them to this user for its cool-down (the default is
+// assumed), so the user picks others meanwhile, as a person would.
+func (u *User) gaveUp(showtime string, seats []string, at time.Time) {
+	u.coolMu.Lock()
+	defer u.coolMu.Unlock()
+	if u.cool == nil {
+		u.cool = map[string]time.Time{}
+	}
+	if len(u.cool)+len(seats) > coolingMax {
+		now := time.Now()
+		for k, until := range u.cool {
+			if until.Before(now) || len(u.cool)+len(seats) > coolingMax {
+				delete(u.cool, k)
+			}
+		}
+	}
+	for _, s := range seats {
+		u.cool[showtime+"/"+s] = at.Add(boxoffice.HoldCooldownDefault)
+	}
+}
+
+// notCooling returns the seats the user may hold now.
+func (u *User) notCooling(showtime string, seats []string) []string {
+	u.coolMu.Lock()
+	defer u.coolMu.Unlock()
+	now := time.Now()
+	out := seats[:0]
+	for _, s := range seats {
+		if until, ok := u.cool[showtime+"/"+s]; !ok || until.Before(now) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// abandon claims the user's one abandoned hold, which lives until until;
+// false while another one is still live.
+func (u *User) abandon(until time.Time) bool {
+	for {
+		old := u.abandoned.Load()
+		if old > time.Now().UnixNano() {
+			return false
+		}
+		if u.abandoned.CompareAndSwap(old, until.UnixNano()) {
+			return true
+		}
+	}
 }
 
 type tokenPair struct {

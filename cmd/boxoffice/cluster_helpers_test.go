@@ -73,7 +73,8 @@ func (c *testCluster) start(name, remote string, join ...string) *member {
 		args = append(args, "--join", strings.Join(join, ","))
 	}
 	n, err := nodeproc.Start(nodeproc.Options{Binary: binary, Args: args, Env: append(
-		[]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword},
+		// Hold caps off: the races hold many seats as one user.
+		[]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword, "BOXOFFICE_HOLD_CAPS=off"},
 		pgEnv(withSmallPools(c.pg.BaseURL), c.pg.Prefix)...)})
 	require.NoError(t, err)
 	m.node = n

@@ -43,27 +43,33 @@ type Config struct {
 	DebugAddr      string // pprof listener; empty: off
 	RateLimits     bohttp.RateLimits
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
+	HoldCapsMode   string       // "on" or "off": off switches every hold cap off (load tests)
+	HoldCaps       boxoffice.HoldCaps
 }
 
 // envVars names each flag's environment twin.
 var envVars = map[string]string{
-	"http":            "BOXOFFICE_HTTP_ADDR",
-	"data":            "BOXOFFICE_DATA_DIR",
-	"database-url":    "BOXOFFICE_DATABASE_URL",
-	"database-prefix": "BOXOFFICE_DATABASE_PREFIX",
-	"jwt-secret":      "BOXOFFICE_JWT_SECRET",
-	"hold-ttl":        "BOXOFFICE_HOLD_TTL",
-	"idle-timeout":    "BOXOFFICE_IDLE_TIMEOUT",
-	"demo":            "BOXOFFICE_DEMO",
-	"node":            "BOXOFFICE_NODE",
-	"gossip":          "BOXOFFICE_GOSSIP_ADDR",
-	"remote":          "BOXOFFICE_REMOTE_ADDR",
-	"join":            "BOXOFFICE_JOIN",
-	"advertise":       "BOXOFFICE_ADVERTISE_HOST",
-	"log-level":       "BOXOFFICE_LOG_LEVEL",
-	"debug-addr":      "BOXOFFICE_DEBUG_ADDR",
-	"rate-limits":     "BOXOFFICE_RATE_LIMITS",
-	"trusted-proxies": "BOXOFFICE_TRUSTED_PROXIES",
+	"http":               "BOXOFFICE_HTTP_ADDR",
+	"data":               "BOXOFFICE_DATA_DIR",
+	"database-url":       "BOXOFFICE_DATABASE_URL",
+	"database-prefix":    "BOXOFFICE_DATABASE_PREFIX",
+	"jwt-secret":         "BOXOFFICE_JWT_SECRET",
+	"hold-ttl":           "BOXOFFICE_HOLD_TTL",
+	"idle-timeout":       "BOXOFFICE_IDLE_TIMEOUT",
+	"demo":               "BOXOFFICE_DEMO",
+	"node":               "BOXOFFICE_NODE",
+	"gossip":             "BOXOFFICE_GOSSIP_ADDR",
+	"remote":             "BOXOFFICE_REMOTE_ADDR",
+	"join":               "BOXOFFICE_JOIN",
+	"advertise":          "BOXOFFICE_ADVERTISE_HOST",
+	"log-level":          "BOXOFFICE_LOG_LEVEL",
+	"debug-addr":         "BOXOFFICE_DEBUG_ADDR",
+	"rate-limits":        "BOXOFFICE_RATE_LIMITS",
+	"trusted-proxies":    "BOXOFFICE_TRUSTED_PROXIES",
+	"hold-caps":          "BOXOFFICE_HOLD_CAPS",
+	"hold-seats-max":     "BOXOFFICE_HOLD_SEATS_MAX",
+	"holds-per-user-max": "BOXOFFICE_HOLDS_PER_USER_MAX",
+	"hold-cooldown":      "BOXOFFICE_HOLD_COOLDOWN",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -97,6 +103,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		c.TrustedProxies, err = parseCIDRs(v)
 		return err
 	})
+	holdCapFlags(fs, &c)
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -178,6 +185,9 @@ func (c Config) Validate() error {
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
 	}
+	if err := c.validateHoldCaps(); err != nil {
+		return err
+	}
 	if c.Clustered() && c.Advertise == "" {
 		for _, f := range [][2]string{{"--gossip", c.GossipAddr}, {"--remote", c.RemoteAddr}} {
 			if host, _, err := net.SplitHostPort(f[1]); err == nil && cluster.IsWildcard(host) {
@@ -220,9 +230,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s rate-limits=%s trusted-proxies=%v",
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v",
 		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), debug,
-		c.RateLimits, c.TrustedProxies)
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies)
 }
 
 // redactURL hides the password of a database URL.

@@ -89,5 +89,6 @@ func mustStartEmbedded(tb testing.TB) *Main {
 		HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), JWTSecret: inprocSecret,
 		HoldTTL: time.Hour, IdleTimeout: 10 * time.Minute, Demo: true, Node: "bench",
 		GossipAddr: "127.0.0.1:0", RemoteAddr: "127.0.0.1:0",
+		HoldCapsMode: "off", // a benchmark: one user holds and releases all the time
 	})
 }

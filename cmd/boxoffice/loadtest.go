@@ -34,7 +34,8 @@ Scenarios (--scenario):
                    second by second, with GET /healthz on the same client:
                    figures hold_rps, healthz_rps and hold_to_healthz
   hold-release     each connection holds a seat of its own, releases it, and
-                   again: successful durable holds, figure holds_rps
+                   again: successful durable holds, figure holds_rps; needs a
+                   node with --hold-caps off (its cool-down refuses this)
   healthz          GET /healthz alone: a node's HTTP ceiling (no setup)
 
 Loops: without --rate, a closed loop of --connections workers; with --rate N,
@@ -119,7 +120,7 @@ func parseLoadtest(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: arrivals per second (0: closed loop)")
 	fs.IntVar(&cfg.Seats, "seats", 0, "seats per showtime (default 50; steady and mixed 200)")
 	fs.IntVar(&cfg.Showtimes, "showtimes", 10, "showtimes on sale at once (steady, mixed)")
-	fs.IntVar(&cfg.Users, "users", 0, "buyers to register (default min(connections, 64)); workers share them")
+	fs.IntVar(&cfg.Users, "users", 0, "buyers to register (default min(connections, 64), and at least one per two connections so the node's hold caps refuse none); workers share them")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadtest.TimeoutDefault, "timeout of each request")
 	fs.BoolVar(&cfg.HoldTTLCheck, "hold-ttl-check", false, "probe hold expiry (waits out the node's --hold-ttl, at most 2m)")
 	fs.Int64Var(&cfg.Seed, "seed", 0, "random seed (0: from the clock; the report names it)")

@@ -38,13 +38,15 @@ func freeAddr(t testing.TB) string {
 
 // startNode runs `boxoffice serve` on free loopback ports with the given
 // data dir and extra environment, and waits until /readyz answers 200. The
-// node is killed when the test ends.
+// node is killed when the test ends. Its hold caps are off (the tests hold
+// many seats as one user) unless env sets BOXOFFICE_HOLD_CAPS=on.
 func startNode(t testing.TB, dataDir string, env ...string) *node {
 	t.Helper()
 	n, err := nodeproc.Start(nodeproc.Options{
 		Binary: binary,
 		Args:   []string{"--remote", freeAddr(t), "--gossip", freeAddr(t), "--data", dataDir},
-		Env:    append([]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword}, env...),
+		Env: append([]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword,
+			"BOXOFFICE_HOLD_CAPS=off"}, env...),
 	})
 	if err != nil {
 		t.Fatal(err)

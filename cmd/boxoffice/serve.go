@@ -109,7 +109,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
 		CardGateway: cardgateway.NewSimulator(), NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
+		HoldCaps: cfg.EngineHoldCaps(),
 	})
+	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
+		m.Logger.Warn("hold caps are off: one user may hold every seat (load tests and benchmarks only)")
+	}
 	m.Node, err = cluster.Start(ctx, cluster.Config{
 		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise,
 		Kinds: m.Engine.Kinds(), Provider: m.provider(), Logger: m.Logger,

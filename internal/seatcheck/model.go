@@ -10,7 +10,10 @@
 // only a live hold ends, and it expires only at or after its deadline; a hold
 // is confirmed only before its deadline and before the showtime starts, into
 // a new booking with the hold's seats; only a confirmed booking is cancelled;
-// closing ends every live hold.
+// closing ends every live hold. With hold caps set (SetCaps), a hold also
+// leaves its owner at most SeatsPerShowtime seats held, and names no seat
+// whose last hold, by the same owner, was released or lapsed less than the
+// cool-down before.
 //
 // Tests of other layers (the showtime grain, the stores) can feed it the
 // journal they wrote and call Check on the seat map they loaded.
@@ -73,6 +76,38 @@ type Model struct {
 	ended     map[string]boxoffice.SeatEventKind
 	endedQ    []string
 	forgot    int
+
+	caps   boxoffice.HoldCaps
+	gaveUp map[string]gaveUp // seat -> the last release or lapse of a hold of it, until the seat is held again
+}
+
+type gaveUp struct {
+	owner string
+	at    time.Time
+}
+
+// SetCaps sets the hold caps the events must obey (zero: none).
+func (m *Model) SetCaps(c boxoffice.HoldCaps) { m.caps = c }
+
+// Caps returns the hold caps set.
+func (m *Model) Caps() boxoffice.HoldCaps { return m.caps }
+
+// HeldSeats counts the seats of owner's live holds.
+func (m *Model) HeldSeats(owner string) int {
+	n := 0
+	for _, h := range m.holds {
+		if h.Owner == owner {
+			n += len(h.Seats)
+		}
+	}
+	return n
+}
+
+// Cooling reports whether owner may not hold seat at now: the seat's last
+// hold was owner's and was released or lapsed less than the cool-down ago.
+func (m *Model) Cooling(owner, seat string, now time.Time) bool {
+	g, ok := m.gaveUp[seat]
+	return ok && m.caps.Cooldown > 0 && g.owner == owner && now.Before(g.at.Add(m.caps.Cooldown))
 }
 
 // New returns the model of a showtime in a hall with no events.
@@ -83,6 +118,7 @@ func New(st *boxoffice.Showtime, hall *boxoffice.Hall) *Model {
 		holdOf: map[string]string{}, bookOf: map[string]string{},
 		holds: map[string]*Hold{}, bookings: map[string]*Booking{}, live: map[string]*Booking{},
 		byHold: map[string]string{}, ended: map[string]boxoffice.SeatEventKind{},
+		gaveUp: map[string]gaveUp{},
 	}
 	for _, r := range hall.Rows {
 		for n := 1; n <= r.Seats; n++ {
@@ -199,8 +235,17 @@ func (m *Model) Apply(e boxoffice.SeatEvent) error {
 		m.holds[e.HoldID] = &Hold{ID: e.HoldID, Owner: e.Owner, Seats: slices.Clone(e.Seats), ExpiresAt: e.ExpiresAt}
 		for _, s := range e.Seats {
 			m.holdOf[s] = e.HoldID
+			delete(m.gaveUp, s)
 		}
 	case boxoffice.EventReleased, boxoffice.EventExpired:
+		h := m.holds[e.HoldID]
+		at := e.At
+		if h.ExpiresAt.Before(at) {
+			at = h.ExpiresAt // a hold lapses at its deadline, whenever noticed
+		}
+		for _, s := range h.Seats {
+			m.gaveUp[s] = gaveUp{owner: h.Owner, at: at}
+		}
 		m.end(e.HoldID, e.Kind)
 	case boxoffice.EventConfirmed:
 		h := m.holds[e.HoldID]
@@ -300,6 +345,8 @@ func (m *Model) checkHeld(e boxoffice.SeatEvent) error {
 		return fmt.Errorf("held at %v, not before the start %v", e.At, m.startsAt)
 	case !e.ExpiresAt.After(e.At):
 		return fmt.Errorf("deadline %v not after %v", e.ExpiresAt, e.At)
+	case m.caps.SeatsPerShowtime > 0 && m.HeldSeats(e.Owner)+len(e.Seats) > m.caps.SeatsPerShowtime:
+		return fmt.Errorf("owner %s would hold %d seats, over the cap of %d", e.Owner, m.HeldSeats(e.Owner)+len(e.Seats), m.caps.SeatsPerShowtime)
 	}
 	seen := map[string]bool{}
 	for _, s := range e.Seats {
@@ -312,6 +359,8 @@ func (m *Model) checkHeld(e boxoffice.SeatEvent) error {
 			return fmt.Errorf("seat %s is already in hold %s", s, m.holdOf[s])
 		case m.bookOf[s] != "":
 			return fmt.Errorf("seat %s is already in booking %s", s, m.bookOf[s])
+		case m.Cooling(e.Owner, s, e.At):
+			return fmt.Errorf("seat %s held again by %s during the cool-down", s, e.Owner)
 		}
 		seen[s] = true
 	}

@@ -96,3 +96,25 @@ func TestModelCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestModelRefusesOverCaps proves that with hold caps the model refuses a
+// hold over the owner's seats per showtime, and the owner's hold of seats
+// it released during the cool-down, and accepts both once allowed.
+func TestModelRefusesOverCaps(t *testing.T) {
+	m := seatcheck.New(showtime())
+	m.SetCaps(boxoffice.HoldCaps{SeatsPerShowtime: 2, Cooldown: 30 * time.Second})
+	if err := m.ApplyAll([]boxoffice.SeatEvent{held(1, "h1", t0, "A1", "A2"),
+		{Seq: 2, Kind: boxoffice.EventReleased, At: t0.Add(time.Second), HoldID: "h1", Seats: []string{"A1", "A2"}},
+		held(3, "h2", t0.Add(time.Second), "A3")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(held(4, "h3", t0.Add(time.Second), "A4", "A1")); err == nil || !strings.Contains(err.Error(), "over the cap") {
+		t.Errorf("over the seat cap: %v", err)
+	}
+	if err := m.Apply(held(4, "h3", t0.Add(30*time.Second), "A1")); err == nil || !strings.Contains(err.Error(), "cool-down") {
+		t.Errorf("during the cool-down: %v", err)
+	}
+	if err := m.Apply(held(4, "h3", t0.Add(31*time.Second), "A1")); err != nil {
+		t.Errorf("after the cool-down: %v", err)
+	}
+}

@@ -137,9 +137,9 @@ func (b *bench) write(w io.Writer) {
 	for _, r := range b.rows {
 		fmt.Fprintf(w, "| %s | %s | %s |\n", r.what, r.figure, r.target)
 	}
-	serve := "boxoffice serve --rate-limits off --data /tmp/bench"
+	serve := "boxoffice serve --rate-limits off --hold-caps off --data /tmp/bench"
 	if b.o.databaseURL != "" {
-		serve = "boxoffice serve --rate-limits off --database-url $DATABASE_URL --jwt-secret $SECRET"
+		serve = "boxoffice serve --rate-limits off --hold-caps off --database-url $DATABASE_URL --jwt-secret $SECRET"
 	}
 	fmt.Fprintf(w, "\nTo reproduce, start a node (`BOXOFFICE_ADMIN_EMAIL=... BOXOFFICE_ADMIN_PASSWORD=... %s`),\nset TARGET=http://127.0.0.1:8080 and the same admin env, then:\n\n```\n", serve)
 	for _, r := range b.rows {
