@@ -92,7 +92,8 @@ func (s *Server) writeError(err error, c echo.Context) {
 }
 
 // retryAfter is the Retry-After of a 503 or 429: the wait the error
-// states in details["retry_after_seconds"] (a hold cool-down), or a second.
+// states in details["retry_after_seconds"] (a hold cool-down, a rate
+// limit), or a second.
 func retryAfter(details map[string]any) string {
 	switch s := details["retry_after_seconds"].(type) {
 	case int:

@@ -235,8 +235,9 @@ func (s *Server) rateLimit(c echo.Context, name, key string) error {
 	if d <= 0 {
 		return nil
 	}
-	secs := max(int64(math.Ceil(min(d, 24*time.Hour).Seconds())), 1)
-	c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	// The error answer's Retry-After is read from retry_after_seconds
+	// (http/error.go), as for a hold cool-down.
+	secs := boxoffice.RetryAfterSeconds(min(d, 24*time.Hour))
 	s.log.Info("http: rate limited", "request_id", requestIDOf(c), "limit", name, "ip", clientIP(c))
 	return boxoffice.Errorf(boxoffice.ETOOMANYREQUESTS, "too many requests; retry in %d s", secs).
 		WithDetail("limit", name).WithDetail("retry_after_seconds", secs)
