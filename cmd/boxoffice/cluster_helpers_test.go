@@ -74,7 +74,7 @@ func (c *testCluster) start(name, remote string, join ...string) *member {
 	}
 	n, err := nodeproc.Start(nodeproc.Options{Binary: binary, Args: args, Env: append(
 		// Hold caps off: the races hold many seats as one user.
-		[]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword, "BOXOFFICE_HOLD_CAPS=off"},
+		[]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword, "BOXOFFICE_HOLD_CAPS=off", "BOXOFFICE_RATE_LIMITS=off"},
 		pgEnv(withSmallPools(c.pg.BaseURL), c.pg.Prefix)...)})
 	require.NoError(t, err)
 	m.node = n

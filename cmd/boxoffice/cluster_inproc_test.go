@@ -23,6 +23,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/cluster"
+	bohttp "github.com/boxoffice/boxoffice/http"
 	"github.com/boxoffice/boxoffice/internal/testwait"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
@@ -42,7 +43,8 @@ func mustStartMain(tb testing.TB, name string, pg postgres.Config, demo bool, jo
 		HTTPAddr: "127.0.0.1:0", DatabaseURL: url, DatabasePrefix: pg.Prefix, JWTSecret: inprocSecret,
 		HoldTTL: time.Minute, IdleTimeout: 10 * time.Minute, Demo: demo, Node: name,
 		GossipAddr: "127.0.0.1:0", RemoteAddr: "127.0.0.1:0", Join: join,
-		HoldCapsMode: "off", // the races hold many seats as one user
+		HoldCapsMode: "off",                        // the races hold many seats as one user
+		RateLimits:   bohttp.RateLimits{Off: true}, // one address, faster than a client may
 	})
 }
 

@@ -37,7 +37,7 @@ func TestKillDuringBookingsLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	// Twelve buyers from one address register and hold as fast as they can:
 	// more than one client may.
-	n := startNode(t, dir, "BOXOFFICE_RATE_LIMITS=off")
+	n := startNode(t, dir)
 	admin := newClient(t, n.URL)
 	admin.login(testAdminEmail, testAdminPassword)
 	const rows, perRow = "ABCDEFGHIJ", 20
@@ -99,7 +99,7 @@ func TestKillDuringBookingsLosesNothing(t *testing.T) {
 	wg.Wait()
 	require.NotEmpty(t, acked, "no booking succeeded before the crash: the test proved nothing")
 
-	n2 := startNode(t, dir, "BOXOFFICE_RATE_LIMITS=off")
+	n2 := startNode(t, dir)
 	byID := waitSettled(t, n2.URL, users)
 	for id, want := range acked {
 		b, ok := byID[id]

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bohttp "github.com/boxoffice/boxoffice/http"
 )
 
 // BenchmarkHandler measures what one request costs a node on the embedded
@@ -89,6 +91,7 @@ func mustStartEmbedded(tb testing.TB) *Main {
 		HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), JWTSecret: inprocSecret,
 		HoldTTL: time.Hour, IdleTimeout: 10 * time.Minute, Demo: true, Node: "bench",
 		GossipAddr: "127.0.0.1:0", RemoteAddr: "127.0.0.1:0",
-		HoldCapsMode: "off", // a benchmark: one user holds and releases all the time
+		HoldCapsMode: "off",                        // a benchmark: one user holds and releases all the time
+		RateLimits:   bohttp.RateLimits{Off: true}, // one address, faster than a client may
 	})
 }

@@ -38,15 +38,17 @@ func freeAddr(t testing.TB) string {
 
 // startNode runs `boxoffice serve` on free loopback ports with the given
 // data dir and extra environment, and waits until /readyz answers 200. The
-// node is killed when the test ends. Its hold caps are off (the tests hold
-// many seats as one user) unless env sets BOXOFFICE_HOLD_CAPS=on.
+// node is killed when the test ends. Its hold caps and request limits are
+// off (the tests hold many seats as one user, from one address, faster than
+// a client may) unless env sets BOXOFFICE_HOLD_CAPS=on or
+// BOXOFFICE_RATE_LIMITS=on.
 func startNode(t testing.TB, dataDir string, env ...string) *node {
 	t.Helper()
 	n, err := nodeproc.Start(nodeproc.Options{
 		Binary: binary,
 		Args:   []string{"--remote", freeAddr(t), "--gossip", freeAddr(t), "--data", dataDir},
 		Env: append([]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword,
-			"BOXOFFICE_HOLD_CAPS=off"}, env...),
+			"BOXOFFICE_HOLD_CAPS=off", "BOXOFFICE_RATE_LIMITS=off"}, env...),
 	})
 	if err != nil {
 		t.Fatal(err)

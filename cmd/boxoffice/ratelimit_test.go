@@ -37,7 +37,7 @@ func assertRetryAfter(t *testing.T, header string, most int) {
 // a password guesser on one account and a registration flood from one
 // address (429 with Retry-After), leaving other accounts alone.
 func TestRateLimitsOnNode(t *testing.T) {
-	n := startNode(t, t.TempDir())
+	n := startNode(t, t.TempDir(), "BOXOFFICE_RATE_LIMITS=on")
 	api := n.URL + "/api/v1"
 	guess := func(email string) (int, string) {
 		return post(t, api+"/auth/login", map[string]string{"email": email, "password": "guess-password"})
