@@ -25,7 +25,7 @@ const APIPrefix = "/api/v1"
 
 // JWTSecretLenMin is the shortest JWT signing secret, in bytes: HS256
 // wants a key at least as long as its 32-byte hash. The command line checks
-// --jwt-secret against it before the server is built.
+// BOXOFFICE_JWT_SECRET against it before the server is built.
 const JWTSecretLenMin = 32
 
 // Bounds of the HTTP server. Every request ends: headers within
