@@ -103,7 +103,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	var sender boxoffice.NotificationSender // the log only
 	if cfg.WebhookURL != "" {
-		m.webhook = webhook.New(cfg.WebhookURL)
+		var opts []webhook.Option
+		if cfg.WebhookSecret != "" {
+			opts = append(opts, webhook.WithSecret([]byte(cfg.WebhookSecret)))
+		} else {
+			m.Logger.Warn("webhook requests are not signed: set BOXOFFICE_NOTIFY_WEBHOOK_SECRET so the receiver can check they come from this install")
+		}
+		m.webhook = webhook.New(cfg.WebhookURL, opts...)
 		sender = m.webhook
 	}
 	m.Engine = actors.New(actors.Config{
