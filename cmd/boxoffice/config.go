@@ -46,6 +46,8 @@ type Config struct {
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
 	HoldCapsMode   string       // "on" or "off": off switches every hold cap off (load tests)
 	HoldCaps       boxoffice.HoldCaps
+	TLSCert        string // PEM certificate file: the HTTP listener serves HTTPS
+	TLSKey         string // its PEM private key file
 }
 
 // envVars names each flag's environment twin.
@@ -70,6 +72,8 @@ var envVars = map[string]string{
 	"hold-seats-max":     "BOXOFFICE_HOLD_SEATS_MAX",
 	"holds-per-user-max": "BOXOFFICE_HOLDS_PER_USER_MAX",
 	"hold-cooldown":      "BOXOFFICE_HOLD_COOLDOWN",
+	"tls-cert":           "BOXOFFICE_TLS_CERT",
+	"tls-key":            "BOXOFFICE_TLS_KEY",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -111,6 +115,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return err
 	})
 	holdCapFlags(fs, &c)
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS on --http (with --tls-key); unset: plain HTTP, for a TLS-terminating proxy")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -191,6 +197,8 @@ func (c Config) Validate() error {
 		return errors.New("--join needs PostgreSQL (--database-url): the embedded SQLite store is single-node only, and nodes of a cluster must share their databases")
 	case c.JWTSecret == "" && (c.Persistence().Postgres() || c.Clustered()):
 		return fmt.Errorf("BOXOFFICE_JWT_SECRET (or BOXOFFICE_JWT_SECRET_FILE, >= %d bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret", bohttp.JWTSecretLenMin)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("set both --tls-cert and --tls-key (BOXOFFICE_TLS_CERT, BOXOFFICE_TLS_KEY), or neither")
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
 	}
@@ -242,9 +250,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v",
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v tls=%t",
 		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,
-		c.holdCapsString(), c.RateLimits, c.TrustedProxies)
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.TLSCert != "")
 }
 
 // redactURL hides the password of a database URL.

@@ -137,6 +137,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies,
+		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)
