@@ -6,6 +6,7 @@ package http
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,7 +26,7 @@ const APIPrefix = "/api/v1"
 
 // JWTSecretLenMin is the shortest JWT signing secret, in bytes: HS256
 // wants a key at least as long as its 32-byte hash. The command line checks
-// --jwt-secret against it before the server is built.
+// BOXOFFICE_JWT_SECRET against it before the server is built.
 const JWTSecretLenMin = 32
 
 // Bounds of the HTTP server. Every request ends: headers within
@@ -78,6 +79,11 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; none (the default) means the socket's peer is the client.
 	TrustedProxies []*net.IPNet
+
+	// TLSCertFile and TLSKeyFile, PEM files, make the server answer HTTPS
+	// (TLS 1.2 or later) instead of plain HTTP; both or neither. They are
+	// read at Open: a new certificate takes a restart.
+	TLSCertFile, TLSKeyFile string
 }
 
 // Server is the HTTP front of one node.
@@ -158,6 +164,8 @@ func checkConfig(cfg Config) error {
 		return errors.New("Showtimes and Bookings services are required")
 	case len(cfg.JWTSecret) < JWTSecretLenMin:
 		return fmt.Errorf("JWTSecret must be at least %d bytes", JWTSecretLenMin)
+	case (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == ""):
+		return errors.New("TLSCertFile and TLSKeyFile go together")
 	}
 	return nil
 }
@@ -196,6 +204,10 @@ func (s *Server) Open() error {
 	if s.srv != nil {
 		return errors.New("http: server already open")
 	}
+	tlsConfig, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("http: listen %s: %w", s.cfg.Addr, err)
@@ -210,10 +222,17 @@ func (s *Server) Open() error {
 		IdleTimeout:       idleConnTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	go func(srv *nethttp.Server, done chan struct{}) {
 		defer close(done)
-		if err := srv.Serve(ln); !errors.Is(err, nethttp.ErrServerClosed) {
+		var err error
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, nethttp.ErrServerClosed) {
 			s.log.Error("http: serve", "err", err)
 		}
 	}(s.srv, s.done)
@@ -232,7 +251,25 @@ func (s *Server) URL() string {
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	scheme := "http://"
+	if s.cfg.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// tlsConfig loads the certificate for HTTPS, or returns nil for plain
+// HTTP. A missing or mismatched file fails Open, so a node never starts
+// on plain HTTP when it was told to serve HTTPS.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	if s.cfg.TLSCertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("http: TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Close ends the seat event streams, stops accepting requests and waits for

@@ -29,15 +29,31 @@ const bodyMax = 64 << 10
 type Sender struct {
 	url    string
 	client *http.Client
+	secret []byte           // signs each request when set (SignatureHeader)
+	now    func() time.Time // the signature's timestamp
 }
+
+// Option configures a Sender.
+type Option func(*Sender)
+
+// WithSecret signs every request with secret (see SignatureHeader), so
+// that the receiver can tell it comes from this install and is fresh.
+func WithSecret(secret []byte) Option { return func(s *Sender) { s.secret = secret } }
+
+// WithClock sets the clock of the signature's timestamp (tests).
+func WithClock(now func() time.Time) Option { return func(s *Sender) { s.now = now } }
 
 var _ boxoffice.NotificationSender = (*Sender)(nil)
 
 // New returns a sender to url.
-func New(url string) *Sender {
+func New(url string, opts ...Option) *Sender {
 	// Its own transport, so Close can close its idle connections.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	return &Sender{url: url, client: &http.Client{Timeout: Timeout, Transport: transport}}
+	s := &Sender{url: url, client: &http.Client{Timeout: Timeout, Transport: transport}, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Channel is boxoffice.ChannelWebhook.
@@ -58,8 +74,9 @@ type body struct {
 	Booking   json.RawMessage `json:"booking,omitempty"`
 }
 
-// Send posts n, with its ID as the Idempotency-Key; any answer but 2xx is
-// a failure.
+// Send posts n, with its ID as the Idempotency-Key and, with a secret, its
+// signature; any answer but 2xx is a failure. Each attempt is signed anew,
+// so a retry carries a fresh timestamp.
 func (s *Sender) Send(ctx context.Context, n *boxoffice.Notification) error {
 	b, err := json.Marshal(body{ID: n.ID, Kind: n.Kind, UserID: n.UserID,
 		BookingID: n.BookingID, CreatedAt: n.CreatedAt, Booking: n.Payload})
@@ -74,6 +91,9 @@ func (s *Sender) Send(ctx context.Context, n *boxoffice.Notification) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", n.ID)
+	if len(s.secret) > 0 {
+		req.Header.Set(SignatureHeader, Sign(s.secret, s.now(), b))
+	}
 	res, err := s.client.Do(req)
 	if err != nil {
 		// The URL may carry a secret: keep it out of the stored error.

@@ -18,18 +18,25 @@ func TestClusterConfig(t *testing.T) {
 	}{
 		{"SQLiteIsOneNode", nil, nil, ""},
 		{"SQLiteRefusesJoin", []string{"--join", "10.0.0.1:7946"}, nil, "--join needs PostgreSQL"},
-		{"PostgresWithoutJoinIsAClusterOfOne", []string{"--database-url", pg, "--jwt-secret", secret}, nil, ""},
-		{"PostgresJoins", []string{"--database-url", pg, "--jwt-secret", secret, "--join", "a:7946,b:7946"}, nil, ""},
-		{"WildcardGossipNeedsAdvertise", []string{"--database-url", pg, "--jwt-secret", secret, "--gossip", "0.0.0.0:7946"}, nil, "--gossip 0.0.0.0:7946 binds every interface"},
-		{"WildcardRemoteNeedsAdvertise", []string{"--database-url", pg, "--jwt-secret", secret, "--remote", ":8090"}, nil, "--remote :8090 binds every interface"},
-		{"WildcardWithAdvertise", []string{"--database-url", pg, "--jwt-secret", secret, "--gossip", "0.0.0.0:7946", "--remote", "0.0.0.0:8090", "--advertise", "node1"}, nil, ""},
+		{"PostgresWithoutJoinIsAClusterOfOne", []string{"--database-url", pg}, nil, ""},
+		{"PostgresJoins", []string{"--database-url", pg, "--join", "a:7946,b:7946"}, nil, ""},
+		{"WildcardGossipNeedsAdvertise", []string{"--database-url", pg, "--gossip", "0.0.0.0:7946"}, nil, "--gossip 0.0.0.0:7946 binds every interface"},
+		{"WildcardRemoteNeedsAdvertise", []string{"--database-url", pg, "--remote", ":8090"}, nil, "--remote :8090 binds every interface"},
+		{"WildcardWithAdvertise", []string{"--database-url", pg, "--gossip", "0.0.0.0:7946", "--remote", "0.0.0.0:8090", "--advertise", "node1"}, nil, ""},
 		{"AdvertiseFromEnv", []string{"--gossip", "0.0.0.0:7946"}, map[string]string{
 			"BOXOFFICE_DATABASE_URL": pg, "BOXOFFICE_JWT_SECRET": secret, "BOXOFFICE_ADVERTISE_HOST": "node1",
 		}, ""},
-		{"ClusterNeedsSecret", []string{"--database-url", pg, "--join", "a:7946"}, nil, "--jwt-secret"},
+		{"ClusterNeedsSecret", []string{"--database-url", pg, "--join", "a:7946"}, nil, "BOXOFFICE_JWT_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			env := map[string]string{"BOXOFFICE_JWT_SECRET": secret}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			if tc.name == "ClusterNeedsSecret" {
+				delete(env, "BOXOFFICE_JWT_SECRET")
+			}
+			cfg, err := ParseConfig(tc.args, func(k string) string { return env[k] }, io.Discard)
 			if err == nil {
 				err = cfg.Validate()
 			}

@@ -39,12 +39,15 @@ type Config struct {
 	AdminEmail     string
 	AdminPassword  string
 	WebhookURL     string
+	WebhookSecret  string // signs webhook requests; BOXOFFICE_NOTIFY_WEBHOOK_SECRET
 	LogLevel       string
 	DebugAddr      string // pprof listener; empty: off
 	RateLimits     bohttp.RateLimits
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
 	HoldCapsMode   string       // "on" or "off": off switches every hold cap off (load tests)
 	HoldCaps       boxoffice.HoldCaps
+	TLSCert        string // PEM certificate file: the HTTP listener serves HTTPS
+	TLSKey         string // its PEM private key file
 }
 
 // envVars names each flag's environment twin.
@@ -53,7 +56,6 @@ var envVars = map[string]string{
 	"data":               "BOXOFFICE_DATA_DIR",
 	"database-url":       "BOXOFFICE_DATABASE_URL",
 	"database-prefix":    "BOXOFFICE_DATABASE_PREFIX",
-	"jwt-secret":         "BOXOFFICE_JWT_SECRET",
 	"hold-ttl":           "BOXOFFICE_HOLD_TTL",
 	"idle-timeout":       "BOXOFFICE_IDLE_TIMEOUT",
 	"demo":               "BOXOFFICE_DEMO",
@@ -70,13 +72,23 @@ var envVars = map[string]string{
 	"hold-seats-max":     "BOXOFFICE_HOLD_SEATS_MAX",
 	"holds-per-user-max": "BOXOFFICE_HOLDS_PER_USER_MAX",
 	"hold-cooldown":      "BOXOFFICE_HOLD_COOLDOWN",
+	"tls-cert":           "BOXOFFICE_TLS_CERT",
+	"tls-key":            "BOXOFFICE_TLS_KEY",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
 // environment (getenv) over the defaults.
+//
+// Secrets (the JWT secret, the admin password, database URLs, the webhook
+// secret) come from the environment or from files named by their _FILE
+// twins, never from flags.
 func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	host, _ := os.Hostname()
 	c := Config{ServiceURLs: map[string]string{}}
+	getenv, err := withSecretFiles(getenv)
+	if err != nil {
+		return c, err
+	}
 	fs := flag.NewFlagSet("boxoffice serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var join string
@@ -84,7 +96,6 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory of the embedded SQLite stores (used when no database URL is set)")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL server URL; each service uses its own database <prefix>_<service>")
 	fs.StringVar(&c.DatabasePrefix, "database-prefix", postgres.PrefixDefault, "prefix of the PostgreSQL database names")
-	fs.StringVar(&c.JWTSecret, "jwt-secret", "", fmt.Sprintf("JWT signing secret (>= %d bytes; required with PostgreSQL or a cluster)", bohttp.JWTSecretLenMin))
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", boxoffice.HoldTTLDefault, "how long a seat hold lasts")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", actors.IdleTimeoutDefault, "an idle showtime leaves memory after this long")
 	fs.BoolVar(&c.Demo, "demo", false, "seed demo movies, a cinema and a week of showtimes when the catalog is empty")
@@ -104,6 +115,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return err
 	})
 	holdCapFlags(fs, &c)
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS on --http (with --tls-key); unset: plain HTTP, for a TLS-terminating proxy")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -123,9 +136,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			c.ServiceURLs[s] = u
 		}
 	}
+	c.JWTSecret = getenv("BOXOFFICE_JWT_SECRET")
 	c.AdminEmail = getenv("BOXOFFICE_ADMIN_EMAIL")
 	c.AdminPassword = getenv("BOXOFFICE_ADMIN_PASSWORD")
 	c.WebhookURL = getenv("BOXOFFICE_NOTIFY_WEBHOOK_URL")
+	c.WebhookSecret = getenv("BOXOFFICE_NOTIFY_WEBHOOK_SECRET")
 	return c, nil
 }
 
@@ -177,13 +192,18 @@ func (c Config) Validate() error {
 	case c.IdleTimeout <= 0:
 		return errors.New("--idle-timeout must be positive")
 	case c.JWTSecret != "" && len(c.JWTSecret) < bohttp.JWTSecretLenMin:
-		return fmt.Errorf("--jwt-secret must be at least %d bytes", bohttp.JWTSecretLenMin)
+		return fmt.Errorf("BOXOFFICE_JWT_SECRET must be at least %d bytes", bohttp.JWTSecretLenMin)
 	case len(c.Join) > 0 && !c.Persistence().Postgres():
 		return errors.New("--join needs PostgreSQL (--database-url): the embedded SQLite store is single-node only, and nodes of a cluster must share their databases")
 	case c.JWTSecret == "" && (c.Persistence().Postgres() || c.Clustered()):
-		return fmt.Errorf("--jwt-secret (BOXOFFICE_JWT_SECRET, >= %d bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret", bohttp.JWTSecretLenMin)
+		return fmt.Errorf("BOXOFFICE_JWT_SECRET (or BOXOFFICE_JWT_SECRET_FILE, >= %d bytes) is required with PostgreSQL or a cluster: every node must sign and verify tokens with the same secret", bohttp.JWTSecretLenMin)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("set both --tls-cert and --tls-key (BOXOFFICE_TLS_CERT, BOXOFFICE_TLS_KEY), or neither")
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
+	}
+	if err := c.checkKnownSecrets(); err != nil {
+		return err
 	}
 	if err := c.validateHoldCaps(); err != nil {
 		return err
@@ -230,9 +250,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v",
-		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), debug,
-		c.holdCapsString(), c.RateLimits, c.TrustedProxies)
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v tls=%t",
+		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.TLSCert != "")
 }
 
 // redactURL hides the password of a database URL.

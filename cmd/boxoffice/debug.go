@@ -13,7 +13,9 @@ import (
 // debugServer serves Go's runtime profiles (net/http/pprof) on their own
 // listener, for an operator who needs to see where a node spends its time.
 // It is off unless --debug-addr is given; bind it to loopback: profiles
-// show the node's internals and need no credentials.
+// show the node's internals and need no credentials. The command line
+// (pprof's /debug/pprof/cmdline) is not served: it is nobody's business but
+// the operator's.
 type debugServer struct {
 	srv *nethttp.Server
 	ln  net.Listener
@@ -26,7 +28,6 @@ func startDebug(addr string) (*debugServer, error) {
 	}
 	mux := nethttp.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -18,6 +18,12 @@ func TestDebugServerServesProfiles(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, nethttp.StatusOK, res.StatusCode)
 
+	// The command line is not served, whatever it holds.
+	res, err = client.Get("http://" + d.Addr() + "/debug/pprof/cmdline")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, nethttp.StatusNotFound, res.StatusCode)
+
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, d.Close(ctx))

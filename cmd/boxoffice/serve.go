@@ -103,7 +103,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	var sender boxoffice.NotificationSender // the log only
 	if cfg.WebhookURL != "" {
-		m.webhook = webhook.New(cfg.WebhookURL)
+		var opts []webhook.Option
+		if cfg.WebhookSecret != "" {
+			opts = append(opts, webhook.WithSecret([]byte(cfg.WebhookSecret)))
+		} else {
+			m.Logger.Warn("webhook requests are not signed: set BOXOFFICE_NOTIFY_WEBHOOK_SECRET so the receiver can check they come from this install")
+		}
+		m.webhook = webhook.New(cfg.WebhookURL, opts...)
 		sender = m.webhook
 	}
 	m.Engine = actors.New(actors.Config{
@@ -131,6 +137,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies,
+		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)

@@ -139,7 +139,7 @@ func (b *bench) write(w io.Writer) {
 	}
 	serve := "boxoffice serve --rate-limits off --hold-caps off --data /tmp/bench"
 	if b.o.databaseURL != "" {
-		serve = "boxoffice serve --rate-limits off --hold-caps off --database-url $DATABASE_URL --jwt-secret $SECRET"
+		serve = "BOXOFFICE_JWT_SECRET=$SECRET boxoffice serve --rate-limits off --hold-caps off --database-url $DATABASE_URL"
 	}
 	fmt.Fprintf(w, "\nTo reproduce, start a node (`BOXOFFICE_ADMIN_EMAIL=... BOXOFFICE_ADMIN_PASSWORD=... %s`),\nset TARGET=http://127.0.0.1:8080 and the same admin env, then:\n\n```\n", serve)
 	for _, r := range b.rows {

@@ -98,7 +98,7 @@ func startNode(o options, dir string) (string, func(), error) {
 	}
 	args := []string{"--remote", remote, "--gossip", gossip, "--data", filepath.Join(dir, "data"), "--log-level", "warn"}
 	if o.databaseURL != "" {
-		args = append(args, "--database-url", o.databaseURL, "--database-prefix", "bench_"+fmt.Sprint(os.Getpid()), "--jwt-secret", jwtSecret)
+		args = append(args, "--database-url", o.databaseURL, "--database-prefix", "bench_"+fmt.Sprint(os.Getpid()))
 	}
 	logs, err := os.Create(filepath.Join(dir, "node.log"))
 	if err != nil {
@@ -109,7 +109,7 @@ func startNode(o options, dir string) (string, func(), error) {
 		// client may; hold caps off: hold-release holds again the seat it
 		// has just released, which the cool-down refuses.
 		Env: []string{"BOXOFFICE_ADMIN_EMAIL=" + adminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + adminPassword,
-			"BOXOFFICE_RATE_LIMITS=off", "BOXOFFICE_HOLD_CAPS=off"}})
+			"BOXOFFICE_RATE_LIMITS=off", "BOXOFFICE_HOLD_CAPS=off", "BOXOFFICE_JWT_SECRET=" + jwtSecret}})
 	if err != nil {
 		logs.Close()
 		return "", nil, err
