@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/internal/nodeproc"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 
 	_ "modernc.org/sqlite" // the driver, to find a table's page
 )
@@ -78,7 +80,10 @@ func TestSeatStoreFromOlderBackupRefusesShowtime(t *testing.T) {
 
 	n = startNode(t, dir)
 	require.Equal(t, 503, buySeats(t, n, sold), "a hold on a showtime whose journal lost a sale")
-	require.Contains(t, n.Output(), "behind its bookings")
+	// The node logs why as it answers; the line reaches the test's copy of
+	// its output a moment later.
+	testwait.Until(t, 10*time.Second, "a log line saying the journal is behind its bookings",
+		func() bool { return strings.Contains(n.Output(), "behind its bookings") })
 }
 
 // copyFile copies a closed database file.
