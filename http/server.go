@@ -78,6 +78,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; none (the default) means the socket's peer is the client.
 	TrustedProxies []*net.IPNet
+	// SeatStreams bounds the live seat feed (streams in total, per client
+	// IP, and each one's lifetime); the zero value applies the defaults.
+	SeatStreams SeatStreamLimits
 }
 
 // Server is the HTTP front of one node.
@@ -88,6 +91,7 @@ type Server struct {
 	tokens    *tokenService
 	metrics   *metrics
 	limits    limiters // nil when rate limits are off
+	streams   *seatStreams
 	dummyOnce sync.Once
 	dummy     string // see dummyHash
 	// routeSet holds the registered route templates, for metric labels.
@@ -116,6 +120,7 @@ func NewServer(cfg Config) *Server {
 	s.tokens = newTokenService(cfg.JWTSecret, cfg.AccessTTL, cfg.Clock)
 	s.metrics = newMetrics(cfg.Registry)
 	s.limits = newLimiters(cfg.RateLimits)
+	s.streams = newSeatStreams(cfg.SeatStreams)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

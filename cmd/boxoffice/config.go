@@ -45,6 +45,7 @@ type Config struct {
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
 	HoldCapsMode   string       // "on" or "off": off switches every hold cap off (load tests)
 	HoldCaps       boxoffice.HoldCaps
+	SeatStreams    bohttp.SeatStreamLimits // live seat feed bounds
 }
 
 // envVars names each flag's environment twin.
@@ -70,6 +71,7 @@ var envVars = map[string]string{
 	"hold-seats-max":     "BOXOFFICE_HOLD_SEATS_MAX",
 	"holds-per-user-max": "BOXOFFICE_HOLDS_PER_USER_MAX",
 	"hold-cooldown":      "BOXOFFICE_HOLD_COOLDOWN",
+	"seat-streams":       "BOXOFFICE_SEAT_STREAMS",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -104,6 +106,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return err
 	})
 	holdCapFlags(fs, &c)
+	fs.Func("seat-streams", "live seat feed bounds: on (the defaults), off, or overrides total=N,per-ip=N,lifetime=DURATION", func(v string) (err error) {
+		c.SeatStreams, err = bohttp.ParseSeatStreamLimits(v)
+		return err
+	})
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -230,9 +236,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v",
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s",
 		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), debug,
-		c.holdCapsString(), c.RateLimits, c.TrustedProxies)
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams)
 }
 
 // redactURL hides the password of a database URL.
