@@ -76,7 +76,7 @@ func ValidateRegistration(email, password, name string) error {
 	if err := ValidateEmail(email); err != nil {
 		return err
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := ValidateNewPassword(password, email); err != nil {
 		return err
 	}
 	return ValidateName(name)
@@ -99,7 +99,8 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
-// ValidatePassword checks a new password.
+// ValidatePassword checks a password's length. A password an account is
+// about to get also passes ValidateNewPassword.
 func ValidatePassword(password string) error {
 	if utf8.RuneCountInString(password) < PasswordLenMin {
 		return Errorf(EINVALID, "password must be at least %d characters", PasswordLenMin)

@@ -353,6 +353,9 @@ func (s *Server) handleChangePassword(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "user not found")
 	}
+	if err := boxoffice.ValidateNewPassword(req.NewPassword, u.Email); err != nil {
+		return err
+	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.CurrentPassword)) != nil {
 		// Forbidden, not unauthorized: the access token is fine, so clients
 		// must not take this for an expired session.

@@ -53,3 +53,30 @@ func TestRegisterNormalizes(t *testing.T) {
 	ts.Do(t, "PATCH", "/api/v1/users/me", tok.AccessToken, map[string]string{"name": "Zoe\u0301"}).Decode(t, http.StatusOK, &me)
 	assert.Equal(t, "Zo\u00e9", me.Name)
 }
+
+// TestRefusesGuessablePasswords proves on a running server that an
+// account cannot get a password from the breached list, its email or one
+// containing its email's local part, at registration or at a change, and
+// that a refused change leaves the old password working.
+func TestRefusesGuessablePasswords(t *testing.T) {
+	ts := MustOpenServer(t)
+	for _, tc := range []struct{ email, password, reason string }{
+		{"mallory@example.com", "Password1", "common_password"},
+		{"mallory@example.com", "qwertyuiop", "common_password"},
+		{"mallory@example.com", "mallory@example.com", "password_contains_email"},
+		{"mallory@example.com", "mallory-2026", "password_contains_email"},
+	} {
+		e := ts.Do(t, "POST", "/api/v1/auth/register", "", map[string]string{
+			"email": tc.email, "password": tc.password, "name": "Mallory",
+		}).RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+		assert.Equal(t, tc.reason, e.Details["reason"], tc.password)
+	}
+
+	u, ann := ts.Register(t, "annabel")
+	for _, p := range []string{"iloveyou", "annabel-rocks"} {
+		ts.Do(t, "POST", "/api/v1/users/me/password", ann.AccessToken, map[string]string{
+			"current_password": testPassword, "new_password": p,
+		}).RequireError(t, http.StatusBadRequest, boxoffice.EINVALID)
+	}
+	ts.Login(t, u.Email, testPassword)
+}
