@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	nethttp "net/http"
 	"strconv"
 	"strings"
@@ -338,10 +339,14 @@ func (ss *seatStreams) release(ip string) {
 	}
 }
 
-// lifetime bounds a stream's context by the configured lifetime.
+// lifetime bounds a stream's context by the configured lifetime, less up
+// to a tenth at random: streams opened together (a flash sale's start, a
+// node's restart) then end, and reconnect, spread out rather than at once.
 func (ss *seatStreams) lifetime(ctx context.Context) (context.Context, context.CancelFunc) {
 	if ss.limits.Off {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, ss.limits.Lifetime)
+	d := ss.limits.Lifetime
+	d -= rand.N(d/10 + 1)
+	return context.WithTimeout(ctx, d)
 }
