@@ -5,7 +5,10 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Roles.
@@ -38,22 +41,48 @@ type User struct {
 // Disabled tells whether an admin disabled the account.
 func (u *User) Disabled() bool { return u.DisabledAt != nil }
 
-// NormalizeEmail lowercases and trims an email address so that lookups do
-// not depend on how the user typed it.
-func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// NormalizeEmail trims, composes (Unicode NFC) and lowercases an email
+// address so that lookups do not depend on how the user typed it: an é
+// typed as e and a combining accent is the same address as a precomposed é.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(email)))
+}
+
+// NormalizeName trims and composes (Unicode NFC) a display name, so that
+// one name is stored one way however the user's keyboard typed it.
+func NormalizeName(name string) string { return norm.NFC.String(strings.TrimSpace(name)) }
+
+// invisibleRune finds a character that text shown to others must not hold:
+// controls (Unicode Cc: a newline forges log lines and mail headers),
+// format characters (Cf: U+202E turns "gpj.exe" into "exe.jpg" on screen,
+// zero-width ones make two names look alike) and line or paragraph
+// separators. Names may keep the zero-width joiner and non-joiner, which
+// Persian, Indic scripts and emoji sequences need (allowJoiners); emails
+// never need them. It returns the rune and whether there is one.
+func invisibleRune(s string, allowJoiners bool) (rune, bool) {
+	for _, r := range s {
+		if allowJoiners && (r == '\u200c' || r == '\u200d') {
+			continue
+		}
+		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return r, true
+		}
+	}
+	return 0, false
+}
 
 // ValidateRegistration checks the fields of a new account.
 func ValidateRegistration(email, password, name string) error {
 	if err := ValidateEmail(email); err != nil {
 		return err
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := ValidateNewPassword(password, email); err != nil {
 		return err
 	}
 	return ValidateName(name)
 }
 
-// ValidateEmail checks an email address.
+// ValidateEmail checks an email address, normalized by NormalizeEmail.
 func ValidateEmail(email string) error {
 	if email == "" {
 		return Errorf(EINVALID, "email is required")
@@ -61,13 +90,17 @@ func ValidateEmail(email string) error {
 	if len(email) > EmailLenMax {
 		return Errorf(EINVALID, "email is longer than %d bytes", EmailLenMax)
 	}
+	if r, ok := invisibleRune(email, false); ok {
+		return Errorf(EINVALID, "email must not contain control or invisible formatting characters (found U+%04X)", r)
+	}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
 		return Errorf(EINVALID, "email %q is not a valid address", email)
 	}
 	return nil
 }
 
-// ValidatePassword checks a new password.
+// ValidatePassword checks a password's length. A password an account is
+// about to get also passes ValidateNewPassword.
 func ValidatePassword(password string) error {
 	if utf8.RuneCountInString(password) < PasswordLenMin {
 		return Errorf(EINVALID, "password must be at least %d characters", PasswordLenMin)
@@ -78,13 +111,16 @@ func ValidatePassword(password string) error {
 	return nil
 }
 
-// ValidateName checks a display name.
+// ValidateName checks a display name, normalized by NormalizeName.
 func ValidateName(name string) error {
 	if strings.TrimSpace(name) == "" {
 		return Errorf(EINVALID, "name is required")
 	}
 	if utf8.RuneCountInString(name) > NameLenMax {
 		return Errorf(EINVALID, "name is longer than %d characters", NameLenMax)
+	}
+	if r, ok := invisibleRune(name, true); ok {
+		return Errorf(EINVALID, "name must not contain control or invisible formatting characters (found U+%04X)", r)
 	}
 	return nil
 }

@@ -104,8 +104,8 @@ func (s *Server) handleRegister(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	email := boxoffice.NormalizeEmail(req.Email)
-	if err := boxoffice.ValidateRegistration(email, req.Password, req.Name); err != nil {
+	email, name := boxoffice.NormalizeEmail(req.Email), boxoffice.NormalizeName(req.Name)
+	if err := boxoffice.ValidateRegistration(email, req.Password, name); err != nil {
 		return err
 	}
 	if err := s.rateLimit(c, LimitRegisterAccount, email); err != nil {
@@ -118,7 +118,7 @@ func (s *Server) handleRegister(c echo.Context) error {
 	u := &boxoffice.User{
 		ID:           boxoffice.NewID(),
 		Email:        email,
-		Name:         strings.TrimSpace(req.Name),
+		Name:         name,
 		Role:         boxoffice.RoleUser,
 		PasswordHash: hash,
 		CreatedAt:    s.cfg.Clock.Now().UTC(),
@@ -270,10 +270,11 @@ func (s *Server) handleUpdateMe(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := boxoffice.ValidateName(req.Name); err != nil {
+	name := boxoffice.NormalizeName(req.Name)
+	if err := boxoffice.ValidateName(name); err != nil {
 		return err
 	}
-	u, err := s.cfg.Users.UpdateUserName(c.Request().Context(), callerOf(c).UserID, strings.TrimSpace(req.Name))
+	u, err := s.cfg.Users.UpdateUserName(c.Request().Context(), callerOf(c).UserID, name)
 	if err != nil {
 		return notFoundAs(err, "user not found")
 	}
@@ -351,6 +352,9 @@ func (s *Server) handleChangePassword(c echo.Context) error {
 	u, err := s.cfg.Users.UserByID(ctx, id)
 	if err != nil {
 		return notFoundAs(err, "user not found")
+	}
+	if err := boxoffice.ValidateNewPassword(req.NewPassword, u.Email); err != nil {
+		return err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.CurrentPassword)) != nil {
 		// Forbidden, not unauthorized: the access token is fine, so clients

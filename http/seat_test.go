@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +16,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/boxoffice/boxoffice"
+	boxhttp "github.com/boxoffice/boxoffice/http"
 	"github.com/boxoffice/boxoffice/internal/leaktest"
+	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // TestSeatMap proves the public seat map shows statuses and prices, never
@@ -156,4 +159,97 @@ func TestCloseEndsStreams(t *testing.T) {
 	// started is left to check.
 	ts.Engine.stop()
 	goleak.VerifyNone(t, leaktest.Options(before, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"))...)
+}
+
+// TestSeatStreamCaps proves the live feed's bounds on a running server:
+// streams open up to the cap per client IP, the next from that address is
+// refused with 429, the next past the node's total with 503, each with
+// Retry-After, and closing a stream frees its slot.
+func TestSeatStreamCaps(t *testing.T) {
+	_, loopback, err := net.ParseCIDR("127.0.0.1/32")
+	require.NoError(t, err)
+	ts := MustOpenServer(t, func(c *boxhttp.Config) {
+		c.TrustedProxies = []*net.IPNet{loopback} // each X-Forwarded-For is a client of its own
+		c.SeatStreams = boxhttp.SeatStreamLimits{Total: 3, PerIP: 2}
+	})
+	st := ts.Fixture(t, ts.Admin(t)).Showtime.ID
+	open := func(client string) (*http.Response, func() sseEvent) {
+		resp, next := ts.openStream(t, st, "X-Forwarded-For", client)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		next()
+		return resp, next
+	}
+	refused := func(client string) *Response {
+		return ts.Do(t, "GET", path("/showtimes/%s/seats/events", st), "", nil, "X-Forwarded-For", client)
+	}
+
+	first, _ := open("203.0.113.1")
+	open("203.0.113.1")
+	r := refused("203.0.113.1")
+	e := r.RequireError(t, http.StatusTooManyRequests, boxoffice.ETOOMANYREQUESTS)
+	assert.Equal(t, "streams_per_ip", e.Details["reason"])
+	assert.Equal(t, "30", r.Header.Get("Retry-After"))
+
+	open("203.0.113.2")
+	r = refused("203.0.113.3")
+	e = r.RequireError(t, http.StatusServiceUnavailable, boxoffice.EUNAVAILABLE)
+	assert.Equal(t, "streams_total", e.Details["reason"])
+	assert.Equal(t, "5", r.Header.Get("Retry-After"))
+
+	require.NoError(t, first.Body.Close())
+	testwait.Until(t, 5*time.Second, "a closed stream frees its slot", func() bool {
+		resp, err := ts.client.Get(ts.URL() + path("/showtimes/%s/seats/events", st))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// TestSeatStreamLifetime proves a stream ends cleanly when its lifetime is
+// over, and the client resumes where it was with Last-Event-ID: each
+// stream is read to its end, and the next one starts from its last id.
+func TestSeatStreamLifetime(t *testing.T) {
+	ts := MustOpenServer(t, func(c *boxhttp.Config) {
+		c.SeatStreams = boxhttp.SeatStreamLimits{Lifetime: 50 * time.Millisecond}
+	})
+	st := ts.Fixture(t, ts.Admin(t)).Showtime.ID
+	_, ann := ts.Register(t, "ann")
+	resp, next := ts.openStream(t, st)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	first := next()
+	_, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "the stream ended cleanly, well before the client's own deadline")
+
+	ts.Hold(t, ann.AccessToken, st, "A1")
+	last := first.ID
+	for range 100 {
+		resp, _ := ts.openStream(t, st, "Last-Event-ID", last)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		if strings.Contains(string(b), "id: 1\n") {
+			assert.Contains(t, string(b), `{"version":1,"changes":[{"id":"A1","status":"held"}]}`)
+			assert.NotContains(t, string(b), "id: 0\n", "the resumed stream does not start over")
+			return
+		}
+	}
+	t.Fatal("no stream delivered the hold")
+}
+
+// TestSeatStreamLimitsParse proves the --seat-streams setting's forms.
+func TestSeatStreamLimitsParse(t *testing.T) {
+	l, err := boxhttp.ParseSeatStreamLimits("on")
+	require.NoError(t, err)
+	assert.Equal(t, "total=10000,per-ip=100,lifetime=30m0s", l.String())
+	l, err = boxhttp.ParseSeatStreamLimits("off")
+	require.NoError(t, err)
+	assert.True(t, l.Off)
+	l, err = boxhttp.ParseSeatStreamLimits("per-ip=5,lifetime=10m")
+	require.NoError(t, err)
+	assert.Equal(t, boxhttp.SeatStreamLimits{Total: 10000, PerIP: 5, Lifetime: 10 * time.Minute}, l)
+	for _, bad := range []string{"per-ip=0", "total=x", "lifetime=-1s", "streams=3"} {
+		_, err := boxhttp.ParseSeatStreamLimits(bad)
+		assert.Error(t, err, bad)
+	}
 }

@@ -84,6 +84,10 @@ type Config struct {
 	// (TLS 1.2 or later) instead of plain HTTP; both or neither. They are
 	// read at Open: a new certificate takes a restart.
 	TLSCertFile, TLSKeyFile string
+
+	// SeatStreams bounds the live seat feed (streams in total, per client
+	// IP, and each one's lifetime); the zero value applies the defaults.
+	SeatStreams SeatStreamLimits
 }
 
 // Server is the HTTP front of one node.
@@ -94,6 +98,7 @@ type Server struct {
 	tokens    *tokenService
 	metrics   *metrics
 	limits    limiters // nil when rate limits are off
+	streams   *seatStreams
 	dummyOnce sync.Once
 	dummy     string // see dummyHash
 	// routeSet holds the registered route templates, for metric labels.
@@ -122,6 +127,7 @@ func NewServer(cfg Config) *Server {
 	s.tokens = newTokenService(cfg.JWTSecret, cfg.AccessTTL, cfg.Clock)
 	s.metrics = newMetrics(cfg.Registry)
 	s.limits = newLimiters(cfg.RateLimits)
+	s.streams = newSeatStreams(cfg.SeatStreams)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

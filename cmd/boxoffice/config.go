@@ -46,8 +46,9 @@ type Config struct {
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
 	HoldCapsMode   string       // "on" or "off": off switches every hold cap off (load tests)
 	HoldCaps       boxoffice.HoldCaps
-	TLSCert        string // PEM certificate file: the HTTP listener serves HTTPS
-	TLSKey         string // its PEM private key file
+	TLSCert        string                  // PEM certificate file: the HTTP listener serves HTTPS
+	TLSKey         string                  // its PEM private key file
+	SeatStreams    bohttp.SeatStreamLimits // live seat feed bounds
 }
 
 // envVars names each flag's environment twin.
@@ -74,6 +75,7 @@ var envVars = map[string]string{
 	"hold-cooldown":      "BOXOFFICE_HOLD_COOLDOWN",
 	"tls-cert":           "BOXOFFICE_TLS_CERT",
 	"tls-key":            "BOXOFFICE_TLS_KEY",
+	"seat-streams":       "BOXOFFICE_SEAT_STREAMS",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -117,6 +119,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	holdCapFlags(fs, &c)
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS on --http (with --tls-key); unset: plain HTTP, for a TLS-terminating proxy")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.Func("seat-streams", "live seat feed bounds: on (the defaults), off, or overrides total=N,per-ip=N,lifetime=DURATION", func(v string) (err error) {
+		c.SeatStreams, err = bohttp.ParseSeatStreamLimits(v)
+		return err
+	})
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -250,9 +256,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v tls=%t",
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t",
 		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,
-		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.TLSCert != "")
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams, c.TLSCert != "")
 }
 
 // redactURL hides the password of a database URL.

@@ -88,6 +88,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if cfg.RateLimits.Off {
 		m.Logger.Warn("rate limits are off: any client may register, log in, refresh and hold as fast as it likes (for load tests only)")
 	}
+	if cfg.SeatStreams.Off {
+		m.Logger.Warn("seat stream limits are off: any client may hold open as many live seat streams as it likes, for ever (for load tests only)")
+	}
 	secret, err := m.jwtSecret()
 	if err != nil {
 		return err
@@ -136,7 +139,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
-		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies,
+		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, SeatStreams: cfg.SeatStreams,
 		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
 	})
 	if err := m.HTTP.Open(); err != nil {
