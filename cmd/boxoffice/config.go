@@ -45,6 +45,10 @@ type Config struct {
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
 	HoldCapsMode   string       // "on" or "off": off switches every hold cap off (load tests)
 	HoldCaps       boxoffice.HoldCaps
+	// ClusterKey encrypts gossip (BOXOFFICE_CLUSTER_KEY[_FILE] only);
+	// ClusterTLS* are the remote port's mutual TLS files.
+	ClusterKey                                  []byte
+	ClusterTLSCert, ClusterTLSKey, ClusterTLSCA string
 }
 
 // envVars names each flag's environment twin.
@@ -70,6 +74,9 @@ var envVars = map[string]string{
 	"hold-seats-max":     "BOXOFFICE_HOLD_SEATS_MAX",
 	"holds-per-user-max": "BOXOFFICE_HOLDS_PER_USER_MAX",
 	"hold-cooldown":      "BOXOFFICE_HOLD_COOLDOWN",
+	"cluster-tls-cert":   "BOXOFFICE_CLUSTER_TLS_CERT",
+	"cluster-tls-key":    "BOXOFFICE_CLUSTER_TLS_KEY",
+	"cluster-tls-ca":     "BOXOFFICE_CLUSTER_TLS_CA",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -104,6 +111,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return err
 	})
 	holdCapFlags(fs, &c)
+	clusterTLSFlags(fs, &c)
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -122,6 +130,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		if u := getenv("BOXOFFICE_" + strings.ToUpper(s) + "_DATABASE_URL"); u != "" {
 			c.ServiceURLs[s] = u
 		}
+	}
+	var err error
+	if c.ClusterKey, err = readClusterKey(getenv); err != nil {
+		return c, err
 	}
 	c.AdminEmail = getenv("BOXOFFICE_ADMIN_EMAIL")
 	c.AdminPassword = getenv("BOXOFFICE_ADMIN_PASSWORD")
@@ -188,6 +200,9 @@ func (c Config) Validate() error {
 	if err := c.validateHoldCaps(); err != nil {
 		return err
 	}
+	if err := c.validateClusterTLS(); err != nil {
+		return err
+	}
 	if c.Clustered() && c.Advertise == "" {
 		for _, f := range [][2]string{{"--gossip", c.GossipAddr}, {"--remote", c.RemoteAddr}} {
 			if host, _, err := net.SplitHostPort(f[1]); err == nil && cluster.IsWildcard(host) {
@@ -230,9 +245,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v",
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v %s",
 		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), debug,
-		c.holdCapsString(), c.RateLimits, c.TrustedProxies)
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.clusterSecurityString())
 }
 
 // redactURL hides the password of a database URL.
