@@ -71,7 +71,7 @@ func tlsNode(t *testing.T, name string, tls *cluster.RemoteTLS, seed string) *me
 }
 
 // ownedBy is an echo identity that, in from's view, owner activates.
-func ownedBy(t *testing.T, from, owner *member) string {
+func ownedBy(t testing.TB, from, owner *member) string {
 	t.Helper()
 	for i := range 1000 {
 		id := fmt.Sprintf("show-%d", i)
@@ -105,5 +105,38 @@ func TestLoadRemoteTLS(t *testing.T) {
 		if _, err := cluster.LoadRemoteTLS(files[0], files[1], files[2]); err == nil {
 			t.Errorf("LoadRemoteTLS%q: no error", files)
 		}
+	}
+}
+
+// BenchmarkRemoteTLS is the cost of mutual TLS on a cross-node grain call:
+// two nodes in this process, every call from a to an echo grain on b.
+//
+//	go test -run '^$' -bench RemoteTLS -benchtime 5000x ./cluster/
+func BenchmarkRemoteTLS(b *testing.B) {
+	ca := certtest.NewCA(b, "cluster-ca")
+	for _, tc := range []struct {
+		name string
+		tls  func(string) *cluster.RemoteTLS
+	}{
+		{"plain", func(string) *cluster.RemoteTLS { return nil }},
+		{"mtls", func(n string) *cluster.RemoteTLS {
+			return &cluster.RemoteTLS{Certificate: ca.TLSCert(b, n), CAs: ca.Pool()}
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			pa := cluster.NewMemberlist(cluster.MemberlistConfig{Name: "a", Logger: testLogger(b)})
+			a := &member{name: "a", node: MustStart(b, cluster.Config{Name: "a", Provider: pa, RemoteTLS: tc.tls("a")}), provider: pa}
+			pb := cluster.NewMemberlist(cluster.MemberlistConfig{Name: "b", Seeds: []string{pa.GossipAddr()}, Logger: testLogger(b)})
+			bm := &member{name: "b", node: MustStart(b, cluster.Config{Name: "b", Provider: pb, RemoteTLS: tc.tls("b")}), provider: pb}
+			testwait.Until(b, 10*time.Second, "a and b joined", topologySize(a, bm))
+			id := ownedBy(b, a, bm)
+			for b.Loop() {
+				if _, err := echo(b, a, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			MustStop(b, bm.node)
+			MustStop(b, a.node)
+		})
 	}
 }
