@@ -37,6 +37,10 @@
 //   - Peers activate grains on a node as soon as they see it, before
 //     Cluster.StartMember returns; Config.BeforeJoin lets the caller wire
 //     what those grains need first.
+//   - The remote dials and serves plain gRPC (grpc.WithInsecure) unless
+//     told otherwise; Config.RemoteTLS replaces both ends with mutual TLS
+//     against the cluster CA (remote_tls.go), and MemberlistConfig.SecretKey
+//     encrypts the gossip.
 //   - With several nodes in one process, -race reports races inside
 //     protoactor (see skipUnderRace in the tests).
 package cluster

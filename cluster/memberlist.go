@@ -34,7 +34,11 @@ type MemberlistConfig struct {
 	Seeds         []string // gossip addresses to join; none = first node
 	// Label separates clusters: memberlist drops packets with another
 	// label. Default: the protoactor cluster name (Config.ClusterName).
-	Label         string
+	Label string
+	// SecretKey, when set, encrypts and authenticates every gossip packet
+	// (AES-256-GCM, GossipKeyLen bytes): a node without the same key can
+	// neither join nor read the member list. Empty: plain gossip.
+	SecretKey     []byte
 	ProbeInterval time.Duration // default 500ms
 	ProbeTimeout  time.Duration // default 250ms
 	SuspicionMult int           // default 3
@@ -197,7 +201,7 @@ func (p *Memberlist) StartMember(c *pcluster.Cluster) error {
 	go func() { defer p.wg.Done(); p.coalesce.run(ctx) }()
 	go func() { defer p.wg.Done(); p.upkeep(ctx) }()
 	go func() { defer p.wg.Done(); p.pause.run(ctx) }()
-	p.log.Info("memberlist started", "gossip", ml.LocalNode().Address(), "label", conf.Label, "members", ml.NumMembers())
+	p.log.Info("memberlist started", "gossip", ml.LocalNode().Address(), "label", conf.Label, "encrypted", len(conf.SecretKey) > 0, "members", ml.NumMembers())
 	return nil
 }
 
@@ -225,6 +229,13 @@ func (p *Memberlist) memberlistConfig(id, clusterName string) (*memberlist.Confi
 	conf.Label = p.cfg.Label
 	if conf.Label == "" {
 		conf.Label = clusterName
+	}
+	if len(p.cfg.SecretKey) > 0 {
+		if err := checkGossipKey(p.cfg.SecretKey); err != nil {
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		// memberlist then refuses plain packets both ways (GossipVerify*).
+		conf.SecretKey = p.cfg.SecretKey
 	}
 	conf.ProbeInterval = p.cfg.ProbeInterval
 	conf.ProbeTimeout = p.cfg.ProbeTimeout

@@ -24,8 +24,12 @@ type Config struct {
 	// AdvertiseHost is the host other nodes dial; required when RemoteAddr
 	// binds every interface (":7000", "0.0.0.0:7000").
 	AdvertiseHost string
-	Kinds         []*pcluster.Kind         // protoactor kinds to host (showtime, booking...)
-	Provider      pcluster.ClusterProvider // nil = single node (self only)
+	// RemoteTLS, when set, secures the remote port with mutual TLS: a
+	// node without a certificate of the same CA can neither send to this
+	// node's grains nor receive from them. Nil: plain gRPC.
+	RemoteTLS *RemoteTLS
+	Kinds     []*pcluster.Kind         // protoactor kinds to host (showtime, booking...)
+	Provider  pcluster.ClusterProvider // nil = single node (self only)
 	// BeforeJoin, if set, runs with the cluster once it is built and
 	// before it joins: peers may activate grains here as soon as they see
 	// this node, before Start returns, and those grains may need the
@@ -98,6 +102,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.RemoteTLS != nil {
+		for _, o := range cfg.RemoteTLS.options() {
+			o(rc)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cluster: start: %w", err)
 	}
@@ -132,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}()
 		return nil, fmt.Errorf("cluster: start: %w", ctx.Err())
 	}
-	n.log.Info("cluster node started", "address", n.Address(), "id", system.ID, "cluster", cfg.ClusterName)
+	n.log.Info("cluster node started", "address", n.Address(), "id", system.ID, "cluster", cfg.ClusterName, "tls", cfg.RemoteTLS != nil)
 	return n, nil
 }
 

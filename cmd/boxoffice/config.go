@@ -49,6 +49,10 @@ type Config struct {
 	TLSCert        string                  // PEM certificate file: the HTTP listener serves HTTPS
 	TLSKey         string                  // its PEM private key file
 	SeatStreams    bohttp.SeatStreamLimits // live seat feed bounds
+	// ClusterKey encrypts gossip (BOXOFFICE_CLUSTER_KEY[_FILE] only);
+	// ClusterTLS* are the remote port's mutual TLS files.
+	ClusterKey                                  []byte
+	ClusterTLSCert, ClusterTLSKey, ClusterTLSCA string
 }
 
 // envVars names each flag's environment twin.
@@ -76,6 +80,9 @@ var envVars = map[string]string{
 	"tls-cert":           "BOXOFFICE_TLS_CERT",
 	"tls-key":            "BOXOFFICE_TLS_KEY",
 	"seat-streams":       "BOXOFFICE_SEAT_STREAMS",
+	"cluster-tls-cert":   "BOXOFFICE_CLUSTER_TLS_CERT",
+	"cluster-tls-key":    "BOXOFFICE_CLUSTER_TLS_KEY",
+	"cluster-tls-ca":     "BOXOFFICE_CLUSTER_TLS_CA",
 }
 
 // ParseConfig reads flags (args, without the command name) over the
@@ -123,6 +130,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		c.SeatStreams, err = bohttp.ParseSeatStreamLimits(v)
 		return err
 	})
+	clusterTLSFlags(fs, &c)
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -143,6 +151,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		}
 	}
 	c.JWTSecret = getenv("BOXOFFICE_JWT_SECRET")
+	if c.ClusterKey, err = readClusterKey(getenv); err != nil {
+		return c, err
+	}
 	c.AdminEmail = getenv("BOXOFFICE_ADMIN_EMAIL")
 	c.AdminPassword = getenv("BOXOFFICE_ADMIN_PASSWORD")
 	c.WebhookURL = getenv("BOXOFFICE_NOTIFY_WEBHOOK_URL")
@@ -214,6 +225,9 @@ func (c Config) Validate() error {
 	if err := c.validateHoldCaps(); err != nil {
 		return err
 	}
+	if err := c.validateClusterTLS(); err != nil {
+		return err
+	}
 	if c.Clustered() && c.Advertise == "" {
 		for _, f := range [][2]string{{"--gossip", c.GossipAddr}, {"--remote", c.RemoteAddr}} {
 			if host, _, err := net.SplitHostPort(f[1]); err == nil && cluster.IsWildcard(host) {
@@ -256,9 +270,9 @@ func (c Config) String() string {
 	if debug == "" {
 		debug = "off"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t",
+	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t %s",
 		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,
-		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams, c.TLSCert != "")
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams, c.TLSCert != "", c.clusterSecurityString())
 }
 
 // redactURL hides the password of a database URL.

@@ -95,6 +95,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	remoteTLS, err := cfg.remoteTLS()
+	if err != nil {
+		return err
+	}
+	cfg.warnOpenCluster(m.Logger)
 	stores := cfg.Persistence()
 	stores.Logger = m.Logger
 	m.Stores, err = persistence.Open(ctx, stores)
@@ -124,7 +129,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Logger.Warn("hold caps are off: one user may hold every seat (load tests and benchmarks only)")
 	}
 	m.Node, err = cluster.Start(ctx, cluster.Config{
-		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise,
+		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise, RemoteTLS: remoteTLS,
 		Kinds: m.Engine.Kinds(), Provider: m.provider(), Logger: m.Logger,
 		BeforeJoin: m.Engine.Attach, // grains activated during the join call others
 	})
@@ -190,7 +195,7 @@ func (m *Main) provider() pcluster.ClusterProvider {
 	}
 	mc := cluster.MemberlistConfig{
 		Name: cfg.Node, GossipAddr: cfg.GossipAddr, HTTPAddr: advertised(cfg.HTTPAddr, cfg.Advertise),
-		Seeds: cfg.Join, Logger: m.Logger,
+		Seeds: cfg.Join, SecretKey: cfg.ClusterKey, Logger: m.Logger,
 	}
 	if cfg.Advertise != "" {
 		mc.AdvertiseAddr = cfg.Advertise // the bound gossip port
