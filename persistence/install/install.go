@@ -192,3 +192,19 @@ func Latest(fsys fs.FS) (int64, error) {
 	}
 	return latest, nil
 }
+
+// Versions is the newest schema version of each service, from a tree that
+// holds one folder of goose migrations per service (migrations/<service>).
+func Versions(migrations fs.FS, services []string) (map[string]int64, error) {
+	versions := make(map[string]int64, len(services))
+	for _, service := range services {
+		fsys, err := fs.Sub(migrations, "migrations/"+service)
+		if err != nil {
+			return nil, err
+		}
+		if versions[service], err = Latest(fsys); err != nil {
+			return nil, fmt.Errorf("%s migrations: %w", service, err)
+		}
+	}
+	return versions, nil
+}

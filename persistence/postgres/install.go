@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sync"
 
@@ -173,15 +172,9 @@ func lockInstall(ctx context.Context, cfg Config) (unlock func(), err error) {
 
 // latest is the newest schema version of every service.
 func latest() (map[string]int64, error) {
-	versions := make(map[string]int64, len(boxoffice.Services))
-	for _, service := range boxoffice.Services {
-		fsys, err := fs.Sub(migrations, "migrations/"+service)
-		if err != nil {
-			return nil, err
-		}
-		if versions[service], err = install.Latest(fsys); err != nil {
-			return nil, fmt.Errorf("postgres: %s migrations: %w", service, err)
-		}
+	v, err := install.Versions(migrations, boxoffice.Services)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return versions, nil
+	return v, nil
 }

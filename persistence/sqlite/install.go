@@ -139,15 +139,9 @@ func (d *db) mark(ctx context.Context, id string) error {
 
 // latest is the newest schema version of every service.
 func latest() (map[string]int64, error) {
-	versions := make(map[string]int64, len(boxoffice.Services))
-	for _, service := range boxoffice.Services {
-		fsys, err := fs.Sub(migrations, "migrations/"+service)
-		if err != nil {
-			return nil, err
-		}
-		if versions[service], err = install.Latest(fsys); err != nil {
-			return nil, fmt.Errorf("sqlite: %s migrations: %w", service, err)
-		}
+	v, err := install.Versions(migrations, boxoffice.Services)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return versions, nil
+	return v, nil
 }
