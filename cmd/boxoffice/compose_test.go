@@ -38,7 +38,7 @@ func TestComposeProductionProfile(t *testing.T) {
 		}
 		for k, v := range svc.Environment {
 			require.NotEqual(t, "BOXOFFICE_DEMO", k, "service %s", name)
-			if strings.Contains(k, "PASSWORD") || strings.Contains(k, "SECRET") || strings.HasSuffix(k, "DATABASE_URL") {
+			if strings.Contains(k, "PASSWORD") || strings.Contains(k, "SECRET") || strings.HasSuffix(k, "DATABASE_URL") || strings.HasSuffix(k, "CLUSTER_KEY") {
 				require.True(t, strings.HasSuffix(k, "_FILE"), "service %s: %s=%s is a secret in plain text: use %s_FILE", name, k, v, k)
 			}
 		}
@@ -56,6 +56,7 @@ func requireComposeNodeStarts(t *testing.T, name string, args []string, environm
 		"BOXOFFICE_DATABASE_URL_FILE":   "postgres://boxoffice:pw@postgres:5432/postgres?sslmode=disable",
 		"BOXOFFICE_JWT_SECRET_FILE":     "a-secret-of-this-install-0123456789abcdef",
 		"BOXOFFICE_ADMIN_PASSWORD_FILE": "an-admin-password-of-this-install",
+		"BOXOFFICE_CLUSTER_KEY_FILE":    "Y2x1c3Rlci1rZXktb2YtdGhpcy1pbnN0YWxsLTAxMjM=",
 	}
 	env := map[string]string{}
 	for k, v := range environment {
@@ -70,4 +71,5 @@ func requireComposeNodeStarts(t *testing.T, name string, args []string, environm
 	require.NoError(t, cfg.Validate(), "service %s", name)
 	require.False(t, cfg.Demo, "service %s", name)
 	require.NotEmpty(t, cfg.JWTSecret, "service %s", name)
+	require.Len(t, cfg.ClusterKey, 32, "service %s: gossip keyed", name)
 }
