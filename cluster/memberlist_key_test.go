@@ -3,13 +3,13 @@ package cluster_test
 import (
 	"bytes"
 	"encoding/base64"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/internal/logcount"
 	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
@@ -84,7 +84,7 @@ func keyedNode(t *testing.T, name string, key []byte, seed string, joins *atomic
 	t.Helper()
 	logger := testLogger(t)
 	if joins != nil {
-		logger = slog.New(&joinFailures{Handler: logger.Handler(), n: joins})
+		logger = logcount.Wrap(logger, logcount.JoinFailed, joins)
 	}
 	cfg := cluster.MemberlistConfig{Name: name, SecretKey: key, Logger: logger, RejoinInterval: 50 * time.Millisecond}
 	if seed != "" {

@@ -3,7 +3,6 @@ package cluster_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/internal/leaktest"
+	"github.com/boxoffice/boxoffice/internal/logcount"
 	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
@@ -197,16 +197,16 @@ func TestMemberlistFailureDetection(t *testing.T) {
 func TestMemberlistLabelSeparatesClusters(t *testing.T) {
 	skipUnderRace(t)
 	a := MustStartCluster(t, "cluster-a", 1)[0]
-	joins := &joinFailures{Handler: testLogger(t).Handler(), n: new(atomic.Int64)}
+	joins := new(atomic.Int64)
 	p := cluster.NewMemberlist(cluster.MemberlistConfig{
-		Name: "b1", Seeds: []string{a.provider.GossipAddr()}, Logger: slog.New(joins),
+		Name: "b1", Seeds: []string{a.provider.GossipAddr()}, Logger: logcount.Wrap(testLogger(t), logcount.JoinFailed, joins),
 		RejoinInterval: 50 * time.Millisecond,
 	})
 	MustStart(t, cluster.Config{Name: "b1", ClusterName: "cluster-b", Provider: p})
 	// b1 retries its seed while alone: once cluster-a has turned it away
 	// three times, the clusters have had their chances to merge.
 	testwait.Until(t, 10*time.Second, "b1's joins turned away", func() bool {
-		return joins.n.Load() >= 3 || len(a.provider.Members()) > 1 || len(p.Members()) > 1
+		return joins.Load() >= 3 || len(a.provider.Members()) > 1 || len(p.Members()) > 1
 	})
 	if n := len(a.provider.Members()); n != 1 {
 		t.Errorf("cluster-a sees %d members", n)
@@ -214,35 +214,4 @@ func TestMemberlistLabelSeparatesClusters(t *testing.T) {
 	if n := len(p.Members()); n != 1 {
 		t.Errorf("cluster-b sees %d members", n)
 	}
-}
-
-// joinFailures counts the node's failed joins in its log, and passes every
-// record on to Handler.
-type joinFailures struct {
-	slog.Handler
-	n *atomic.Int64
-}
-
-// Enabled lets warnings through even when Handler discards them (tests
-// without -v), since the failed joins are among them.
-func (h *joinFailures) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn || h.Handler.Enabled(ctx, l)
-}
-
-func (h *joinFailures) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "memberlist: join failed, will retry" {
-		h.n.Add(1)
-	}
-	if !h.Handler.Enabled(ctx, r.Level) {
-		return nil
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h *joinFailures) WithAttrs(as []slog.Attr) slog.Handler {
-	return &joinFailures{Handler: h.Handler.WithAttrs(as), n: h.n}
-}
-
-func (h *joinFailures) WithGroup(name string) slog.Handler {
-	return &joinFailures{Handler: h.Handler.WithGroup(name), n: h.n}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/internal/certtest"
+	"github.com/boxoffice/boxoffice/internal/logcount"
 	"github.com/boxoffice/boxoffice/internal/testwait"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
@@ -95,7 +96,7 @@ func mustStartSecure(t *testing.T, name string, pg postgres.Config, s secureNode
 	}
 	logger := inprocLogger()
 	if s.joinFailures != nil {
-		logger = slog.New(&joinFailureCount{Handler: logger.Handler(), n: s.joinFailures})
+		logger = logcount.Wrap(logger, logcount.JoinFailed, s.joinFailures)
 	}
 	m := &Main{Logger: logger, Config: cfg}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -166,35 +167,6 @@ func TestClusterTransportLockedDown(t *testing.T) {
 			}
 		}
 	})
-}
-
-// joinFailureCount counts a node's failed gossip joins in its log and
-// passes every record on to Handler.
-type joinFailureCount struct {
-	slog.Handler
-	n *atomic.Int64
-}
-
-func (h *joinFailureCount) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn || h.Handler.Enabled(ctx, l)
-}
-
-func (h *joinFailureCount) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "memberlist: join failed, will retry" {
-		h.n.Add(1)
-	}
-	if !h.Handler.Enabled(ctx, r.Level) {
-		return nil
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h *joinFailureCount) WithAttrs(as []slog.Attr) slog.Handler {
-	return &joinFailureCount{Handler: h.Handler.WithAttrs(as), n: h.n}
-}
-
-func (h *joinFailureCount) WithGroup(name string) slog.Handler {
-	return &joinFailureCount{Handler: h.Handler.WithGroup(name), n: h.n}
 }
 
 // A clustered node without a key or TLS says so at start; a node on the
