@@ -160,10 +160,7 @@ func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.T
 			// A used token presented again was copied: revoke every token
 			// of the login, including the one its rotation issued.
 			refused = true
-			_, err = tx.Exec(ctx,
-				`UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL`,
-				t.Family, now)
-			return err
+			return revokeFamily(ctx, tx, t.Family, now)
 		case t.RevokedAt != nil, !now.Before(t.ExpiresAt):
 			refused = true
 			return nil
@@ -179,6 +176,13 @@ func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.T
 		return nil, errRefreshRefused
 	}
 	return used, nil
+}
+
+// revokeFamily revokes every live token of one login at now.
+func revokeFamily(ctx context.Context, tx pgx.Tx, family string, now time.Time) error {
+	_, err := tx.Exec(ctx,
+		`UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL`, family, now)
+	return err
 }
 
 func scanRefreshToken(row pgx.Row) (*boxoffice.RefreshToken, error) {
@@ -205,9 +209,7 @@ func (s *userStore) RevokeRefreshFamily(ctx context.Context, hash string, now ti
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx,
-			`UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL`, t.Family, now)
-		return err
+		return revokeFamily(ctx, tx, t.Family, now)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errRefreshRefused

@@ -172,9 +172,7 @@ func (s *userStore) UseRefreshToken(ctx context.Context, hash string, now time.T
 		return nil, translate(err, "refresh token")
 	case t.UsedAt != nil:
 		// The revocation must be committed even though the call fails.
-		if _, err := tx.ExecContext(ctx,
-			`UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`,
-			micros(now), t.Family); err != nil {
+		if err := revokeFamily(ctx, tx, t.Family, now); err != nil {
 			return nil, translate(err, "refresh token family")
 		}
 		if err := tx.Commit(); err != nil {
@@ -210,10 +208,15 @@ func (s *userStore) RevokeRefreshFamily(ctx context.Context, hash string, now ti
 	case err != nil:
 		return nil, translate(err, "refresh token")
 	}
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`,
-		micros(now), t.Family); err != nil {
+	if err := revokeFamily(ctx, tx, t.Family, now); err != nil {
 		return nil, translate(err, "refresh token family")
 	}
 	return t, translate(tx.Commit(), "refresh token family")
+}
+
+// revokeFamily revokes every live token of one login at now.
+func revokeFamily(ctx context.Context, tx *sql.Tx, family string, now time.Time) error {
+	_, err := tx.ExecContext(ctx,
+		`UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL`, micros(now), family)
+	return err
 }
