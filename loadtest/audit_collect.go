@@ -40,7 +40,8 @@ type bookingJSON struct {
 func (b bookingJSON) audit() *AuditBooking {
 	ab := &AuditBooking{ID: b.ID, ShowtimeID: b.ShowtimeID, Seats: b.Seats, Status: b.Status, TotalCents: b.TotalCents}
 	if b.Payment != nil {
-		ab.PaymentStatus, ab.PaymentCents = b.Payment.Status, b.TotalCents
+		// The API shows the payment's status, not its amount.
+		ab.PaymentStatus, ab.PaymentCentsUnknown = b.Payment.Status, true
 	}
 	return ab
 }

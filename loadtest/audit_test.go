@@ -2,6 +2,9 @@ package loadtest_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +133,14 @@ func TestLinearizableSeats(t *testing.T) {
 		c := linearizable(op(H, OK, "h1", 0, 10), op(loadtest.SeatConfirm, OK, "h1", 11, 20), read(boxoffice.SeatFree, 30, 31))
 		require.False(t, c.OK)
 	})
+	t.Run("DoubleSale", func(t *testing.T) {
+		// Two buyers book the seat one after the other, among reads.
+		c := linearizable(read(boxoffice.SeatFree, 0, 1), op(H, OK, "h1", 2, 10), op(loadtest.SeatConfirm, OK, "h1", 11, 300),
+			read(boxoffice.SeatHeld, 12, 14), read(boxoffice.SeatHeld, 13, 15), read(boxoffice.SeatBooked, 200, 210),
+			op(H, OK, "h2", 400, 410), op(loadtest.SeatConfirm, OK, "h2", 411, 500), read(boxoffice.SeatBooked, 600, 601))
+		require.Equal(t, loadtest.StatusFailed, c.Status, c.Detail)
+		require.Contains(t, c.Detail, "NOT linearizable: 1 seats")
+	})
 	t.Run("RefusedWhileFree", func(t *testing.T) {
 		c := linearizable(read(boxoffice.SeatFree, 0, 1), op(H, NO, "", 2, 3), read(boxoffice.SeatFree, 4, 5))
 		require.False(t, c.OK, "a 409 between two reads of a free seat")
@@ -154,5 +165,124 @@ func TestHoldsExpireOnTime(t *testing.T) {
 	early.Before.Status, early.Before.Released = http.StatusCreated, true
 	require.False(t, loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{early}, true, "").OK)
 
-	require.True(t, loadtest.HoldsExpireOnTime(nil, false, "").OK, "not measured is not a failure")
+	c = loadtest.HoldsExpireOnTime(nil, false, "")
+	require.NotEqual(t, loadtest.StatusFailed, c.Status, "not measured is not a failure")
+	require.Equal(t, loadtest.StatusSkipped, c.Status, "nor is it ok")
+	require.False(t, c.OK)
+	c = loadtest.HoldsExpireOnTime(nil, true, "the server's hold TTL is about 10m0s")
+	require.Equal(t, loadtest.StatusSkipped, c.Status)
+	require.Contains(t, c.Detail, "not measured")
+
+	unanswered := good
+	unanswered.After.Status = 0
+	c = loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good, unanswered}, true, "")
+	require.Equal(t, loadtest.StatusInconclusive, c.Status, c.Detail)
+	require.Equal(t, 1, c.Decided)
+	require.Equal(t, 1, c.Undecided)
+	c = loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good}, true, "")
+	require.Equal(t, loadtest.StatusOK, c.Status)
+	require.Equal(t, 1, c.Decided)
+}
+
+// TestMoneyBalancesReadsAmounts: the amounts compared are the payments'
+// own: one cent off fails the check, and a view that does not show the
+// amounts (the API) is inconclusive, never ok.
+func TestMoneyBalancesReadsAmounts(t *testing.T) {
+	d := endState()
+	require.Equal(t, loadtest.StatusOK, loadtest.MoneyBalances(d).Status)
+
+	d.Bookings["b1"].PaymentCents = 1199
+	c := loadtest.MoneyBalances(d)
+	require.Equal(t, loadtest.StatusFailed, c.Status)
+	require.Contains(t, c.Detail, "b1 paid 1199 cents for a total of 1200")
+
+	d = endState()
+	for _, b := range d.Bookings {
+		b.PaymentCents, b.PaymentCentsUnknown = 0, true
+	}
+	c = loadtest.MoneyBalances(d)
+	require.Equal(t, loadtest.StatusInconclusive, c.Status, c.Detail)
+	require.Equal(t, 2, c.Undecided)
+	require.Contains(t, c.Detail, "not visible")
+
+	d.Bookings["b2"].PaymentStatus = boxoffice.PaymentCaptured
+	require.Equal(t, loadtest.StatusFailed, loadtest.MoneyBalances(d).Status, "statuses are still checked")
+}
+
+// TestRunVerdict: a run passes only when no check failed and every check
+// its scenario requires was decided. An empty booking run, a run stopped
+// early and an undecided seat fail it; a check the scenario does not
+// require may stay skipped.
+func TestRunVerdict(t *testing.T) {
+	flash := loadtest.Config{Scenario: loadtest.ScenarioFlashSale}
+	full := func(d *loadtest.AuditData, acks []loadtest.Ack, stopped string) []loadtest.Check {
+		checks := loadtest.AuditChecks(d, acks)
+		hist := map[loadtest.SeatKey][]loadtest.SeatOp{{Showtime: "st", Seat: "A1"}: {
+			op(loadtest.SeatHold, loadtest.ResultOK, "h1", 0, 10), op(loadtest.SeatConfirm, loadtest.ResultOK, "h1", 11, 20)}}
+		checks = append(checks, loadtest.HoldsExpireOnTime(nil, false, ""), loadtest.LinearizableSeats(hist, 0, 0),
+			loadtest.RunCompleted(stopped))
+		return checks
+	}
+	acks := []loadtest.Ack{{BookingID: "b1"}, {BookingID: "b2", Cancel: loadtest.ResultOK}}
+
+	inv := loadtest.Judge(full(endState(), acks, ""), flash)
+	require.True(t, inv.OK, inv.Verdict())
+	require.Contains(t, inv.Verdict(), "not decided, not required by this run: holds_expire_on_time (skipped)")
+
+	t.Run("NoBooking", func(t *testing.T) {
+		empty := &loadtest.AuditData{Source: "api", SeatMaps: map[string]map[string]boxoffice.SeatStatus{
+			"st": {"A1": boxoffice.SeatFree}}, Bookings: map[string]*loadtest.AuditBooking{}}
+		inv := loadtest.Judge(full(empty, nil, ""), flash)
+		require.False(t, inv.OK)
+		require.Contains(t, inv.Failing(), "acknowledged_bookings_confirmed (skipped)")
+		require.Contains(t, inv.Failing(), "no_seat_in_two_bookings (skipped)")
+		// A scenario that only holds needs no booking.
+		require.True(t, loadtest.Judge(full(empty, nil, ""), loadtest.Config{Scenario: loadtest.ScenarioHoldRelease}).OK)
+	})
+	t.Run("StoppedEarly", func(t *testing.T) {
+		inv := loadtest.Judge(full(endState(), acks, "interrupted: context canceled"), flash)
+		require.False(t, inv.OK)
+		require.Equal(t, []string{"run_completed (failed)"}, inv.Failing())
+	})
+	t.Run("HoldExpiryAskedButNotMeasured", func(t *testing.T) {
+		cfg := flash
+		cfg.HoldTTLCheck = true
+		inv := loadtest.Judge(full(endState(), acks, ""), cfg)
+		require.Equal(t, []string{"holds_expire_on_time (skipped)"}, inv.Failing())
+	})
+	t.Run("MoneyThroughTheAPIOnly", func(t *testing.T) {
+		d := endState()
+		for _, b := range d.Bookings {
+			b.PaymentCentsUnknown = true
+		}
+		require.True(t, loadtest.Judge(full(d, acks, ""), flash).OK, "the API cannot show amounts: not required")
+		cfg := flash
+		cfg.Stores = &boxoffice.Stores{}
+		require.Equal(t, []string{"money_balances (inconclusive)"}, loadtest.Judge(full(d, acks, ""), cfg).Failing())
+	})
+}
+
+// TestSummaryShowsStatuses: the text and HTML reports name each check's
+// status and counts, in upper case when it fails the run.
+func TestSummaryShowsStatuses(t *testing.T) {
+	seats := loadtest.LinearizableSeats(map[loadtest.SeatKey][]loadtest.SeatOp{{Showtime: "st", Seat: "A1"}: {
+		op(loadtest.SeatHold, loadtest.ResultOK, "h1", 0, 10)}}, 0, 0)
+	r := &loadtest.Report{Scenario: loadtest.ScenarioFlashSale, Invariants: loadtest.Judge([]loadtest.Check{
+		loadtest.HoldsExpireOnTime(nil, false, ""), seats, loadtest.RunCompleted("new showtime: no more")},
+		loadtest.Config{Scenario: loadtest.ScenarioFlashSale})}
+	var sb strings.Builder
+	r.WriteSummary(&sb)
+	out := sb.String()
+	require.Contains(t, out, "invariants: FAILED: run_completed (failed); not decided, not required by this run: holds_expire_on_time (skipped)")
+	require.Regexp(t, `skipped +holds_expire_on_time +not measured`, out)
+	require.Regexp(t, `ok +linearizable_seats +\[1 seats\]`, out)
+	require.Regexp(t, `FAILED +run_completed +the load stopped early: new showtime: no more`, out)
+
+	path := filepath.Join(t.TempDir(), "r.html")
+	require.NoError(t, r.WriteHTML(path))
+	html, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(html), `<span class="fail">FAILED</span>`)
+	require.Contains(t, string(html), `<span class="">skipped</span>`)
+	require.Contains(t, string(html), `[1 seats] `)
 }

@@ -172,38 +172,49 @@ func (p *expiryProbe) results() ([]HoldProbe, string) {
 // HoldsExpireOnTime judges the probes: no hold outlived its expiry by more
 // than a second (a rival's hold refused at E+1s, or the owner still seeing
 // it), and none ended before its expiry (a rival's hold granted before E).
-// Probes that could not be made are inconclusive and counted.
+// A check not made is skipped; probes that could not be judged are
+// counted, and any of them makes the check inconclusive.
 func HoldsExpireOnTime(probes []HoldProbe, enabled bool, skip string) Check {
-	c := Check{Name: CheckHoldsExpireOnTime, OK: true}
 	switch {
 	case !enabled:
-		c.Detail = "not measured: run with --hold-ttl-check against a node started with a short --hold-ttl (e.g. 2s)"
-		return c
+		return newCheck(CheckHoldsExpireOnTime, StatusSkipped,
+			"not measured: run with --hold-ttl-check against a node started with a short --hold-ttl (e.g. 2s)")
 	case skip != "":
-		c.Detail = "not measured: " + skip
-		return c
+		return newCheck(CheckHoldsExpireOnTime, StatusSkipped, "not measured: "+skip)
+	case len(probes) == 0:
+		return newCheck(CheckHoldsExpireOnTime, StatusSkipped, "not measured: no probe was made")
 	}
 	var bad []string
 	var v probeVerdicts
 	for _, p := range probes {
 		bad = append(bad, v.judge(p)...)
 	}
-	c.Detail = fmt.Sprintf("%d probe holds: seat free for another user at expiry+1s in %d, owner sees 404/410 in %d, still held 0.5s before expiry in %d; %d inconclusive",
+	detail := fmt.Sprintf("%d probe holds: seat free for another user at expiry+1s in %d, owner sees 404/410 in %d, still held 0.5s before expiry in %d; %d inconclusive",
 		len(probes), v.freeAfter, v.ownerGone, v.heldBefore, v.inconclusive)
-	if len(bad) > 0 {
-		c.OK = false
-		c.Detail = fmt.Sprintf("%d violations: %s; %s", len(bad), examples(bad), c.Detail)
+	status := StatusOK
+	switch {
+	case len(bad) > 0:
+		status, detail = StatusFailed, fmt.Sprintf("%d violations: %s; %s", len(bad), examples(bad), detail)
+	case v.inconclusive > 0:
+		status = StatusInconclusive
 	}
-	return c
+	return newCheck(CheckHoldsExpireOnTime, status, detail).counted(len(probes)-v.undecided, v.undecided, "probes")
 }
 
 // probeVerdicts counts what the probes showed.
 type probeVerdicts struct {
 	freeAfter, ownerGone, heldBefore, inconclusive int
+	undecided                                      int // probes with at least one inconclusive part
 }
 
 // judge returns the violations one probe shows and counts the rest.
 func (v *probeVerdicts) judge(p HoldProbe) []string {
+	before := v.inconclusive
+	defer func() {
+		if v.inconclusive > before {
+			v.undecided++
+		}
+	}()
 	if p.Err != "" {
 		v.inconclusive++
 		return nil

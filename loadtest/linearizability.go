@@ -154,10 +154,10 @@ func ttlMin(seats map[SeatKey][]SeatOp) int64 {
 }
 
 // LinearizableSeats checks each seat's history against the seat register
-// with porcupine. A seat porcupine cannot decide within its time budget is
-// reported as inconclusive, which does not fail the check.
+// with porcupine, after reduceOps has dropped the observers that cannot
+// change the verdict. A seat porcupine cannot decide within its time
+// budget is undecided and counted: the check is then inconclusive, not ok.
 func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check {
-	c := Check{Name: CheckLinearizableSeats}
 	keys := slices.SortedFunc(func(yield func(SeatKey) bool) {
 		for k := range seats {
 			if !yield(k) {
@@ -167,8 +167,13 @@ func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check
 	}, func(a, b SeatKey) int {
 		return cmp.Or(cmp.Compare(a.Showtime, b.Showtime), cmp.Compare(a.Seat, b.Seat))
 	})
-	model := seatModel{ttlMin: ttlMin(seats)}.porcupine()
+	if len(keys) == 0 {
+		return newCheck(CheckLinearizableSeats, StatusSkipped, "no seat operation was recorded")
+	}
+	ttl := ttlMin(seats)
+	model := seatModel{ttlMin: ttl}.porcupine()
 	results := make([]porcupine.CheckResult, len(keys))
+	checked := make([]int, len(keys))
 	deadline := time.Now().Add(linBudget)
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -180,7 +185,9 @@ func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check
 					results[i] = porcupine.Unknown
 					continue
 				}
-				results[i] = porcupine.CheckOperationsTimeout(model, operations(seats[keys[i]]), left)
+				ops := seats[keys[i]]
+				checked[i] = len(ops)
+				results[i] = porcupine.CheckOperationsTimeout(model, operations(ops), left)
 			}
 		})
 	}
@@ -189,8 +196,7 @@ func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check
 	}
 	close(next)
 	wg.Wait()
-	c.OK, c.Detail = linDetail(keys, results, seats, thinned, skipped)
-	return c
+	return linVerdict(keys, results, checked, seats, thinned, skipped)
 }
 
 func operations(ops []SeatOp) []porcupine.Operation {
@@ -204,11 +210,12 @@ func operations(ops []SeatOp) []porcupine.Operation {
 	return out
 }
 
-func linDetail(keys []SeatKey, results []porcupine.CheckResult, seats map[SeatKey][]SeatOp, thinned, skipped int64) (bool, string) {
+func linVerdict(keys []SeatKey, results []porcupine.CheckResult, checked []int, seats map[SeatKey][]SeatOp, thinned, skipped int64) Check {
 	var illegal, unknown []SeatKey
-	nops := 0
+	nops, nchecked := 0, 0
 	for i, k := range keys {
 		nops += len(seats[k])
+		nchecked += checked[i]
 		switch results[i] {
 		case porcupine.Illegal:
 			illegal = append(illegal, k)
@@ -217,25 +224,32 @@ func linDetail(keys []SeatKey, results []porcupine.CheckResult, seats map[SeatKe
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d seats, %d operations checked with porcupine", len(keys), nops)
+	fmt.Fprintf(&b, "%d seats, %d operations recorded, %d checked with porcupine", len(keys), nops, nchecked)
 	if thinned > 0 || skipped > 0 {
 		fmt.Fprintf(&b, " (%d read-only operations thinned out, %d on seats past %d not recorded)", thinned, skipped, historySeatsMax)
 	}
 	if len(unknown) > 0 {
 		fmt.Fprintf(&b, "; inconclusive (time budget) for %d seats, e.g. %s", len(unknown), unknown[0])
 	}
-	if len(illegal) == 0 {
+	status := StatusOK
+	switch {
+	case len(illegal) > 0:
+		status = StatusFailed
+	case len(unknown) > 0:
+		status = StatusInconclusive
+	default:
 		b.WriteString("; every seat's history is linearizable")
-		return true, b.String()
 	}
-	fmt.Fprintf(&b, "; NOT linearizable: %d seats", len(illegal))
-	for _, k := range illegal[:min(3, len(illegal))] {
-		fmt.Fprintf(&b, "; showtime %s seat %s (%d ops)", k.Showtime, k.Seat, len(seats[k]))
-		if ops := seats[k]; len(ops) <= 12 {
-			b.WriteString(": " + describeOps(ops))
+	if len(illegal) > 0 {
+		fmt.Fprintf(&b, "; NOT linearizable: %d seats", len(illegal))
+		for _, k := range illegal[:min(3, len(illegal))] {
+			fmt.Fprintf(&b, "; showtime %s seat %s (%d ops)", k.Showtime, k.Seat, len(seats[k]))
+			if ops := seats[k]; len(ops) <= 12 {
+				b.WriteString(": " + describeOps(ops))
+			}
 		}
 	}
-	return false, b.String()
+	return newCheck(CheckLinearizableSeats, status, b.String()).counted(len(keys)-len(unknown), len(unknown), "seats")
 }
 
 func describeOps(ops []SeatOp) string {

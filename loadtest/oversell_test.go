@@ -33,7 +33,11 @@ func TestAuditCatchesOverselling(t *testing.T) {
 	t.Logf("%s: %s", loadtest.CheckLinearizableSeats, checks[loadtest.CheckLinearizableSeats].Detail)
 	require.False(t, checks[loadtest.CheckNoSeatInTwoBookings].OK, checks[loadtest.CheckNoSeatInTwoBookings].Detail)
 	require.False(t, checks[loadtest.CheckLinearizableSeats].OK, checks[loadtest.CheckLinearizableSeats].Detail)
-	require.True(t, checks[loadtest.CheckMoneyBalances].OK, "every sale was paid for: %s", checks[loadtest.CheckMoneyBalances].Detail)
+	// Every sale was paid for: the statuses agree. The API does not show
+	// the amounts, so the sums are not compared and the check is not ok.
+	money := checks[loadtest.CheckMoneyBalances]
+	require.NotEqual(t, loadtest.StatusFailed, money.Status, "every sale was paid for: %s", money.Detail)
+	require.Equal(t, loadtest.StatusInconclusive, money.Status, money.Detail)
 }
 
 // overseller is a fake boxoffice with a seat-map bug: a hold never checks

@@ -63,12 +63,6 @@ type OpReport struct {
 	Outcomes  map[string]int64 `json:"outcomes"`
 }
 
-// Invariants is the audit's verdict.
-type Invariants struct {
-	OK     bool    `json:"ok"`
-	Checks []Check `json:"checks"`
-}
-
 func latencyOf(h *hdrhistogram.Histogram) Latency {
 	return Latency{P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)),
 		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), Mean: math.Round(h.Mean()) / usPerMillisecond}
@@ -138,17 +132,9 @@ func (r *Report) WriteSummary(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	verdict := "ok"
-	if !r.Invariants.OK {
-		verdict = "FAILED"
-	}
-	fmt.Fprintf(w, "invariants: %s\n", verdict)
+	fmt.Fprintf(w, "invariants: %s\n", r.Invariants.Verdict())
 	for _, c := range r.Invariants.Checks {
-		mark := "ok  "
-		if !c.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "  %s %-32s %s\n", mark, c.Name, c.Detail)
+		fmt.Fprintf(w, "  %-14s %-32s %s%s\n", c.Mark(), c.Name, c.CountsText(), c.Detail)
 	}
 }
 

@@ -31,9 +31,9 @@ td:first-child,th:first-child{text-align:left}.ok{color:#1a7f37}.fail{color:#cf2
 <p>{{.Mode}}; {{printf "%.1f" .R.DurationS}} s from {{.R.StartedAt.Format "2006-01-02 15:04:05 MST"}};
 targets {{range .R.Targets}}<code>{{.}}</code> {{end}}; {{.R.Users}} users, {{.R.Showtimes}} showtimes, {{.R.SeatsPerShow}} seats each; seed {{.R.Seed}}.
 {{if .R.StoppedEarly}}<br><b>Stopped early:</b> {{.R.StoppedEarly}}{{end}}</p>
-<h2>Invariants: {{if .R.Invariants.OK}}<span class="ok">ok</span>{{else}}<span class="fail">FAILED</span>{{end}}</h2>
+<h2>Invariants: <span class="{{if .R.Invariants.OK}}ok{{else}}fail{{end}}">{{.R.Invariants.Verdict}}</span></h2>
 <table><tr><th>check</th><th>result</th><th class="detail">detail</th></tr>
-{{range .R.Invariants.Checks}}<tr><td>{{.Name}}</td><td>{{if .OK}}<span class="ok">ok</span>{{else}}<span class="fail">FAIL</span>{{end}}</td><td class="detail">{{.Detail}}</td></tr>
+{{range .R.Invariants.Checks}}<tr><td>{{.Name}}</td><td><span class="{{.HTMLClass}}">{{.Mark}}</span></td><td class="detail">{{.CountsText}}{{.Detail}}</td></tr>
 {{end}}</table>
 <h2>Operations</h2>
 <table><tr><th>op</th><th>requests</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>svc p99 ms</th><th>errors</th></tr>

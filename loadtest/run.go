@@ -14,7 +14,8 @@ import (
 const auditTimeout = 2 * time.Minute
 
 // Run makes one load test: setup, load, audit. It returns the report,
-// whose Invariants.OK says whether the audit passed, or an error when the
+// whose Invariants.OK says whether the run passed (see requiredChecks), or
+// an error when the
 // test could not be made at all (bad config, setup failed).
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
@@ -74,7 +75,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	r.Invariants = audit(actx, env, probe)
+	r.Invariants = audit(actx, env, probe, r.StoppedEarly)
 	return r, nil
 }
 
@@ -135,8 +136,9 @@ func newReport(env *Env, sc scenario, elapsed time.Duration) *Report {
 }
 
 // audit checks the invariants through the API, the stores when given, the
-// expiry probes and the seat histories.
-func audit(ctx context.Context, env *Env, probe *expiryProbe) Invariants {
+// expiry probes and the seat histories, and whether the load ran to its
+// end; stopped is why it did not ("" when it did).
+func audit(ctx context.Context, env *Env, probe *expiryProbe, stopped string) Invariants {
 	acks := env.acks.list()
 	var views [][]Check
 	api, err := collectAPI(ctx, env, acks)
@@ -154,11 +156,8 @@ func audit(ctx context.Context, env *Env, probe *expiryProbe) Invariants {
 	checks = append(checks, HoldsExpireOnTime(probes, env.cfg.HoldTTLCheck, skip))
 	seats, thinned, skipped := env.hist.Seats()
 	checks = append(checks, LinearizableSeats(seats, thinned, skipped))
-	inv := Invariants{OK: true, Checks: checks}
-	for _, c := range checks {
-		inv.OK = inv.OK && c.OK
-	}
-	return inv
+	checks = append(checks, RunCompleted(stopped))
+	return Judge(checks, env.cfg)
 }
 
 // dataChecks runs the checks of one view of the end state; when the view
@@ -168,7 +167,7 @@ func dataChecks(d *AuditData, acks []Ack, err error, source string) []Check {
 	if err != nil {
 		out := make([]Check, len(names))
 		for i, n := range names {
-			out[i] = Check{Name: n, OK: false, Detail: fmt.Sprintf("%s: could not read the end state: %v", source, err)}
+			out[i] = newCheck(n, StatusFailed, fmt.Sprintf("%s: could not read the end state: %v", source, err))
 		}
 		return out
 	}
