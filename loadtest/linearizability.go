@@ -185,7 +185,7 @@ func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check
 					results[i] = porcupine.Unknown
 					continue
 				}
-				ops := seats[keys[i]]
+				ops := reduceOps(seats[keys[i]], ttl)
 				checked[i] = len(ops)
 				results[i] = porcupine.CheckOperationsTimeout(model, operations(ops), left)
 			}
@@ -224,7 +224,7 @@ func linVerdict(keys []SeatKey, results []porcupine.CheckResult, checked []int, 
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d seats, %d operations recorded, %d checked with porcupine", len(keys), nops, nchecked)
+	fmt.Fprintf(&b, "%d seats, %d operations recorded, %d checked with porcupine (the others cannot change the verdict)", len(keys), nops, nchecked)
 	if thinned > 0 || skipped > 0 {
 		fmt.Fprintf(&b, " (%d read-only operations thinned out, %d on seats past %d not recorded)", thinned, skipped, historySeatsMax)
 	}
