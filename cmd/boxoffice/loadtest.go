@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/loadtest"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
+	"github.com/boxoffice/boxoffice/persistence/sqlite"
 )
 
 const loadtestUsage = `Usage: boxoffice loadtest [flags]
@@ -46,14 +48,14 @@ one second of arrivals queued (more are dropped and counted).
 
 Checks: no_seat_in_two_bookings, booked_seats_match_bookings,
 acknowledged_bookings_confirmed, money_balances (through the API, and the
-stores with --database-url), holds_expire_on_time (with --hold-ttl-check:
+stores with --database-url or --data), holds_expire_on_time (with --hold-ttl-check:
 needs a node started with a short --hold-ttl such as 2s), linearizable_seats
 (porcupine, per seat, from the harness's own history), run_completed (the
 load was not stopped early). Each is ok, failed, skipped (not run) or
 inconclusive (partly decided, with its counts). The scenarios that book
 (flash-sale, steady, mixed) require every booking check decided (a run with
-no acknowledged booking fails), money_balances only with --database-url
-(the API does not show payment amounts); every scenario but healthz
+no acknowledged booking fails), money_balances only with --database-url or
+--data (the API does not show payment amounts); every scenario but healthz
 requires every seat decided by linearizable_seats; --hold-ttl-check
 requires holds_expire_on_time.
 
@@ -70,6 +72,14 @@ func loadtestCmd(ctx context.Context, args []string, getenv func(string) string,
 		stores, err := postgres.Open(ctx, postgres.Config{BaseURL: out.databaseURL, Prefix: out.databasePrefix})
 		if err != nil {
 			return fmt.Errorf("store audit: %w", err)
+		}
+		defer stores.Close()
+		cfg.Stores = stores
+	}
+	if out.dataDir != "" {
+		stores, err := openEmbeddedAudit(ctx, out.dataDir)
+		if err != nil {
+			return err
 		}
 		defer stores.Close()
 		cfg.Stores = stores
@@ -106,6 +116,7 @@ func loadtestCmd(ctx context.Context, args []string, getenv func(string) string,
 type loadtestOut struct {
 	json, html                  string
 	databaseURL, databasePrefix string
+	dataDir                     string
 	cpuProfile                  string
 }
 
@@ -132,6 +143,7 @@ func parseLoadtest(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&out.html, "html", "", "write the HTML report (inline SVG charts) here")
 	fs.StringVar(&out.databaseURL, "database-url", "", "PostgreSQL server of the nodes: also audit the stores (env BOXOFFICE_DATABASE_URL)")
 	fs.StringVar(&out.databasePrefix, "database-prefix", envOr(getenv, "BOXOFFICE_DATABASE_PREFIX", postgres.PrefixDefault), "database name prefix (env BOXOFFICE_DATABASE_PREFIX)")
+	fs.StringVar(&out.dataDir, "data", "", "data directory of a node on the embedded store (same machine): also audit its stores")
 	fs.StringVar(&out.cpuProfile, "cpuprofile", "", "write the harness's own CPU profile here (go tool pprof)")
 	quiet := fs.Bool("quiet", false, "no live progress line")
 	if err := fs.Parse(args); err != nil {
@@ -139,6 +151,9 @@ func parseLoadtest(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	if fs.NArg() > 0 {
 		return cfg, out, fmt.Errorf("loadtest: unexpected arguments %q", fs.Args())
+	}
+	if out.dataDir != "" && out.databaseURL != "" {
+		return cfg, out, errors.New("loadtest: --data and --database-url name two stores; give one")
 	}
 	// Secrets are not flag defaults: -h would print them.
 	if cfg.AdminPassword == "" {
@@ -162,6 +177,20 @@ func parseLoadtest(args []string, getenv func(string) string, stderr io.Writer) 
 		return cfg, out, errors.New("loadtest: --timeout must be at most 1h")
 	}
 	return cfg, out, nil
+}
+
+// openEmbeddedAudit opens the embedded stores of a node's data directory
+// for the store audit. The directory must exist: opening a missing one
+// would create an empty install.
+func openEmbeddedAudit(ctx context.Context, dir string) (*boxoffice.Stores, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("store audit: --data: %w", err)
+	}
+	stores, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("store audit: %w", err)
+	}
+	return stores, nil
 }
 
 // startCPUProfile profiles the harness itself: on one machine it shares
