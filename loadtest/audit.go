@@ -225,7 +225,7 @@ func MoneyBalances(d *AuditData) Check {
 			d.Source, sums, len(bad), examples(bad))).counted(paid-unread, unread, "payments")
 	case unread > 0:
 		return newCheck(CheckMoneyBalances, StatusInconclusive, fmt.Sprintf(
-			"%s: the payment status of %d bookings agrees with the booking; the amounts of %d payments are not visible here, so the sums were not compared (audit the stores: --database-url)",
+			"%s: the payment status of %d bookings agrees with the booking; the amounts of %d payments are not visible here, so the sums were not compared (audit the stores: --data or --database-url)",
 			d.Source, len(d.Bookings), unread)).counted(paid-unread, unread, "payments")
 	case len(d.Bookings) == 0:
 		return newCheck(CheckMoneyBalances, StatusSkipped, d.Source+": no booking, no money to balance")
