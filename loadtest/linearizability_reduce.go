@@ -1,10 +1,10 @@
 package loadtest
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // A flash sale records hundreds of reads and refused holds per seat, most
@@ -37,27 +37,37 @@ import (
 // own times.
 func reduceOps(ops []SeatOp, ttlMin int64) []SeatOp {
 	writes := writeWindows(ops, ttlMin)
-	groups := map[string][]int{}
-	var order []string
+	groups := map[string]*observerGroup{}
+	var order []*observerGroup
 	var out []SeatOp
 	for i, op := range ops {
 		if !isObserver(op) {
 			out = append(out, op)
 			continue
 		}
-		k := observerKey(op, writes)
-		if _, ok := groups[k.key]; !ok {
-			order = append(order, k.key)
+		key, overlapping := observerKey(op, writes)
+		g := groups[key]
+		if g == nil {
+			g = &observerGroup{overlapping: overlapping}
+			groups[key] = g
+			order = append(order, g)
 		}
-		groups[k.key] = append(groups[k.key], i)
+		g.ops = append(g.ops, i)
 	}
-	for _, key := range order {
-		for _, i := range keepObservers(ops, groups[key], overlapCount(key)) {
+	for _, g := range order {
+		for _, i := range keepObservers(ops, g.ops, g.overlapping) {
 			out = append(out, ops[i])
 		}
 	}
-	slices.SortStableFunc(out, func(a, b SeatOp) int { return compareInt64(a.Call, b.Call) })
+	slices.SortStableFunc(out, func(a, b SeatOp) int { return cmp.Compare(a.Call, b.Call) })
 	return out
+}
+
+// observerGroup is the observers that test the same thing and see the
+// same writes, by index, and how many writes overlap them.
+type observerGroup struct {
+	ops         []int
+	overlapping int
 }
 
 // isObserver: an operation that cannot change the seat whatever the order.
@@ -94,47 +104,36 @@ func writeWindows(ops []SeatOp, ttlMin int64) []window {
 	return out
 }
 
-// groupKey is what an observer tests and which writes it sees: those
-// wholly before (P) and those overlapping (O).
-type groupKey struct{ key string }
-
-func observerKey(op SeatOp, writes []window) groupKey {
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(int(op.Kind)))
-	b.WriteByte('/')
-	b.WriteString(strconv.Itoa(int(op.Result)))
-	b.WriteByte('/')
-	b.WriteString(op.Hold)
-	b.WriteByte('/')
-	b.WriteString(string(op.Status))
-	b.WriteByte('|')
+// observerKey is what an observer tests and which writes it sees: those
+// wholly before it (p), overlapping it (o) and wholly after it (a); and
+// how many overlap it.
+func observerKey(op SeatOp, writes []window) (string, int) {
 	ret := op.Return
 	if op.Result == ResultUnknown {
 		ret = math.MaxInt64
 	}
+	b := make([]byte, 0, 32+len(writes))
+	b = strconv.AppendInt(b, int64(op.Kind), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(op.Result), 10)
+	b = append(b, '/')
+	b = append(b, op.Hold...)
+	b = append(b, '/')
+	b = append(b, op.Status...)
+	b = append(b, '|')
 	overlapping := 0
-	var rel []byte
 	for _, w := range writes {
 		switch {
 		case w.to < op.Call:
-			rel = append(rel, 'p')
+			b = append(b, 'p')
 		case ret < w.from:
-			rel = append(rel, 'a')
+			b = append(b, 'a')
 		default:
-			rel = append(rel, 'o')
+			b = append(b, 'o')
 			overlapping++
 		}
 	}
-	b.Write(rel)
-	b.WriteByte('|')
-	b.WriteString(strconv.Itoa(overlapping))
-	return groupKey{b.String()}
-}
-
-// overlapCount reads back the number of overlapping writes from a key.
-func overlapCount(key string) int {
-	n, _ := strconv.Atoi(key[strings.LastIndexByte(key, '|')+1:])
-	return n
+	return string(b), overlapping
 }
 
 // keepObservers picks the observers of one group that decide for all.
@@ -183,14 +182,4 @@ func innermost(ops []SeatOp, group []int) []int {
 		}
 	}
 	return out
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
