@@ -26,7 +26,7 @@ var (
 	errDisabled       = boxoffice.Errorf(boxoffice.EFORBIDDEN, "this account is disabled")
 )
 
-func (s *Server) authRoutes(g *echo.Group) {
+func (s *Server) authRoutes(g routeGroup) {
 	g.POST("/auth/register", s.handleRegister, s.limitIP(LimitRegisterIP))
 	g.POST("/auth/login", s.handleLogin, s.limitIP(LimitLoginIP))
 	g.POST("/auth/refresh", s.handleRefresh, s.limitIP(LimitRefreshIP))
@@ -61,7 +61,7 @@ func (s *Server) authn(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxKeyCaller, caller)
 		// What a signed-in caller gets is theirs alone: no shared or
 		// browser cache may keep it.
-		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		c.Response().Header()[keyCacheControl] = valueNoStore
 		return next(c)
 	}
 }

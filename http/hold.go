@@ -11,7 +11,7 @@ import (
 // seatIDLenMax bounds a seat label ("Z99").
 const seatIDLenMax = 8
 
-func (s *Server) holdRoutes(g *echo.Group) {
+func (s *Server) holdRoutes(g routeGroup) {
 	g.POST("/showtimes/:id/holds", s.handleHold, s.limitIP(LimitHoldIP), s.authn, s.limitCaller(LimitHoldAccount))
 	g.GET("/holds/:id", s.handleHoldByID, s.authn)
 	g.DELETE("/holds/:id", s.handleReleaseHold, s.authn)
