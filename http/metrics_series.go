@@ -12,7 +12,7 @@ import (
 // template and status.
 type seriesKey struct {
 	method, route string
-	status int
+	status        int
 }
 
 // series are the request counter and latency histogram of one kind of
