@@ -28,3 +28,6 @@ func ErrorJSON(code, message string, details map[string]any) ([]byte, bool) {
 
 // ClientKey is how the rate limits and logs name a client address.
 func ClientKey(raw string) string { return clientKey(raw) }
+
+// ParseHoldSeats is the parser of the common hold request.
+func ParseHoldSeats(b []byte) ([]string, bool) { return parseHoldSeats(b) }

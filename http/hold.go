@@ -42,7 +42,7 @@ func (s *Server) handleHold(c echo.Context) error {
 		return err
 	}
 	var req holdRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := decodeHoldRequest(c, &req); err != nil {
 		return err
 	}
 	if err := req.validate(); err != nil {

@@ -25,8 +25,11 @@ const (
 // fields, wrong types, malformed or empty bodies and trailing data are all
 // EINVALID with a message that names the problem; a body over the limit is
 // EPAYLOADTOOLARGE.
-func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+func decodeJSON(c echo.Context, v any) error { return decodeJSONFrom(c.Request().Body, v) }
+
+// decodeJSONFrom is decodeJSON from any reader.
+func decodeJSONFrom(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
