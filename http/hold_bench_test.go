@@ -91,12 +91,16 @@ func mustURL(tb testing.TB, path string) *url.URL {
 }
 
 // benchServe sends the requests in turn per op, in parallel, and checks
-// that the first answers want and the others 2xx.
+// that the first answers want and the others 2xx. Besides ns/op it reports
+// cpu-ns/op, the process's CPU time per op (garbage collection included),
+// which a machine shared with other work disturbs far less.
 func benchServe(b *testing.B, h http.Handler, want int, reqs ...benchRequest) {
 	var failed atomic.Bool
 	b.ReportAllocs()
 	b.SetParallelism(16)
 	b.ResetTimer()
+	cpu := processCPU()
+	defer func() { b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op") }()
 	b.RunParallel(func(pb *testing.PB) {
 		w := &benchWriter{header: http.Header{}}
 		for pb.Next() {
