@@ -14,7 +14,6 @@ import (
 )
 
 const (
-	ctxKeyCaller = "boxoffice.caller"
 	// bcryptPasswordLenMax is what bcrypt reads; longer passwords are refused
 	// at registration instead of being silently cut.
 	bcryptPasswordLenMax = 72
@@ -58,11 +57,10 @@ func (s *Server) authn(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		c.Set(ctxKeyCaller, caller)
 		// What a signed-in caller gets is theirs alone: no shared or
 		// browser cache may keep it.
 		c.Response().Header()[keyCacheControl] = valueNoStore
-		return next(c)
+		return next(&callerContext{Context: c, caller: caller})
 	}
 }
 
