@@ -55,6 +55,9 @@ func (e *Error) WithDetail(key string, value any) *Error {
 // ErrorCode unwraps err to an application error code; a nil error has no
 // code and any other error is EINTERNAL.
 func ErrorCode(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Code // the common case, without the allocation errors.As makes
+	}
 	var e *Error
 	if err == nil {
 		return ""

@@ -14,7 +14,6 @@ import (
 )
 
 const (
-	ctxKeyCaller = "boxoffice.caller"
 	// bcryptPasswordLenMax is what bcrypt reads; longer passwords are refused
 	// at registration instead of being silently cut.
 	bcryptPasswordLenMax = 72
@@ -26,7 +25,7 @@ var (
 	errDisabled       = boxoffice.Errorf(boxoffice.EFORBIDDEN, "this account is disabled")
 )
 
-func (s *Server) authRoutes(g *echo.Group) {
+func (s *Server) authRoutes(g routeGroup) {
 	g.POST("/auth/register", s.handleRegister, s.limitIP(LimitRegisterIP))
 	g.POST("/auth/login", s.handleLogin, s.limitIP(LimitLoginIP))
 	g.POST("/auth/refresh", s.handleRefresh, s.limitIP(LimitRefreshIP))
@@ -58,11 +57,10 @@ func (s *Server) authn(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		c.Set(ctxKeyCaller, caller)
 		// What a signed-in caller gets is theirs alone: no shared or
 		// browser cache may keep it.
-		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		return next(c)
+		c.Response().Header()[keyCacheControl] = valueNoStore
+		return next(&callerContext{Context: c, caller: caller})
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 const headerIdempotencyKey = "Idempotency-Key"
 
-func (s *Server) bookingRoutes(g *echo.Group) {
+func (s *Server) bookingRoutes(g routeGroup) {
 	g.POST("/bookings", s.handleCreateBooking, s.authn)
 	g.GET("/bookings", s.handleBookings, s.authn)
 	g.GET("/bookings/:id", s.handleBooking, s.authn)

@@ -8,7 +8,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-func (s *Server) cinemaRoutes(g *echo.Group) {
+func (s *Server) cinemaRoutes(g routeGroup) {
 	g.GET("/cinemas", s.handleCinemas)
 	g.GET("/cinemas/:id", s.handleCinema)
 	g.POST("/cinemas", s.handleCreateCinema, s.admin)

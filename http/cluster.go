@@ -8,7 +8,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-func (s *Server) clusterRoutes(g *echo.Group) {
+func (s *Server) clusterRoutes(g routeGroup) {
 	g.GET("/cluster", s.handleCluster, s.admin)
 }
 

@@ -83,10 +83,7 @@ func (s *Server) writeError(err error, c echo.Context) {
 	if status == nethttp.StatusServiceUnavailable || status == nethttp.StatusTooManyRequests {
 		c.Response().Header().Set("Retry-After", retryAfter(body.Details))
 	}
-	if body.Details == nil {
-		body.Details = map[string]any{}
-	}
-	if err := c.JSON(status, errorResponse{Error: body}); err != nil {
+	if err := writeErrorJSON(c, status, body); err != nil {
 		s.log.Debug("http: write error answer", "request_id", requestIDOf(c), "err", err)
 	}
 }

@@ -18,3 +18,16 @@ func RateLimitKeys(s *Server, name string) int {
 	}
 	return s.limits[name].len()
 }
+
+// ErrorJSON returns the body of an error answer as the server writes it,
+// and whether it was built without encoding/json, for the test that
+// compares it with encoding/json's.
+func ErrorJSON(code, message string, details map[string]any) ([]byte, bool) {
+	return appendErrorJSON(nil, errorBody{Code: code, Message: message, Details: details})
+}
+
+// ClientKey is how the rate limits and logs name a client address.
+func ClientKey(raw string) string { return clientKey(raw) }
+
+// ParseHoldSeats is the parser of the common hold request.
+func ParseHoldSeats(b []byte) ([]string, bool) { return parseHoldSeats(b) }

@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	nethttp "net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,6 +49,7 @@ func (s *Server) handleMetrics(c echo.Context) error {
 type metrics struct {
 	requests   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
+	series     *seriesCache
 	panics     prometheus.Counter
 	sseStreams prometheus.Gauge
 	handler    nethttp.Handler
@@ -78,6 +78,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "boxoffice_http_seat_streams", Help: "Open seat event streams.",
 		})),
 	}
+	m.series = newSeriesCache(m.requests, m.duration)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
 }
@@ -106,8 +107,9 @@ func (m *metrics) observe(method, route string, status int, d time.Duration, tim
 	if !knownMethods[method] {
 		method = "other"
 	}
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	s := m.series.get(seriesKey{method: method, route: route, status: status})
+	s.requests.Inc()
 	if timed {
-		m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+		s.duration.Observe(d.Seconds())
 	}
 }

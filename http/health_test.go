@@ -41,17 +41,28 @@ func TestHealth(t *testing.T) {
 }
 
 // TestMetrics proves /metrics serves Prometheus text with request counts
-// labelled by route template, not by raw path.
+// labelled by route template, not by raw path: each method, route and
+// status its own series, counted again on every later request of the
+// same kind, and unknown methods under one label.
 func TestMetrics(t *testing.T) {
 	ts := MustOpenServer(t)
 	ts.Do(t, "GET", path("/movies/%s", boxoffice.NewID()), "", nil)
 	ts.Do(t, "GET", "/no/such/path/"+boxoffice.NewID(), "", nil)
+	for range 3 {
+		ts.Do(t, "GET", path("/movies/%s", boxoffice.NewID()+"x"), "", nil)
+		ts.Do(t, "DELETE", path("/movies/%s", boxoffice.NewID()), "", nil)
+	}
+	ts.Do(t, "BREW", "/healthz", "", nil)
 	r := ts.Do(t, "GET", "/metrics", "", nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	assert.Contains(t, r.Header.Get("Content-Type"), "text/plain")
 	body := string(r.Body)
-	assert.Contains(t, body, `boxoffice_http_requests_total{method="GET",route="/api/v1/movies/:id",status="404"} 1`)
+	assert.Contains(t, body, `boxoffice_http_requests_total{method="GET",route="/api/v1/movies/:id",status="404"} 4`)
+	assert.Contains(t, body, `boxoffice_http_requests_total{method="DELETE",route="/api/v1/movies/:id",status="401"} 3`)
 	assert.Contains(t, body, `boxoffice_http_requests_total{method="GET",route="unmatched",status="404"} 1`)
+	assert.Contains(t, body, `boxoffice_http_requests_total{method="other",route="/healthz",status="405"} 1`)
+	assert.Contains(t, body, `boxoffice_http_request_duration_seconds_count{method="GET",route="/api/v1/movies/:id"} 4`)
+	assert.Contains(t, body, `boxoffice_http_request_duration_seconds_count{method="DELETE",route="/api/v1/movies/:id"} 3`)
 	assert.Contains(t, body, "boxoffice_http_request_duration_seconds_bucket")
 	assert.Contains(t, body, "go_goroutines")
 }

@@ -11,7 +11,7 @@ import (
 // seatIDLenMax bounds a seat label ("Z99").
 const seatIDLenMax = 8
 
-func (s *Server) holdRoutes(g *echo.Group) {
+func (s *Server) holdRoutes(g routeGroup) {
 	g.POST("/showtimes/:id/holds", s.handleHold, s.limitIP(LimitHoldIP), s.authn, s.limitCaller(LimitHoldAccount))
 	g.GET("/holds/:id", s.handleHoldByID, s.authn)
 	g.DELETE("/holds/:id", s.handleReleaseHold, s.authn)
@@ -42,7 +42,7 @@ func (s *Server) handleHold(c echo.Context) error {
 		return err
 	}
 	var req holdRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := decodeHoldRequest(c, &req); err != nil {
 		return err
 	}
 	if err := req.validate(); err != nil {

@@ -25,8 +25,11 @@ const (
 // fields, wrong types, malformed or empty bodies and trailing data are all
 // EINVALID with a message that names the problem; a body over the limit is
 // EPAYLOADTOOLARGE.
-func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+func decodeJSON(c echo.Context, v any) error { return decodeJSONFrom(c.Request().Body, v) }
+
+// decodeJSONFrom is decodeJSON from any reader.
+func decodeJSONFrom(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -184,6 +187,16 @@ func notFoundAs(err error, format string, args ...any) error {
 
 // callerOf returns who makes the request; auth middleware put it there.
 func callerOf(c echo.Context) boxoffice.Caller {
-	caller, _ := c.Get(ctxKeyCaller).(boxoffice.Caller)
-	return caller
+	if cc, ok := c.(*callerContext); ok {
+		return cc.caller
+	}
+	return boxoffice.Caller{}
+}
+
+// callerContext is the echo context of a signed-in request with its
+// caller, in a field rather than in echo's map of values, which costs a
+// map per request.
+type callerContext struct {
+	echo.Context
+	caller boxoffice.Caller
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-func (s *Server) movieRoutes(g *echo.Group) {
+func (s *Server) movieRoutes(g routeGroup) {
 	g.GET("/movies", s.handleMovies)
 	g.GET("/movies/:id", s.handleMovie)
 	g.POST("/movies", s.handleCreateMovie, s.admin)

@@ -4,7 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-func (s *Server) notificationRoutes(g *echo.Group) {
+func (s *Server) notificationRoutes(g routeGroup) {
 	g.GET("/notifications", s.handleNotifications, s.authn)
 }
 

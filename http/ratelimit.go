@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,8 +183,13 @@ func newKeyedLimiter(name string, l RateLimit, keysMax int) *keyedLimiter {
 
 // wait takes one request for key at now and returns zero, or how long the
 // caller must wait before the next one would be allowed (taking nothing).
+// A request within the limit costs no reservation (an allocation); only a
+// refused one asks how long to wait.
 func (k *keyedLimiter) wait(key string, now time.Time) time.Duration {
 	lim := k.limiterOf(key)
+	if lim.AllowN(now, 1) {
+		return 0
+	}
 	r := lim.ReserveN(now, 1)
 	if !r.OK() {
 		return time.Duration(math.MaxInt64)
@@ -272,8 +278,13 @@ func (s *Server) limitCaller(name string) echo.MiddlewareFunc {
 // clientIP is the client's address as the rate limits and logs know it:
 // the socket's peer, or, behind a trusted proxy, the address it forwarded
 // (see Config.TrustedProxies). An IPv6 address counts by its /64.
-func clientIP(c echo.Context) string {
-	raw := c.RealIP()
+func clientIP(c echo.Context) string { return clientKey(c.RealIP()) }
+
+// clientKey is the form of a client address that clientIP returns.
+func clientKey(raw string) string {
+	if a, err := netip.ParseAddr(raw); err == nil && a.Is4() {
+		return raw // already as net.IP prints it: no need to parse it again
+	}
 	ip := net.ParseIP(raw)
 	if ip == nil {
 		return raw

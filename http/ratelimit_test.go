@@ -94,6 +94,30 @@ func TestRateLimitHoldPerIP(t *testing.T) {
 		Decode(t, http.StatusCreated, nil)
 }
 
+// TestClientKey proves the key a client address counts under: an IPv4
+// address as net.IP prints it, an IPv6 one by its /64, anything that does
+// not parse as it came.
+func TestClientKey(t *testing.T) {
+	for raw, want := range map[string]string{
+		"192.0.2.1":           "192.0.2.1",
+		"::ffff:192.0.2.1":    "192.0.2.1",
+		"2001:db8:1:2:3::4":   "2001:db8:1:2::/64",
+		"2001:DB8::1":         "2001:db8::/64",
+		"fe80::1%eth0":        "fe80::1%eth0",
+		"01.2.3.4":            "01.2.3.4",
+		"":                    "",
+		"not an address":      "not an address",
+		"255.255.255.255":     "255.255.255.255",
+		"0.0.0.0":             "0.0.0.0",
+		"::":                  "::/64",
+		"1.2.3.4.5":           "1.2.3.4.5",
+		"::ffff:0102:0304":    "1.2.3.4",
+		"64:ff9b::192.0.2.33": "64:ff9b::/64",
+	} {
+		assert.Equal(t, want, boxhttp.ClientKey(raw), raw)
+	}
+}
+
 // TestRateLimitTrustedProxy proves that behind a trusted proxy each
 // forwarded client counts on its own.
 func TestRateLimitTrustedProxy(t *testing.T) {

@@ -31,7 +31,7 @@ const (
 	sseKeepAliveLine = ": keep-alive\n\n"
 )
 
-func (s *Server) seatRoutes(g *echo.Group) {
+func (s *Server) seatRoutes(g routeGroup) {
 	g.GET("/showtimes/:id/seats", s.handleSeatMap)
 	g.GET("/showtimes/:id/seats/events", s.handleSeatEvents)
 }

@@ -92,15 +92,16 @@ type Config struct {
 
 // Server is the HTTP front of one node.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	echo      *echo.Echo
-	tokens    *tokenService
-	metrics   *metrics
-	limits    limiters // nil when rate limits are off
-	streams   *seatStreams
-	dummyOnce sync.Once
-	dummy     string // see dummyHash
+	cfg        Config
+	log        *slog.Logger
+	echo       *echo.Echo
+	tokens     *tokenService
+	metrics    *metrics
+	requestIDs *requestIDs
+	limits     limiters // nil when rate limits are off
+	streams    *seatStreams
+	dummyOnce  sync.Once
+	dummy      string // see dummyHash
 	// routeSet holds the registered route templates, for metric labels.
 	routeSet map[string]bool
 
@@ -122,7 +123,7 @@ func NewServer(cfg Config) *Server {
 	if err := checkConfig(cfg); err != nil {
 		panic("http.NewServer: " + err.Error())
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, requestIDs: newRequestIDs()}
 	s.closing, s.stop = context.WithCancel(context.Background())
 	s.tokens = newTokenService(cfg.JWTSecret, cfg.AccessTTL, cfg.Clock)
 	s.metrics = newMetrics(cfg.Registry)
@@ -133,7 +134,7 @@ func NewServer(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.writeError
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
-	e.Use(s.requestID, s.observe, s.answerErrors, s.recoverPanics, s.limitBody, s.requireJSON, s.timeout)
+	e.Use(s.front)
 	s.echo = e
 	s.routes()
 	s.routeSet = map[string]bool{}
@@ -186,7 +187,7 @@ func (s *Server) routes() {
 	e.GET("/metrics", s.handleMetrics)
 	e.GET("/openapi.json", s.handleOpenAPI)
 
-	api := e.Group(APIPrefix)
+	api := routeGroup{e.Group(APIPrefix)}
 	api.GET("/openapi.json", s.handleOpenAPI)
 	s.authRoutes(api)
 	s.movieRoutes(api)

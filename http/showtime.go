@@ -9,7 +9,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-func (s *Server) showtimeRoutes(g *echo.Group) {
+func (s *Server) showtimeRoutes(g routeGroup) {
 	g.GET("/showtimes", s.handleShowtimes)
 	g.GET("/showtimes/:id", s.handleShowtime)
 	g.POST("/showtimes", s.handleCreateShowtime, s.admin)
