@@ -39,10 +39,11 @@ const busyTimeoutMs = 5000
 // Writes to one SQLite file are serialized by SQLite anyway, so the pool has
 // a single connection: writers queue in Go instead of failing with
 // SQLITE_BUSY, and a transaction never waits on a lock held by another of our
-// own connections. Reads queue behind writes too; a file per service keeps
-// that queue short.
+// own connections. Write transactions are group-committed (group.go): the
+// ones waiting together share one transaction and one fsync. Reads queue
+// behind a group; a file per service keeps that queue short.
 type db struct {
-	db      *sql.DB
+	db      *conn
 	service string
 	path    string
 }
@@ -184,7 +185,7 @@ func openFile(dir, service string) (*db, error) {
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
 	sdb.SetConnMaxIdleTime(0)
-	return &db{db: sdb, service: service, path: path}, nil
+	return &db{db: &conn{DB: sdb, gc: newCommitter(sdb, service, groupQueueMax)}, service: service, path: path}, nil
 }
 
 // dsn sets the pragmas on every connection the pool opens. WAL lets readers
@@ -211,7 +212,7 @@ func (d *db) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: %s migrations: %w", d.service, err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, fsys,
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db.DB, fsys,
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("sqlite: %s migrations: %w", d.service, err)
@@ -236,17 +237,15 @@ func (d *db) ping(ctx context.Context) error {
 // close closes the file. Calling it again does nothing.
 func (d *db) close() error { return d.db.Close() }
 
-// withTx runs fn in a transaction and commits if fn returns nil.
+// withTx runs fn as a transaction of its own in the next group commit
+// (group.go) and returns once it is committed: fn's error if it failed
+// (nothing of it is kept), or the group's if the group failed. It returns
+// EUNAVAILABLE at once when too many transactions wait, and ctx's error if
+// ctx ends before fn's turn (fn is then never run). fn's statements should
+// not outlive ctx's deadline: an interrupted write rolls the whole group
+// back, which then fails every caller in it.
 func (d *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err, d.service+" transaction")
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return translate(tx.Commit(), d.service+" commit")
+	return d.db.gc.do(ctx, fn)
 }
 
 // scanner is a *sql.Row or *sql.Rows.
