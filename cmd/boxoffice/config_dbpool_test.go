@@ -19,7 +19,7 @@ func TestDBMaxConnsFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, c.Persistence().MaxConns)
 	assert.Empty(t, c.Persistence().ServiceMaxConns)
-	assert.Contains(t, c.String(), "db-max-conns=users=4,catalog=4,seats=")
+	assert.Contains(t, c.String(), "db-max-conns=users=3,catalog=3,seats=10,")
 
 	c, err = ParseConfig(nil, env(map[string]string{"BOXOFFICE_DATABASE_URL": "postgres://db/postgres", "BOXOFFICE_DB_MAX_CONNS": "6,seats=12"}), nil)
 	require.NoError(t, err)

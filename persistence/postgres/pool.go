@@ -12,26 +12,31 @@ import (
 )
 
 // MaxConnsDefault is each service's pool size when neither the service's
-// URL (pool_max_conns) nor Config says otherwise. The stores a booking
-// writes to get the most, the users and catalog stores, read on a cache
-// miss or written by an admin, the least.
+// URL (pool_max_conns) nor Config says otherwise: 30 connections a node,
+// so that three nodes on one server (90) fit PostgreSQL's default
+// max_connections of 100, less its 3 superuser_reserved_connections, with
+// 7 to spare for migrations and an operator's psql. The seats pool is the
+// largest (the seat journal's writes in flight and grain activations), then
+// the stores every booking writes; users and catalog are mostly read.
 //
-// The total, 34 a node, is what fits PostgreSQL's default
-// max_connections of 100 with three nodes on one server: 3 x 34 = 102 is
-// too many, so see MaxConnsPerNode for the arithmetic. Larger pools did not
-// book faster on a 2-core server (BenchmarkBookingWrites: 64 concurrent
-// booking transactions, pool 4 vs 16 vs 32; the numbers are in the
-// README, "Database pools").
+// Measured (BenchmarkBookingWrites, 2-core machine, private durable
+// server, 64 goroutines each writing a booking as three autocommit
+// statements, as the stores do): pool 4: 369-431 bookings/s, 8: 385-600,
+// 16: 569-795, so a node that should serve 64 concurrent buyers faster
+// raises the booking stores with --db-max-conns (e.g.
+// 4,seats=16,bookings=16,payments=16,notifications=8, 64 a node) and the
+// server's max_connections with it (3 x 64 = 192: max_connections = 200,
+// as docker-compose.yml does).
 var MaxConnsDefault = map[string]int32{
-	"users":         4,
-	"catalog":       4,
-	"seats":         8,
+	"users":         3,
+	"catalog":       3,
+	"seats":         10,
 	"bookings":      6,
-	"payments":      6,
-	"notifications": 4,
+	"payments":      5,
+	"notifications": 3,
 }
 
-// maxConnsEnv is the URL parameter with which a service's own URL sizes
+// maxConnsURLParam is the URL parameter with which a service's own URL sizes
 // its pool; it wins over every other setting.
 const maxConnsURLParam = "pool_max_conns"
 

@@ -71,6 +71,10 @@ func TestPoolSizesReachPools(t *testing.T) {
 		require.Equal(t, int32(5*5+20), cfg.MaxConnsPerNode())
 		require.Equal(t, "users=5,catalog=5,seats=20,bookings=5,payments=5,notifications=5", cfg.MaxConnsString())
 	})
+	t.Run("DefaultsFitThreeNodesOnADefaultServer", func(t *testing.T) {
+		// max_connections = 100, 3 of them reserved for superusers.
+		require.LessOrEqual(t, 3*Config{}.MaxConnsPerNode(), int32(100-3))
+	})
 	t.Run("UnknownServiceRefused", func(t *testing.T) {
 		err := Config{BaseURL: base, ServiceMaxConns: map[string]int32{"seat": 2}}.validate()
 		require.ErrorContains(t, err, `unknown service "seat"`)
