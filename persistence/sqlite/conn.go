@@ -3,15 +3,40 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 )
 
-// conn is a database file as the stores use it: the file's one connection
-// (*sql.DB, whose queries and explicit transactions run on it directly),
-// except that ExecContext, a write of one statement, joins the file's group
-// commit like withTx does, instead of paying a commit (an fsync) of its own.
+// conn is a database file as the stores use it: the file's one writing
+// connection (*sql.DB, on which explicit transactions and statements that
+// write run directly), except that ExecContext, a write of one statement,
+// joins the file's group commit like withTx does, instead of paying a
+// commit (an fsync) of its own; and a query that only reads (it begins with
+// SELECT) runs on a pool of read-only connections, which WAL lets read the
+// last commit beside the writer, so reads do not wait for a group.
 type conn struct {
 	*sql.DB
-	gc *committer
+	read *sql.DB
+	gc   *committer
+}
+
+// QueryContext runs a SELECT on a reader, anything else (a write with
+// RETURNING, a PRAGMA) on the writing connection.
+func (c *conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.forQuery(query).QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext is QueryContext for one row.
+func (c *conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.forQuery(query).QueryRowContext(ctx, query, args...)
+}
+
+func (c *conn) forQuery(query string) *sql.DB {
+	q := strings.TrimLeft(query, " \t\r\n")
+	if len(q) >= len("SELECT") && strings.EqualFold(q[:len("SELECT")], "SELECT") {
+		return c.read
+	}
+	return c.DB
 }
 
 // ExecContext runs one statement as its own transaction in the next group.
@@ -28,8 +53,8 @@ func (c *conn) ExecContext(ctx context.Context, query string, args ...any) (sql.
 	return res, err
 }
 
-// Close stops the group commit, then closes the connection.
+// Close stops the group commit, then closes the connections.
 func (c *conn) Close() error {
 	c.gc.close()
-	return c.DB.Close()
+	return errors.Join(c.DB.Close(), c.read.Close())
 }

@@ -40,8 +40,8 @@ const busyTimeoutMs = 5000
 // a single connection: writers queue in Go instead of failing with
 // SQLITE_BUSY, and a transaction never waits on a lock held by another of our
 // own connections. Write transactions are group-committed (group.go): the
-// ones waiting together share one transaction and one fsync. Reads queue
-// behind a group; a file per service keeps that queue short.
+// ones waiting together share one transaction and one fsync. Queries that
+// only read run on read-only connections beside the writer (conn.go).
 type db struct {
 	db      *conn
 	service string
@@ -185,8 +185,21 @@ func openFile(dir, service string) (*db, error) {
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
 	sdb.SetConnMaxIdleTime(0)
-	return &db{db: &conn{DB: sdb, gc: newCommitter(sdb, service, groupQueueMax)}, service: service, path: path}, nil
+	rdb, err := sql.Open("sqlite", readerDSN(path))
+	if err != nil {
+		_ = sdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(readConnsMax)
+	rdb.SetMaxIdleConns(readConnsMax)
+	rdb.SetConnMaxLifetime(0)
+	rdb.SetConnMaxIdleTime(0)
+	return &db{db: &conn{DB: sdb, read: rdb, gc: newCommitter(sdb, service, groupQueueMax)}, service: service, path: path}, nil
 }
+
+// readConnsMax bounds the read-only connections of one file; more would
+// only add memory on a machine with few cores.
+const readConnsMax = 4
 
 // dsn sets the pragmas on every connection the pool opens. WAL lets readers
 // of other processes run beside the writer; synchronous=FULL syncs the WAL at
@@ -201,6 +214,20 @@ func dsn(path string) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// readerDSN is dsn for the read-only connections: query_only makes a
+// write sent to one fail instead of competing with the writer for the lock.
+func readerDSN(path string) string {
+	u, err := url.Parse(dsn(path))
+	if err != nil {
+		panic(err) // dsn builds a valid URL
+	}
+	q := u.Query()
+	q.Add("_pragma", "query_only(1)")
+	q.Del("_txlock")
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 
