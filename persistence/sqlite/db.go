@@ -268,9 +268,9 @@ func (d *db) close() error { return d.db.Close() }
 // (group.go) and returns once it is committed: fn's error if it failed
 // (nothing of it is kept), or the group's if the group failed. It returns
 // EUNAVAILABLE at once when too many transactions wait, and ctx's error if
-// ctx ends before fn's turn (fn is then never run). fn's statements should
-// not outlive ctx's deadline: an interrupted write rolls the whole group
-// back, which then fails every caller in it.
+// ctx ends before fn's turn (fn is then never run). If ctx ends while one
+// of fn's writes runs, SQLite interrupts it and rolls back the whole group,
+// which then fails every caller in it with EUNAVAILABLE (nothing kept).
 func (d *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return d.db.gc.do(ctx, fn)
 }

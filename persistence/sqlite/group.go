@@ -218,7 +218,8 @@ func (c *committer) commit(group []*request) {
 			// The transaction itself is gone: nothing of the group is
 			// kept, so every caller applied so far fails, and so do the
 			// ones not yet run (they would run outside any transaction).
-			err := translate(broken, c.service+" transaction")
+			err := fmt.Errorf("%w: %w", boxoffice.Errorf(boxoffice.EUNAVAILABLE,
+				"%s database: the transaction was rolled back, try again", c.service), broken)
 			applied = append(applied, r)
 			answerQueued(group[i+1:], err)
 			fail(err)

@@ -292,3 +292,43 @@ func TestGroupCommitClosedAnswersUnavailable(t *testing.T) {
 	err := d.withTx(t.Context(), func(tx *sql.Tx) error { return insert(t.Context(), tx, 1) })
 	require.Equal(t, boxoffice.EUNAVAILABLE, boxoffice.ErrorCode(err), "%v", err)
 }
+
+// TestGroupCommitBrokenTransactionFailsTheGroup ends the group's
+// transaction from inside one function (as SQLite does itself after an
+// interrupted write or some I/O errors): every caller of the group fails
+// with EUNAVAILABLE, the functions after it do not run outside a
+// transaction, nothing of the group is kept, and the next group works.
+func TestGroupCommitBrokenTransactionFailsTheGroup(t *testing.T) {
+	d := mustOpenGroupDB(t)
+	release := holdWriter(t, d)
+	ranAfter := make(chan struct{}, 1)
+	fns := []func(tx *sql.Tx) error{
+		func(tx *sql.Tx) error { return insert(t.Context(), tx, 1) },
+		func(tx *sql.Tx) error {
+			if err := insert(t.Context(), tx, 2); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(t.Context(), `ROLLBACK`)
+			return err
+		},
+		func(tx *sql.Tx) error {
+			ranAfter <- struct{}{}
+			return insert(t.Context(), tx, 3)
+		},
+	}
+	errs := make([]chan error, len(fns))
+	for i, fn := range fns {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- d.withTx(t.Context(), fn) }()
+		waitQueued(t, d, i+1)
+	}
+	release()
+	for i := range fns {
+		err := <-errs[i]
+		require.Equal(t, boxoffice.EUNAVAILABLE, boxoffice.ErrorCode(err), "caller %d: %v", i, err)
+	}
+	require.Empty(t, ranAfter, "a function ran after the transaction was gone")
+	require.Empty(t, keys(t, d))
+	require.NoError(t, d.withTx(t.Context(), func(tx *sql.Tx) error { return insert(t.Context(), tx, 4) }))
+	require.Equal(t, []int{4}, keys(t, d))
+}
