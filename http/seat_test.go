@@ -158,7 +158,8 @@ func TestCloseEndsStreams(t *testing.T) {
 	// (TestMain checks); stop the engine now so that only what the server
 	// started is left to check.
 	ts.Engine.stop()
-	goleak.VerifyNone(t, leaktest.Options(before, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"))...)
+	goleak.VerifyNone(t, leaktest.Options(before, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		goleak.IgnoreTopFunction("github.com/boxoffice/boxoffice/persistence/sqlite.(*committer).run"))...)
 }
 
 // TestSeatStreamCaps proves the live feed's bounds on a running server:

@@ -17,7 +17,10 @@ type Config struct {
 	DatabaseURL string            // a PostgreSQL server URL
 	Prefix      string            // PostgreSQL database names are <Prefix>_<service>
 	URLs        map[string]string // per-service PostgreSQL URL overrides
-	Logger      *slog.Logger
+	// MaxConns and ServiceMaxConns size the PostgreSQL pools (postgres.Config).
+	MaxConns        int32
+	ServiceMaxConns map[string]int32
+	Logger          *slog.Logger
 }
 
 // Postgres reports whether the config selects PostgreSQL.
@@ -43,5 +46,6 @@ func Migrate(ctx context.Context, cfg Config) error {
 }
 
 func (c Config) postgres() postgres.Config {
-	return postgres.Config{BaseURL: c.DatabaseURL, Prefix: c.Prefix, URLs: c.URLs, Logger: c.Logger}
+	return postgres.Config{BaseURL: c.DatabaseURL, Prefix: c.Prefix, URLs: c.URLs,
+		MaxConns: c.MaxConns, ServiceMaxConns: c.ServiceMaxConns, Logger: c.Logger}
 }

@@ -49,6 +49,12 @@ type Config struct {
 	TLSCert        string                  // PEM certificate file: the HTTP listener serves HTTPS
 	TLSKey         string                  // its PEM private key file
 	SeatStreams    bohttp.SeatStreamLimits // live seat feed bounds
+
+	// DBMaxConns sizes every PostgreSQL pool, DBServiceMaxConns single
+	// services' (--db-max-conns); unset: postgres.MaxConnsDefault.
+	DBMaxConns        int32
+	DBServiceMaxConns map[string]int32
+
 	// ClusterKey encrypts gossip (BOXOFFICE_CLUSTER_KEY[_FILE] only);
 	// ClusterTLS* are the remote port's mutual TLS files.
 	ClusterKey                                  []byte
@@ -61,6 +67,7 @@ var envVars = map[string]string{
 	"data":               "BOXOFFICE_DATA_DIR",
 	"database-url":       "BOXOFFICE_DATABASE_URL",
 	"database-prefix":    "BOXOFFICE_DATABASE_PREFIX",
+	"db-max-conns":       "BOXOFFICE_DB_MAX_CONNS",
 	"hold-ttl":           "BOXOFFICE_HOLD_TTL",
 	"idle-timeout":       "BOXOFFICE_IDLE_TIMEOUT",
 	"demo":               "BOXOFFICE_DEMO",
@@ -105,6 +112,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory of the embedded SQLite stores (used when no database URL is set)")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL server URL; each service uses its own database <prefix>_<service>")
 	fs.StringVar(&c.DatabasePrefix, "database-prefix", postgres.PrefixDefault, "prefix of the PostgreSQL database names")
+	fs.Func("db-max-conns", "PostgreSQL pool sizes: N for every service, or service=N,... (e.g. seats=16,bookings=12), or both (8,seats=16); unset: "+
+		postgres.Config{}.MaxConnsString()+"; a URL's pool_max_conns wins", func(v string) (err error) {
+		c.DBMaxConns, c.DBServiceMaxConns, err = postgres.ParseMaxConns(v)
+		return err
+	})
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", boxoffice.HoldTTLDefault, "how long a seat hold lasts")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", actors.IdleTimeoutDefault, "an idle showtime leaves memory after this long")
 	fs.BoolVar(&c.Demo, "demo", false, "seed demo movies, a cinema and a week of showtimes when the catalog is empty")
@@ -242,7 +254,8 @@ func (c Config) Validate() error {
 // that turns them into a persistence.Config (which also says whether the
 // stores are PostgreSQL databases).
 func (c Config) Persistence() persistence.Config {
-	return persistence.Config{DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, Prefix: c.DatabasePrefix, URLs: c.ServiceURLs}
+	return persistence.Config{DataDir: c.DataDir, DatabaseURL: c.DatabaseURL, Prefix: c.DatabasePrefix, URLs: c.ServiceURLs,
+		MaxConns: c.DBMaxConns, ServiceMaxConns: c.DBServiceMaxConns}
 }
 
 // Clustered reports whether this node is a cluster member that others can
@@ -260,7 +273,9 @@ func (c Config) String() string {
 	}
 	store := "sqlite:" + c.DataDir
 	if c.Persistence().Postgres() {
-		store = "postgres:" + redactURL(c.DatabaseURL) + " prefix=" + c.DatabasePrefix
+		pools := postgres.Config{MaxConns: c.DBMaxConns, ServiceMaxConns: c.DBServiceMaxConns}
+		store = fmt.Sprintf("postgres:%s prefix=%s db-max-conns=%s (%d a node)", redactURL(c.DatabaseURL), c.DatabasePrefix,
+			pools.MaxConnsString(), pools.MaxConnsPerNode())
 	}
 	gossip := c.GossipAddr
 	if !c.Clustered() {

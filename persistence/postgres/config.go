@@ -43,9 +43,13 @@ type Config struct {
 	// URLs points single services elsewhere (BOXOFFICE_<SERVICE>_DATABASE_URL),
 	// keyed by a name of boxoffice.Services. Such a URL names its database.
 	URLs map[string]string
-	// MaxConns caps each service's pool; 0 keeps the URL's pool_max_conns
-	// or pgxpool's default.
+	// MaxConns sizes the pool of every service without a size of its own
+	// in ServiceMaxConns; 0: MaxConnsDefault. A URL's pool_max_conns wins
+	// over both (pool.go).
 	MaxConns int32
+	// ServiceMaxConns sizes single services' pools, keyed by a name of
+	// boxoffice.Services (--db-max-conns seats=16,...).
+	ServiceMaxConns map[string]int32
 	// Logger receives database creation and migration messages; nil
 	// discards them.
 	Logger *slog.Logger
@@ -89,6 +93,11 @@ const prefixLenMax = 63 - len("_notifications")
 func (c Config) validate() error {
 	if c.Prefix != "" && (!prefixRE.MatchString(c.Prefix) || len(c.Prefix) > prefixLenMax) {
 		return fmt.Errorf("postgres: database prefix %q must be lowercase letters, digits and _ (at most %d bytes)", c.Prefix, prefixLenMax)
+	}
+	for s := range c.ServiceMaxConns {
+		if !slices.Contains(boxoffice.Services, s) {
+			return fmt.Errorf("postgres: pool size for unknown service %q (services: %s)", s, strings.Join(boxoffice.Services, ", "))
+		}
 	}
 	for s := range c.URLs {
 		if !slices.Contains(boxoffice.Services, s) {
@@ -149,8 +158,8 @@ func (c Config) target(service string) (*target, error) {
 			p.ConnConfig.RuntimeParams["application_name"] = "boxoffice-" + service
 		}
 	}
-	if c.MaxConns > 0 {
-		pcfg.MaxConns = c.MaxConns
+	if !urlSetsMaxConns(url) {
+		pcfg.MaxConns = c.maxConns(service)
 	}
 	return &target{service: service, pool: pcfg, maint: maint}, nil
 }

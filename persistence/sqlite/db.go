@@ -39,10 +39,11 @@ const busyTimeoutMs = 5000
 // Writes to one SQLite file are serialized by SQLite anyway, so the pool has
 // a single connection: writers queue in Go instead of failing with
 // SQLITE_BUSY, and a transaction never waits on a lock held by another of our
-// own connections. Reads queue behind writes too; a file per service keeps
-// that queue short.
+// own connections. Write transactions are group-committed (group.go): the
+// ones waiting together share one transaction and one fsync. Queries that
+// only read run on read-only connections beside the writer (conn.go).
 type db struct {
-	db      *sql.DB
+	db      *conn
 	service string
 	path    string
 }
@@ -184,8 +185,21 @@ func openFile(dir, service string) (*db, error) {
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
 	sdb.SetConnMaxIdleTime(0)
-	return &db{db: sdb, service: service, path: path}, nil
+	rdb, err := sql.Open("sqlite", readerDSN(path))
+	if err != nil {
+		_ = sdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(readConnsMax)
+	rdb.SetMaxIdleConns(readConnsMax)
+	rdb.SetConnMaxLifetime(0)
+	rdb.SetConnMaxIdleTime(0)
+	return &db{db: &conn{DB: sdb, read: rdb, gc: newCommitter(sdb, service, groupQueueMax)}, service: service, path: path}, nil
 }
+
+// readConnsMax bounds the read-only connections of one file; more would
+// only add memory on a machine with few cores.
+const readConnsMax = 4
 
 // dsn sets the pragmas on every connection the pool opens. WAL lets readers
 // of other processes run beside the writer; synchronous=FULL syncs the WAL at
@@ -203,6 +217,20 @@ func dsn(path string) string {
 	return u.String()
 }
 
+// readerDSN is dsn for the read-only connections: query_only makes a
+// write sent to one fail instead of competing with the writer for the lock.
+func readerDSN(path string) string {
+	u, err := url.Parse(dsn(path))
+	if err != nil {
+		panic(err) // dsn builds a valid URL
+	}
+	q := u.Query()
+	q.Add("_pragma", "query_only(1)")
+	q.Del("_txlock")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // migrate applies the service's embedded migrations with a goose Provider,
 // which keeps no global state (unlike goose.Up), so services and tests can
 // migrate side by side.
@@ -211,7 +239,7 @@ func (d *db) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: %s migrations: %w", d.service, err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, fsys,
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db.DB, fsys,
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("sqlite: %s migrations: %w", d.service, err)
@@ -236,17 +264,15 @@ func (d *db) ping(ctx context.Context) error {
 // close closes the file. Calling it again does nothing.
 func (d *db) close() error { return d.db.Close() }
 
-// withTx runs fn in a transaction and commits if fn returns nil.
+// withTx runs fn as a transaction of its own in the next group commit
+// (group.go) and returns once it is committed: fn's error if it failed
+// (nothing of it is kept), or the group's if the group failed. It returns
+// EUNAVAILABLE at once when too many transactions wait, and ctx's error if
+// ctx ends before fn's turn (fn is then never run). If ctx ends while one
+// of fn's writes runs, SQLite interrupts it and rolls back the whole group,
+// which then fails every caller in it with EUNAVAILABLE (nothing kept).
 func (d *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err, d.service+" transaction")
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return translate(tx.Commit(), d.service+" commit")
+	return d.db.gc.do(ctx, fn)
 }
 
 // scanner is a *sql.Row or *sql.Rows.

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"bufio"
+	"context"
+	"database/sql"
 	"os"
 	"os/exec"
 	"strconv"
@@ -89,4 +91,42 @@ func appendUntilKilled(t *testing.T, dir string) {
 		_, err := os.Stdout.WriteString("acked " + strconv.FormatUint(seq, 10) + "\n")
 		require.NoError(t, err)
 	}
+}
+
+// TestReadersReadOnlyBesideWriter reads back the readers' settings, sends
+// a write to a reader (it must fail, not take the write lock), and reads
+// while the writer is inside a group: WAL readers need not wait for it.
+func TestReadersReadOnlyBesideWriter(t *testing.T) {
+	d, err := openService(t.Context(), t.TempDir(), "bookings")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.close() })
+	for pragma, want := range map[string]string{"journal_mode": "wal", "query_only": "1", "busy_timeout": "5000"} {
+		var got string
+		require.NoError(t, d.db.read.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got))
+		require.Equal(t, want, got, pragma)
+	}
+	_, err = d.db.read.ExecContext(t.Context(), `DELETE FROM bookings`)
+	require.ErrorContains(t, err, "readonly")
+
+	entered, leave := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- d.withTx(context.Background(), func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(context.Background(), `DELETE FROM bookings`); err != nil {
+				return err
+			}
+			close(entered)
+			<-leave
+			return nil
+		})
+	}()
+	<-entered
+	// Bounded so that a read queued behind the group fails instead of
+	// hanging the test.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var n int
+	require.NoError(t, d.db.QueryRowContext(ctx, `SELECT count(*) FROM bookings`).Scan(&n))
+	close(leave)
+	require.NoError(t, <-done)
 }
