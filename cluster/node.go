@@ -157,6 +157,7 @@ func (n *Node) startMember(cc *pcluster.Config) (err error) {
 	n.cluster = c
 	// Subscribe before StartMember so the first topology is seen.
 	installPlacement(c)
+	installReplies(n.system)
 	if n.cfg.BeforeJoin != nil {
 		n.cfg.BeforeJoin(c)
 	}
