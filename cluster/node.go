@@ -112,7 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	system := actor.NewActorSystem(actor.WithLoggerFactory(libraryLogger(cfg.Logger, cfg.LibraryLevel)))
 	cc := pcluster.Configure(cfg.ClusterName, cfg.Provider, disthash.New(), rc,
-		pcluster.WithKinds(cfg.Kinds...),
+		pcluster.WithKinds(withDelivery(cfg.Kinds)...),
 		pcluster.WithRequestTimeout(cfg.RequestTimeout))
 	n := &Node{
 		cfg:     cfg,

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -38,6 +39,9 @@ func call(ctx context.Context, c *pcluster.Cluster, pid *actor.PID, msg any) (an
 type replies struct {
 	system *actor.ActorSystem
 	idle   chan *replySlot // registered slots free for a call
+
+	mu  sync.Mutex
+	all map[*replySlot]struct{} // every registered slot, for sweep
 }
 
 // replySlotsIdleMax bounds the slots kept registered between calls: a
@@ -52,20 +56,25 @@ func (r *replies) ExtensionID() extensions.ExtensionID { return repliesExtension
 // installReplies gives system its reply slots. Call it before the first
 // Request.
 func installReplies(system *actor.ActorSystem) {
-	system.Extensions.Register(&replies{system: system, idle: make(chan *replySlot, replySlotsIdleMax)})
+	system.Extensions.Register(&replies{
+		system: system,
+		idle:   make(chan *replySlot, replySlotsIdleMax),
+		all:    map[*replySlot]struct{}{},
+	})
 }
 
 // call sends msg to pid, a process on this node, with a slot as sender and
 // waits for the reply until ctx is done. A message that found no live
-// process comes back as a dead letter: actor.ErrDeadLetter, certainly not
-// delivered.
+// process comes back as a dead letter (actor.ErrDeadLetter), one that its
+// grain stopped before taking as errNotTaken (delivery.go): both certainly
+// not delivered.
 func (r *replies) call(ctx context.Context, pid *actor.PID, msg any) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s := r.get()
 	defer r.put(s)
-	n := s.arm()
+	n := s.arm(pid)
 	r.system.Root.RequestWithCustomSender(pid, msg, &actor.PID{Address: s.pid.Address, Id: s.pid.Id, RequestId: n})
 	select {
 	case res := <-s.reply:
@@ -80,10 +89,14 @@ func (r *replies) call(ctx context.Context, pid *actor.PID, msg any) (any, error
 	}
 }
 
-// replied turns a dead letter into actor.ErrDeadLetter.
+// replied turns a dead letter into actor.ErrDeadLetter, and the word of a
+// grain that stopped before taking the request into errNotTaken.
 func replied(res any) (any, error) {
-	if _, ok := res.(*actor.DeadLetterResponse); ok {
+	switch res.(type) {
+	case *actor.DeadLetterResponse:
 		return nil, actor.ErrDeadLetter
+	case notTaken:
+		return nil, errNotTaken
 	}
 	return res, nil
 }
@@ -97,9 +110,15 @@ func (r *replies) get() *replySlot {
 	}
 	s := &replySlot{reply: make(chan any, 1)}
 	reg := r.system.ProcessRegistry
-	s.pid, _ = reg.Add(s, "reply"+reg.NextId()) // NextId is unique: Add cannot collide
+	s.pid, _ = reg.Add(s, replySlotPrefix+reg.NextId()) // NextId is unique: Add cannot collide
+	r.mu.Lock()
+	r.all[s] = struct{}{}
+	r.mu.Unlock()
 	return s
 }
+
+// replySlotPrefix begins the name of every reply slot.
+const replySlotPrefix = "reply$"
 
 // put keeps s for the next call, or removes it once replySlotsIdleMax
 // slots are idle. A reply still on its way to a removed slot goes to the
@@ -109,6 +128,9 @@ func (r *replies) put(s *replySlot) {
 	case r.idle <- s:
 	default:
 		r.system.ProcessRegistry.Remove(s.pid)
+		r.mu.Lock()
+		delete(r.all, s)
+		r.mu.Unlock()
 	}
 }
 
@@ -116,41 +138,61 @@ func (r *replies) put(s *replySlot) {
 // holds it. Only the holder arms and disarms it; replies may arrive from
 // any goroutine.
 type replySlot struct {
-	pid   *actor.PID
-	calls uint32        // call numbers handed out; the holder's alone
-	state atomic.Uint64 // call number << 2 | phase
-	reply chan any      // capacity 1: the one reply of the armed call
+	pid    *actor.PID
+	calls  uint32                    // call numbers handed out; the holder's alone
+	state  atomic.Uint64             // call number << slotPhaseBits | phase
+	target atomic.Pointer[actor.PID] // the grain the current call went to
+	reply  chan any                  // capacity 1: the one answer of the armed call
 }
 
 // The phases of a slot's current call.
 const (
 	slotIdle     uint64 = iota // no call waits: replies are dropped
-	slotWaiting                // the call waits for its reply
+	slotWaiting                // sent; the grain has not taken it yet
+	slotTaken                  // the grain took it (delivery.go)
 	slotAnswered               // its reply is in (or on its way into) reply
+	slotNotTaken               // its grain stopped first: notTaken is in reply
 )
 
-func slotState(call uint32, phase uint64) uint64 { return uint64(call)<<2 | phase }
+const (
+	slotPhaseBits        = 3
+	slotPhaseMask uint64 = 1<<slotPhaseBits - 1
+)
 
-// arm starts a new call and returns its number.
-func (s *replySlot) arm() uint32 {
+func slotState(call uint32, phase uint64) uint64 { return uint64(call)<<slotPhaseBits | phase }
+
+// arm starts a new call to target and returns its number.
+func (s *replySlot) arm(target *actor.PID) uint32 {
 	s.calls++
+	s.target.Store(target)
 	s.state.Store(slotState(s.calls, slotWaiting))
 	return s.calls
 }
 
-// disarm ends call n without a reply. It returns false when a reply got
-// in first: that reply is then in s.reply, or about to be.
+// disarm ends call n without a reply. It returns false when an answer got
+// in first: it is then in s.reply, or about to be.
 func (s *replySlot) disarm(n uint32) bool {
-	return s.state.CompareAndSwap(slotState(n, slotWaiting), slotState(n, slotIdle))
+	return s.state.CompareAndSwap(slotState(n, slotWaiting), slotState(n, slotIdle)) ||
+		s.state.CompareAndSwap(slotState(n, slotTaken), slotState(n, slotIdle))
+}
+
+// answer moves call n from one of the phases from to phase to and, if it
+// was in one of them, hands msg to its caller.
+func (s *replySlot) answer(n uint32, msg any, to uint64, from ...uint64) bool {
+	for _, f := range from {
+		if s.state.CompareAndSwap(slotState(n, f), slotState(n, to)) {
+			s.reply <- msg
+			return true
+		}
+	}
+	return false
 }
 
 // SendUserMessage takes the reply of the waiting call, if pid names it.
+// Otherwise it is a late or second reply to a call that has ended: dropped.
 func (s *replySlot) SendUserMessage(pid *actor.PID, message any) {
 	_, msg, _ := actor.UnwrapEnvelope(message)
-	if s.state.CompareAndSwap(slotState(pid.RequestId, slotWaiting), slotState(pid.RequestId, slotAnswered)) {
-		s.reply <- msg
-	}
-	// Otherwise a late or second reply to a call that has ended: dropped.
+	s.answer(pid.RequestId, msg, slotAnswered, slotTaken, slotWaiting)
 }
 
 // SendSystemMessage drops system messages: a reply address has nothing to

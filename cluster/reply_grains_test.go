@@ -143,3 +143,27 @@ func isString(m any) bool {
 	_, ok := m.(*wrapperspb.StringValue)
 	return ok
 }
+
+const stopKind = "stop"
+
+// stopKindFor is a grain that, asked "stop", tells entered, waits for
+// proceed to close, answers and stops itself; other requests it answers
+// with its own pid id, counted in taken. posted counts the requests posted
+// to its mailboxes.
+func stopKindFor(entered chan<- struct{}, proceed <-chan struct{}, taken, posted *atomic.Int64) *pcluster.Kind {
+	return pcluster.NewKind(stopKind, actor.PropsFromFunc(func(ctx actor.Context) {
+		m, ok := ctx.Message().(*wrapperspb.StringValue)
+		if !ok {
+			return
+		}
+		if m.Value == "stop" {
+			entered <- struct{}{}
+			<-proceed
+			ctx.Respond(m)
+			ctx.Stop(ctx.Self())
+			return
+		}
+		taken.Add(1)
+		ctx.Respond(wrapperspb.String(ctx.Self().Id))
+	}, actor.WithMailbox(actor.Unbounded(&postedCounter{posted: posted}))))
+}

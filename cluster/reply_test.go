@@ -25,11 +25,13 @@ import (
 // their callers gave up and slots are reused.
 func TestRequestLocal(t *testing.T) {
 	seen := make(chan *actor.PID, 4096)
-	var counted, quit, posted atomic.Int64
+	var counted, quit, posted, stopTaken, stopPosted atomic.Int64
 	open := make(chan struct{})
+	entered, proceed := make(chan struct{}, 1), make(chan struct{})
 	n := MustStart(t, cluster.Config{Name: "n1", Kinds: []*pcluster.Kind{
 		echoKindFor("n1"), parkKindFor(seen), lateKindFor(), countKindFor(&counted),
 		quitKindFor(&quit), gateKindFor(open, &posted),
+		stopKindFor(entered, proceed, &stopTaken, &stopPosted),
 	}})
 	c := n.Cluster()
 
@@ -122,6 +124,35 @@ func TestRequestLocal(t *testing.T) {
 		}
 		if got := quit.Load(); got != 1 {
 			t.Fatalf("the grain took the request %d times, want once", got)
+		}
+	})
+
+	// protoactor drops the requests in a stopped grain's mailbox: without
+	// a word, this call would wait out its deadline. The grain is held in
+	// its "stop" handler until the call waits in its mailbox, then answers
+	// and stops; the call must go to a new activation, taken once.
+	t.Run("a request queued behind its grain's stop is retried on a new activation", func(t *testing.T) {
+		first := callAsync(c, 10*time.Second, "s1", stopKind, "stop")
+		<-entered
+		pid, ok := c.PidCache.Get("s1", stopKind)
+		if !ok {
+			t.Fatal("no cached pid")
+		}
+		queued := callAsync(c, 10*time.Second, "s1", stopKind, "x")
+		testwait.Until(t, 10*time.Second, "the call in the mailbox", func() bool { return stopPosted.Load() == 2 })
+		close(proceed)
+		if r := <-first; r.err != nil || r.value != "stop" {
+			t.Fatalf("first call: %q, %v", r.value, r.err)
+		}
+		r := <-queued
+		if r.err != nil {
+			t.Fatalf("the queued call: %v", r.err)
+		}
+		if r.value == pid.Id {
+			t.Fatalf("answered by the stopped activation %s", pid.Id)
+		}
+		if got := stopTaken.Load(); got != 1 {
+			t.Fatalf("the request was taken %d times, want once", got)
 		}
 	})
 

@@ -103,7 +103,7 @@ func requestOnce(ctx context.Context, c *pcluster.Cluster, identity, kind string
 	switch {
 	case err == nil:
 		return reply(res)
-	case errors.Is(err, actor.ErrDeadLetter), errors.Is(err, remote.ErrDeadLetter), errors.Is(err, errNotSent):
+	case errors.Is(err, actor.ErrDeadLetter), errors.Is(err, remote.ErrDeadLetter), errors.Is(err, errNotSent), errors.Is(err, errNotTaken):
 		// The activation is gone (passivated, moved, its node restarted or
 		// out of the topology): forget it and activate again.
 		c.PidCache.RemoveByValue(identity, kind, pid)
@@ -160,8 +160,9 @@ func resolve(ctx context.Context, c *pcluster.Cluster, identity, kind string, se
 // was not sent; resolving again is safe.
 var errNotSent = errors.New("its member is not in the topology; not sent")
 
-// await sends msg to pid and waits for the reply until ctx is done or, for
-// a pid on another node, until that node leaves the topology (errMemberLeft:
+// await sends msg to pid through a protoactor future (the path of calls to
+// other nodes; call in reply.go picks it) and waits for the reply until ctx
+// is done or, for a pid on another node, until that node leaves the topology (errMemberLeft:
 // a crashed or paused node never answers, and the caller should hear so as
 // soon as the cluster knows, not at its deadline). The future's own timer
 // is set to ctx's deadline; cancellation completes the future early through
