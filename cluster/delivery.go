@@ -56,7 +56,7 @@ func delivery(next actor.ReceiverFunc) actor.ReceiverFunc {
 			}
 			return
 		}
-		if s := env.Sender; s != nil && strings.HasPrefix(s.Id, replySlotPrefix) {
+		if s := env.Sender; s != nil && strings.HasPrefix(s.Id, replySlotPrefix) && s.Address == c.ActorSystem().Address() {
 			if p, ok := c.ActorSystem().ProcessRegistry.GetLocal(s.Id); ok {
 				if slot, ok := p.(*replySlot); ok {
 					slot.take(s.RequestId)
