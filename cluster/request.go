@@ -20,8 +20,9 @@ import (
 var ErrUnavailable = errors.New("cluster: grain unavailable")
 
 // maxAttempts bounds the tries of one Request. Only failures that prove the
-// message was not delivered (no owner, activation failed, dead letter) are
-// retried, so a command is never applied twice by a retry.
+// message was not delivered (no owner, activation failed, dead letter, a
+// grain on this node that stopped before taking it) are retried, so a
+// command is never applied twice by a retry.
 const maxAttempts = 4
 
 // retryBackoff is the pause before retry number n (1-based): long enough
