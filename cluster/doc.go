@@ -34,6 +34,16 @@
 //   - A future waiting for a reply from a node that died or froze waits
 //     out its whole timeout. Request fails it as soon as that node leaves
 //     the topology (placement.go: memberContext).
+//   - A future costs a process registration under a new name, a timer, a
+//     condition variable and a context callback per call, about half the
+//     CPU of a call to a grain on the same node. Request calls such grains
+//     through reply slots registered once and reused (reply.go); a late
+//     reply finds a newer call number in the slot and is dropped.
+//   - A stopping grain drops the requests left in its mailbox without a
+//     dead letter, so their callers wait out their deadline. For calls to
+//     this node, a middleware on every kind marks requests taken and, once
+//     the grain has stopped, has the calls it never took retried
+//     (delivery.go).
 //   - Peers activate grains on a node as soon as they see it, before
 //     Cluster.StartMember returns; Config.BeforeJoin lets the caller wire
 //     what those grains need first.

@@ -112,7 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	system := actor.NewActorSystem(actor.WithLoggerFactory(libraryLogger(cfg.Logger, cfg.LibraryLevel)))
 	cc := pcluster.Configure(cfg.ClusterName, cfg.Provider, disthash.New(), rc,
-		pcluster.WithKinds(cfg.Kinds...),
+		pcluster.WithKinds(withDelivery(cfg.Kinds)...),
 		pcluster.WithRequestTimeout(cfg.RequestTimeout))
 	n := &Node{
 		cfg:     cfg,
@@ -157,6 +157,7 @@ func (n *Node) startMember(cc *pcluster.Config) (err error) {
 	n.cluster = c
 	// Subscribe before StartMember so the first topology is seen.
 	installPlacement(c)
+	installReplies(n.system)
 	if n.cfg.BeforeJoin != nil {
 		n.cfg.BeforeJoin(c)
 	}
