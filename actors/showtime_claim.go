@@ -21,7 +21,8 @@ type holdClaim struct {
 	until   time.Time
 }
 
-// claim reserves a live hold of req.Owner for req.BookingId, or with
+// claim reserves a live hold of req.Owner for req.BookingId (ECONFLICT if
+// the showtime is cancelled or has started), or with
 // req.Release drops that booking's claim. A hold claimed by another booking
 // is ECONFLICT with details.reason "hold_claimed": that booking is being
 // charged, and a second charge would only be refunded. Claims live in this
@@ -39,6 +40,11 @@ func (g *showtimeGrain) claim(now time.Time, req *ClaimHold) (*HoldReply, error)
 	}
 	h, err := g.m.HoldByID(now, req.HoldId, req.Owner)
 	if err != nil {
+		return nil, err
+	}
+	// The booking charges next: a showtime that is cancelled or has
+	// started refuses here, before any money moves.
+	if err := g.m.CheckBookable(now); err != nil {
 		return nil, err
 	}
 	if c, ok := g.claims[req.HoldId]; ok && c.booking != req.BookingId && now.Before(c.until) {
