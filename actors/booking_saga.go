@@ -82,7 +82,13 @@ func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, fresh bool,
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
 	h, err := g.claimHold(ctx, m.HoldId, m.UserId, false)
-	if err != nil {
+	switch {
+	case boxoffice.UnknownOutcome(err):
+		// The showtime is unavailable, and may have taken the claim
+		// before it failed (the reply waits for its writes): let it go.
+		g.releaseClaim(m.HoldId, m.UserId)
+		return nil, false, err
+	case err != nil:
 		// A retry of a booking that took its hold already (or whose hold
 		// is gone): the stored booking answers, if there is one.
 		b, err := g.existing(m, err)

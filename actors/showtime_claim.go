@@ -3,6 +3,9 @@ package actors
 import (
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -72,4 +75,23 @@ func (g *showtimeGrain) sweepClaims(now time.Time) {
 		}
 	}
 	g.claimsSweepAt = 2 * len(g.claims)
+}
+
+// releaseClaim answers a claim's release at once, before the seat map is
+// loaded: claims are memory of their own, and a booking that could not be
+// recorded in a store outage must free its claim even while the seats
+// cannot load, or the hold stays unpayable until the claim lapses. It
+// reports whether msg was such a release.
+func (g *showtimeGrain) releaseClaim(ctx actor.Context, msg proto.Message) bool {
+	req, ok := msg.(*ClaimHold)
+	if !ok || !req.Release {
+		return false
+	}
+	reply, err := g.claim(time.Time{}, req)
+	if err != nil {
+		ctx.Respond(failureOf(err))
+	} else {
+		ctx.Respond(reply)
+	}
+	return true
 }
