@@ -75,9 +75,10 @@ func (g *bookingGrain) settled(b *boxoffice.Booking, fresh bool) (*boxoffice.Boo
 // begin claims the hold for this booking (the showtime grain also refuses
 // a cancelled or started showtime) and records the booking pending.
 // Nothing is recorded when the hold is not the user's to book or another
-// booking of it is under way, so those answers (404, 403, 410, 409) cost
-// nothing and charge nothing. fresh is true when begin recorded the
-// booking; a retry of a booking recorded before gets the stored one.
+// booking of it is under way: those answers (404, 403, 410, 409) cost one
+// read (is this a retry of a booking that took the hold?) and charge
+// nothing. fresh is true when begin recorded the booking; a retry of a
+// booking recorded before gets the stored one.
 func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, fresh bool, err error) {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
