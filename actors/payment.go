@@ -18,7 +18,7 @@ import (
 // A worker holds only the gateway call (the saga records the answer), so
 // the 64 buyers a node's load test drives each get a worker at once, and
 // no payment waits on another's store write; past that, jobs wait in
-// arrival order, never behind a job of another kind.
+// arrival order.
 const (
 	paymentWorkersMax = 64
 	paymentQueueMax   = 10_000
