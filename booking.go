@@ -61,7 +61,8 @@ type IdempotencyRecord struct {
 // BookingStore keeps bookings and idempotency keys (the bookings service's
 // database).
 type BookingStore interface {
-	// CreateBooking stores a new booking.
+	// CreateBooking stores a new booking. Returns ECONFLICT if the ID
+	// exists (the stored booking is left as it was).
 	CreateBooking(ctx context.Context, b *Booking) error
 	// UpdateBooking stores b's Status, Failure, FailureCode, Payment and
 	// UpdatedAt.

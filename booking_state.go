@@ -101,6 +101,17 @@ func CheckBookable(st *Showtime, now time.Time) error {
 	return nil
 }
 
+// CheckBookable is CheckBookable for the showtime of this seat map: the
+// showtime grain answers it when a booking claims a hold, so the booking
+// needs no read of the catalog. The grain is the first to know of a
+// cancellation (the showtime is closed there before the catalog says so).
+func (m *SeatMap) CheckBookable(now time.Time) error {
+	if m.cancelled || !now.Before(m.startsAt) {
+		return Errorf(ECONFLICT, "showtime %s is cancelled or has started", m.showtimeID)
+	}
+	return nil
+}
+
 // CheckCancelAt refuses a user's cancellation once b's showtime st has
 // begun; the bookings of a cancelled showtime are cancelled whenever.
 func (b *Booking) CheckCancelAt(st *Showtime, now time.Time) error {

@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Payment statuses. A payment is pending from before the provider is asked
-// until its answer is stored, so that a crash in between is resolved at the
-// next start by asking the provider again (charges are idempotent by
-// payment ID).
+// Payment statuses. A payment is stored once the provider has answered:
+// captured, declined, and later refunded. Pending is only found in rows an
+// earlier version stored before asking the provider; recovery settles them
+// by asking again under their ID.
 const (
 	PaymentPending  = "pending"
 	PaymentCaptured = "captured"
@@ -18,6 +18,13 @@ const (
 
 // Payment methods.
 const PaymentMethodCard = "card"
+
+// PaymentIDOf is the ID of a booking's payment, and so the provider's
+// idempotency key for its charge. A booking is charged at most once, so the
+// key follows from the booking alone: a booking that a crash left pending
+// with no payment stored is settled by asking the provider under this key,
+// and no payment row is needed before the charge.
+func PaymentIDOf(bookingID string) string { return bookingID }
 
 // Payment is money taken for a booking.
 type Payment struct {
@@ -62,7 +69,9 @@ type ChargeRequest struct {
 type PaymentProvider interface {
 	// Charge captures money. Returns EUNPROCESSABLE if the card is declined,
 	// EUNAVAILABLE if the gateway did not answer in time (the outcome is
-	// then unknown: retry with the same key).
+	// then unknown: retry with the same key). A retry with the same key and
+	// no token asks what became of the first charge: its answer again, or
+	// EINVALID if the key was never charged (and no money moves).
 	Charge(ctx context.Context, req ChargeRequest) (ref string, err error)
 	// Refund returns captured money (idempotent by ref).
 	Refund(ctx context.Context, ref string, amountCents int64) error

@@ -30,6 +30,7 @@ const (
 type bookingEnv struct {
 	bookings      boxoffice.BookingStore
 	paymentStore  boxoffice.PaymentStore
+	paymentLog    *paymentService // records what the gateway answered
 	catalog       boxoffice.CatalogStore
 	showtimes     *Showtimes
 	payments      *paymentClient
@@ -40,9 +41,10 @@ type bookingEnv struct {
 }
 
 // bookingGrain runs the saga of one booking: its commands run one at a
-// time, so two requests for the same booking never interleave. Each
-// command reads the booking from the store first, so the grain trusts no
-// memory across activations (a booking may have moved nodes).
+// time, so two requests for the same booking never interleave. The grain
+// trusts no memory across activations (a booking may have moved nodes):
+// each command starts from the store, a new booking by inserting itself
+// (a retry finds it there) and any other by reading it.
 type bookingGrain struct {
 	env *bookingEnv
 	id  string

@@ -123,9 +123,15 @@ func TestBookingGatewayTimeout(t *testing.T) {
 		if len(list) != 1 || list[0].Status != boxoffice.BookingPending {
 			t.Fatalf("bookings = %+v", list)
 		}
+		// Nothing is stored before the gateway answers: the pending
+		// booking is the trace, and the gateway holds the charge under
+		// the booking's payment key.
 		p, err := env.Stores.Payments.PaymentByBooking(bkCtx(t), list[0].ID)
-		if err != nil || p.Status != boxoffice.PaymentPending {
-			t.Fatalf("payment = %+v, %v", p, err)
+		if boxoffice.ErrorCode(err) != boxoffice.ENOTFOUND {
+			t.Fatalf("payment = %+v, %v; want none stored before the gateway answered", p, err)
+		}
+		if _, err := env.Gateway.Charge(bkCtx(t), boxoffice.ChargeRequest{Key: boxoffice.PaymentIDOf(list[0].ID)}); err != nil {
+			t.Fatalf("the gateway has no charge under the booking's payment key: %v", err)
 		}
 		b, err := env.Book(t, "u1", h.ID, cardgateway.TokenTimeout, "k-slow")
 		if err != nil || b.ID != list[0].ID || b.Status != boxoffice.BookingConfirmed {

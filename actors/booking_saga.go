@@ -7,36 +7,64 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// start runs POST /bookings: check the hold, record the booking, charge,
+// The durable steps of a booking, each with the crash it is there for.
+// Every crash point ends with: no paid booking lost, no capture without a
+// confirmed booking or a refund, no seat sold twice.
+//
+//	step                         store / actor          why recovery needs it
+//	1 claim the hold             showtime grain (mem)   not durable: keeps a second booking of the hold
+//	                                                    from charging; it lapses after claimTTL. Its reply
+//	                                                    refuses a cancelled or started showtime, so no
+//	                                                    catalog read is made.
+//	2 booking pending (insert)   bookings               the intent, before any money moves: recovery
+//	                                                    lists pending bookings, and finds every charge
+//	                                                    through them. Insert-if-absent: a new ID is not
+//	                                                    read first; a retry's insert conflicts and the
+//	                                                    stored booking is answered.
+//	3 charge                     card gateway           idempotent by the payment ID, which is derived
+//	                                                    from the booking (PaymentIDOf): recovery asks
+//	                                                    again under it, so no pending payment row is
+//	                                                    written before the charge.
+//	4a payment captured (insert) payments               the money's record (refunds need its provider
+//	                                                    ref); it must be durable before the booking says
+//	                                                    confirmed. Runs alongside 4b.
+//	4b seats confirmed           showtime grain journal the seats; idempotent per booking, so recovery
+//	                                                    learns whether it happened by asking again.
+//	5 notification enqueued      notifications          after 4b (only then is "confirmed" true) and
+//	                                                    before 6: once the booking says confirmed,
+//	                                                    nothing would enqueue it again.
+//	6 booking confirmed          bookings               the outcome the user reads; recovery stops here.
+//
+// A crash before 2 leaves a claim that lapses; between 2 and 6, a pending
+// booking that recovery finishes (the gateway tells whether 3 happened,
+// Confirm whether 4b did; 4a and 5 are insert-if-absent) or fails and
+// refunds. A failure takes the same steps: refund, notify, booking failed.
+
+// start runs POST /bookings: claim the hold, record the booking, charge,
 // confirm the seats. A booking that exists already (a retry under the same
 // Idempotency-Key) is finished if it is pending and answered as it ended.
 func (g *bookingGrain) start(m *StartBooking) (*boxoffice.Booking, error) {
 	if m.BookingId != g.id {
 		return nil, boxoffice.Errorf(boxoffice.EINVALID, "booking ID %q does not match the grain", m.BookingId)
 	}
-	b, err := g.load()
+	g.token = m.PaymentToken
+	b, fresh, err := g.begin(m)
 	if err != nil {
 		return nil, err
 	}
-	if b == nil {
-		if b, err = g.begin(m); err != nil {
-			return nil, err
-		}
-	} else if b.UserID != m.UserId || b.HoldID != m.HoldId {
-		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s belongs to another request", g.id)
-	}
-	g.token = m.PaymentToken
-	return g.settled(b)
+	return g.settled(b, fresh)
 }
 
 // settled answers with a booking as it ended, finishing it first if it is
-// still pending.
-func (g *bookingGrain) settled(b *boxoffice.Booking) (*boxoffice.Booking, error) {
+// still pending. fresh says that b was recorded just now, so it has no
+// payment yet.
+func (g *bookingGrain) settled(b *boxoffice.Booking, fresh bool) (*boxoffice.Booking, error) {
 	for b.Status == boxoffice.BookingPending {
 		var err error
-		if b, err = g.finish(b); err != nil {
+		if b, err = g.finish(b, fresh); err != nil {
 			return nil, err
 		}
+		fresh = false
 	}
 	if b.Status == boxoffice.BookingFailed {
 		return nil, b.FailureErr()
@@ -44,100 +72,115 @@ func (g *bookingGrain) settled(b *boxoffice.Booking) (*boxoffice.Booking, error)
 	return b, nil
 }
 
-// begin claims the hold for this booking, checks the showtime and records
-// the pending booking. Nothing is recorded when the hold is not the user's
-// to book or another booking of it is under way, so those answers (404,
-// 403, 410, 409) cost nothing and charge nothing.
-func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, err error) {
+// begin claims the hold for this booking (the showtime grain also refuses
+// a cancelled or started showtime) and records the booking pending.
+// Nothing is recorded when the hold is not the user's to book or another
+// booking of it is under way: those answers (404, 403, 410, 409) cost one
+// read (is this a retry of a booking that took the hold?) and charge
+// nothing. fresh is true when begin recorded the booking; a retry of a
+// booking recorded before gets the stored one.
+func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, fresh bool, err error) {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
 	h, err := g.claimHold(ctx, m.HoldId, m.UserId, false)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			g.releaseClaim(m.HoldId, m.UserId)
-		}
-	}()
-	st, err := g.env.catalog.Showtime(ctx, h.ShowtimeID)
-	if err != nil {
-		return nil, err
+	switch {
+	case boxoffice.UnknownOutcome(err):
+		// The showtime is unavailable, and may have taken the claim
+		// before it failed (the reply waits for its writes): let it go.
+		g.releaseClaim(m.HoldId, m.UserId)
+		return nil, false, err
+	case err != nil:
+		// A retry of a booking that took its hold already (or whose hold
+		// is gone): the stored booking answers, if there is one.
+		b, err := g.existing(m, err)
+		return b, false, err
 	}
 	now := storedNow(g.env.clock)
-	if err := boxoffice.CheckBookable(st, now); err != nil {
-		return nil, err
-	}
 	b = &boxoffice.Booking{
 		ID: g.id, UserID: m.UserId, ShowtimeID: h.ShowtimeID, HoldID: h.ID, Seats: h.Seats,
 		TotalCents: h.TotalCents, Currency: h.Currency, Status: boxoffice.BookingPending,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if err := g.env.bookings.CreateBooking(ctx, b); err != nil {
+	switch err := g.env.bookings.CreateBooking(ctx, b); boxoffice.ErrorCode(err) {
+	case "":
+		g.log.Info("booking started", "showtime", b.ShowtimeID, "hold", b.HoldID, "user", b.UserID)
+		return b, true, nil
+	case boxoffice.ECONFLICT:
+		b, err := g.existing(m, nil)
+		if err != nil || b.Status != boxoffice.BookingPending {
+			// The claim just taken is not this booking's to keep: it
+			// ended, and another booking may pay for the hold.
+			g.releaseClaim(m.HoldId, m.UserId)
+		}
+		return b, false, err
+	default:
+		g.releaseClaim(m.HoldId, m.UserId)
 		g.log.Error("booking: create failed", "err", err)
-		return nil, unavailable("booking could not be recorded; retry shortly")
+		return nil, false, unavailable("booking could not be recorded; retry shortly")
 	}
-	g.log.Info("booking started", "showtime", b.ShowtimeID, "hold", b.HoldID, "user", b.UserID)
+}
+
+// existing returns this grain's booking as stored, for a request that
+// turned out to be a retry; refused is the claim's refusal, the answer
+// when no booking was stored.
+func (g *bookingGrain) existing(m *StartBooking, refused error) (*boxoffice.Booking, error) {
+	b, err := g.load()
+	switch {
+	case err != nil:
+		return nil, err
+	case b == nil && refused != nil:
+		return nil, refused
+	case b == nil:
+		return nil, unavailable("booking %s could not be recorded; retry shortly", g.id)
+	case b.UserID != m.UserId || b.HoldID != m.HoldId:
+		return nil, boxoffice.Errorf(boxoffice.ECONFLICT, "booking %s belongs to another request", g.id)
+	}
 	return b, nil
 }
 
 // finish takes a pending booking as far as it can go: paid and confirmed,
 // or failed (and refunded when money moved). An error with the booking
 // still pending means an outcome is unknown; recovery finishes it later.
-func (g *bookingGrain) finish(b *boxoffice.Booking) (*boxoffice.Booking, error) {
-	p, err := g.pay(b)
+func (g *bookingGrain) finish(b *boxoffice.Booking, fresh bool) (*boxoffice.Booking, error) {
+	p, stored, err := g.pay(b, fresh)
 	if err != nil {
 		return nil, err
 	}
 	if code, detail := boxoffice.PaymentFailure(p); code != "" {
+		if p != nil && !stored {
+			if p, err = g.recordPayment(p); err != nil {
+				return nil, err
+			}
+		}
 		return g.fail(b, p, code, detail)
 	}
-	return g.confirm(b, p)
+	return g.confirm(b, p, stored)
 }
 
-// pay charges the booking (idempotent: a second charge asks the gateway
-// about the first with the same key). Without a card token (a booking
-// resumed by recovery) it charges nothing new: a booking with no payment
-// yet returns nil, and a pending one is settled with the gateway.
-func (g *bookingGrain) pay(b *boxoffice.Booking) (*boxoffice.Payment, error) {
-	if g.token == "" {
-		ctx, cancel := step(stepTimeout)
-		defer cancel()
-		p, err := g.env.paymentStore.PaymentByBooking(ctx, b.ID)
-		switch {
-		case boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND:
-			return nil, nil
-		case err != nil:
-			g.log.Error("booking: payment read failed", "err", err)
-			return nil, unavailable("payment of booking %s cannot be read now", b.ID)
-		case p.Status != boxoffice.PaymentPending:
-			return p, nil
-		}
-	}
-	ctx, cancel := step(g.env.chargeTimeout)
-	defer cancel()
-	return g.env.payments.charge(ctx, &chargeCmd{
-		BookingID: b.ID, UserID: b.UserID, AmountCents: b.TotalCents, Currency: b.Currency,
-		Method: boxoffice.PaymentMethodCard, Token: g.token,
-	})
-}
-
-// confirm turns the hold into the booking's seats. Confirm is idempotent
+// confirm turns the hold into the booking's seats, while a payment the
+// gateway has just captured is recorded alongside. Confirm is idempotent
 // per booking, so after a crash it also tells whether the seats were
 // confirmed before. Only a definite refusal leads to a refund: an unknown
 // outcome leaves the booking pending, never refunded while its seats may
 // be booked.
-func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment) (*boxoffice.Booking, error) {
-	var err error
-	for try := 0; try < confirmTries; try++ {
-		if try > 0 {
-			time.Sleep(confirmRetryPause)
+func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment, stored bool) (*boxoffice.Booking, error) {
+	var recorded chan paymentResult
+	if !stored {
+		recorded = make(chan paymentResult, 1)
+		go func() {
+			rp, err := g.recordPayment(p)
+			recorded <- paymentResult{Payment: rp, Err: err}
+		}()
+	}
+	err := g.confirmSeats(b)
+	if recorded != nil {
+		r := <-recorded
+		if r.Err != nil {
+			return nil, r.Err // pending: recovery asks the gateway again
 		}
-		ctx, cancel := step(stepTimeout)
-		_, err = g.env.showtimes.Confirm(ctx, b.HoldID, b.UserID, b.ID)
-		cancel()
-		if !boxoffice.UnknownOutcome(err) {
-			break
+		if p = r.Payment; p.Status != boxoffice.PaymentCaptured {
+			g.log.Error("booking: payment changed while its seats were confirmed", "payment", p.ID, "status", p.Status)
+			return nil, unavailable("booking %s could not be completed now; it will be", b.ID)
 		}
 	}
 	switch code, unknown := boxoffice.ConfirmFailure(err); {
@@ -161,6 +204,24 @@ func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment) (*box
 	g.env.notifier.poke()
 	g.log.Info("booking confirmed", "payment", p.ID, "total_cents", b.TotalCents)
 	return b, nil
+}
+
+// confirmSeats asks the showtime to book the hold's seats for b, again
+// while the outcome is unknown (Confirm is idempotent per booking).
+func (g *bookingGrain) confirmSeats(b *boxoffice.Booking) error {
+	var err error
+	for try := 0; try < confirmTries; try++ {
+		if try > 0 {
+			time.Sleep(confirmRetryPause)
+		}
+		ctx, cancel := step(stepTimeout)
+		_, err = g.env.showtimes.Confirm(ctx, b.HoldID, b.UserID, b.ID)
+		cancel()
+		if !boxoffice.UnknownOutcome(err) {
+			break
+		}
+	}
+	return err
 }
 
 // fail ends a booking that will not be confirmed, refunding a captured
@@ -242,7 +303,7 @@ func (g *bookingGrain) resume() (*boxoffice.Booking, error) {
 		if err != nil {
 			return nil, err
 		}
-		b, err := g.finish(b)
+		b, err := g.finish(b, false)
 		if err != nil {
 			return nil, err
 		}

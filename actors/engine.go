@@ -167,7 +167,7 @@ func (e *Engine) initBookings() {
 	e.notifier = newNotifier(cfg)
 	e.life.payments = &paymentClient{}
 	e.bookingEnv = &bookingEnv{
-		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, catalog: cfg.Stores.Catalog,
+		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, paymentLog: e.paymentSvc, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, payments: e.life.payments, notifier: e.notifier,
 		clock: cfg.Clock, log: cfg.Logger.With("kind", KindBooking), chargeTimeout: chargeTimeout,
 	}

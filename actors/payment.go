@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,6 +15,10 @@ import (
 // Bounds of the payment actor. A card gateway call can take seconds, so the
 // actor never makes one itself: it hands each to a worker goroutine, at most
 // paymentWorkersMax at a time, and queues the rest up to paymentQueueMax.
+// A worker holds only the gateway call (the saga records the answer), so
+// the 64 buyers a node's load test drives each get a worker at once, and
+// no payment waits on another's store write; past that, jobs wait in
+// arrival order.
 const (
 	paymentWorkersMax = 64
 	paymentQueueMax   = 10_000
@@ -24,13 +29,13 @@ const (
 // Messages of the payment actor. It is local to its node (every node runs
 // one), so its messages are plain Go values, never serialized.
 type (
-	// chargeCmd charges a booking once: a second charge for the same
-	// booking asks the gateway again with the same key (the payment ID)
-	// while the payment is pending, and otherwise returns it as stored.
+	// chargeCmd charges a booking under its payment's ID, the gateway's
+	// idempotency key: a second charge with the same key asks the gateway
+	// about the first and never takes the money twice.
 	chargeCmd struct {
-		BookingID, UserID, Currency, Method, Token string
-		AmountCents                                int64
-		Deadline                                   time.Time
+		PaymentID, BookingID, UserID, Currency, Method, Token string
+		AmountCents                                           int64
+		Deadline                                              time.Time
 	}
 	// refundCmd refunds a booking's captured payment (idempotent).
 	refundCmd struct {
@@ -38,8 +43,8 @@ type (
 		Deadline  time.Time
 	}
 	// settleCmd answers nil when no job for the booking is queued or
-	// running on this node, so recovery never judges a payment that a
-	// worker is still writing.
+	// running on this node, so recovery never asks the gateway about a
+	// charge that a worker is still making.
 	settleCmd struct{ BookingID string }
 	// paymentResult is every reply of the payment actor.
 	paymentResult struct {
@@ -139,8 +144,8 @@ func (a *paymentActor) work(j *paymentJob) *paymentResult {
 	return &paymentResult{Payment: p, Err: err}
 }
 
-// paymentService is what the payment actor's workers do: each step is
-// recorded in the payments store before and after the gateway call.
+// paymentService is what the payment actor's workers do (gateway calls),
+// and how the saga records what the gateway answered.
 type paymentService struct {
 	store    boxoffice.PaymentStore
 	provider boxoffice.PaymentProvider
@@ -160,45 +165,74 @@ func (s *paymentService) run(ctx context.Context, j *paymentJob) (p *boxoffice.P
 	return j.run(ctx)
 }
 
-// charge records a pending payment before asking the gateway, so a crash
-// between the two leaves a trace that recovery resolves by asking again
-// with the same key (the gateway charges a key at most once).
+// charge asks the gateway for a booking's money under the payment's ID (its
+// idempotency key) and returns the payment as the gateway answered it,
+// captured or declined, not yet stored: the saga records it while the
+// seats are confirmed. Nothing is stored before the charge either: the
+// pending booking is the trace recovery follows, and it asks the gateway
+// again under the same key. Without a card token (a booking resumed after a
+// crash) charge only asks what became of an earlier charge: a key the
+// gateway never took answers nil, nil (no money moved, nothing to record).
 func (s *paymentService) charge(ctx context.Context, cmd *chargeCmd) (*boxoffice.Payment, error) {
-	p, err := s.store.PaymentByBooking(ctx, cmd.BookingID)
-	if boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND {
-		now := storedNow(s.clock)
-		p = &boxoffice.Payment{
-			ID: boxoffice.NewID(), BookingID: cmd.BookingID, UserID: cmd.UserID,
-			AmountCents: cmd.AmountCents, Currency: cmd.Currency, Method: cmd.Method,
-			Status: boxoffice.PaymentPending, CreatedAt: now, UpdatedAt: now,
-		}
-		err = s.store.CreatePayment(ctx, p)
-	}
-	if err != nil {
-		s.log.Error("payment: store failed", "booking", cmd.BookingID, "err", err)
-		return nil, unavailable("payment could not be recorded; retry shortly")
-	}
-	if p.Status != boxoffice.PaymentPending {
-		return p, nil // decided before: never ask the gateway twice
+	now := storedNow(s.clock)
+	p := &boxoffice.Payment{
+		ID: cmd.PaymentID, BookingID: cmd.BookingID, UserID: cmd.UserID,
+		AmountCents: cmd.AmountCents, Currency: cmd.Currency, Method: cmd.Method,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	ref, err := s.provider.Charge(ctx, boxoffice.ChargeRequest{
 		Key: p.ID, AmountCents: p.AmountCents, Currency: p.Currency, Token: cmd.Token,
 	})
-	switch boxoffice.ErrorCode(err) {
-	case "":
+	switch code := boxoffice.ErrorCode(err); {
+	case code == "":
 		p.Status, p.ProviderRef = boxoffice.PaymentCaptured, ref
-	case boxoffice.EUNPROCESSABLE, boxoffice.EINVALID:
+	case code == boxoffice.EINVALID && cmd.Token == "":
+		return nil, nil // the gateway never took this key
+	case code == boxoffice.EUNPROCESSABLE || code == boxoffice.EINVALID:
 		// A definite refusal: no money moved under this key.
 		p.Status, p.Failure = boxoffice.PaymentDeclined, boxoffice.ErrorMessage(err)
-		if cmd.Token == "" {
-			// Recovery asked about a charge the gateway never received.
-			p.Failure = "the payment was interrupted before the card gateway took it"
-		}
 	default:
 		s.log.Warn("payment: outcome unknown", "payment", p.ID, "booking", p.BookingID, "err", err)
-		return p, unavailable("the card gateway did not answer; the booking will be completed or refunded")
+		return nil, unavailable("the card gateway did not answer; the booking will be completed or refunded")
 	}
+	return p, nil
+}
+
+// record stores a payment the gateway answered for. A payment of the
+// booking stored already is either a pending row from before (it is
+// settled with this answer) or the same answer recorded by an earlier run,
+// which is returned as stored: it may have been refunded since.
+func (s *paymentService) record(ctx context.Context, p *boxoffice.Payment) (*boxoffice.Payment, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), paymentStoreWait)
+	defer cancel()
+	err := s.store.CreatePayment(ctx, p)
+	if boxoffice.ErrorCode(err) != boxoffice.ECONFLICT {
+		if err != nil {
+			s.log.Error("payment: store failed after the gateway answered", "payment", p.ID, "status", p.Status, "err", err)
+			return nil, unavailable("payment could not be recorded; it will be resolved")
+		}
+		return p, nil
+	}
+	stored, err := s.store.PaymentByBooking(ctx, p.BookingID)
+	switch {
+	case err != nil:
+		s.log.Error("payment: store failed", "booking", p.BookingID, "err", err)
+		return nil, unavailable("payment could not be recorded; it will be resolved")
+	case stored.Status != boxoffice.PaymentPending:
+		return stored, nil
+	case stored.ID != p.ID:
+		return nil, fmt.Errorf("payment %s of booking %s was charged under another key (%s)", stored.ID, p.BookingID, p.ID)
+	}
+	p.CreatedAt = stored.CreatedAt
 	return p, s.save(ctx, p)
+}
+
+// untaken settles a pending payment stored by an earlier version whose
+// charge the gateway never took: declined, nothing was charged.
+func untaken(p *boxoffice.Payment) *boxoffice.Payment {
+	p.Status = boxoffice.PaymentDeclined
+	p.Failure = "the payment was interrupted before the card gateway took it"
+	return p
 }
 
 // refund returns a captured payment's money. A declined or refunded

@@ -17,11 +17,16 @@ type bkCrash struct {
 	payment     string // "" (none), pending or captured
 	charged     bool   // the gateway captured it under the payment's key
 	seatsBooked bool   // the showtime confirmed the seats
-	expired     bool   // the hold expired before the restart
-	fresh       bool   // touched just now: recovery leaves it alone
-	want        string // booking status after recovery
-	wantPay     string // payment status after recovery ("" none)
-	wantNote    string // notification kind after recovery ("" none)
+	// rowless: the gateway was asked under the booking's own payment key
+	// (boxoffice.PaymentIDOf) and no payment row was stored, as the saga
+	// leaves it between the charge and recording the answer; charged
+	// says whether it took the money, else the card was declined.
+	rowless  bool
+	expired  bool   // the hold expired before the restart
+	fresh    bool   // touched just now: recovery leaves it alone
+	want     string // booking status after recovery
+	wantPay  string // payment status after recovery ("" none)
+	wantNote string // notification kind after recovery ("" none)
 }
 
 // Recovery finishes or compensates the bookings a crash interrupted, as
@@ -112,6 +117,14 @@ func bkCrashes() []bkCrash {
 		{name: "seats confirmed, booking not saved", user: "u7", seat: "A7", payment: boxoffice.PaymentCaptured, charged: true,
 			seatsBooked: true, want: boxoffice.BookingConfirmed, wantPay: boxoffice.PaymentCaptured, wantNote: boxoffice.NotifyBookingConfirmed},
 		{name: "fresh: a saga may still run it", user: "u8", seat: "A8", fresh: true, want: boxoffice.BookingPending},
+		{name: "gateway charged, no payment stored", user: "u9", seat: "A9", rowless: true, charged: true,
+			want: boxoffice.BookingConfirmed, wantPay: boxoffice.PaymentCaptured, wantNote: boxoffice.NotifyBookingConfirmed},
+		{name: "gateway declined, no payment stored", user: "u10", seat: "A10", rowless: true,
+			want: boxoffice.BookingFailed, wantPay: boxoffice.PaymentDeclined},
+		{name: "seats confirmed, no payment stored", user: "u11", seat: "B1", rowless: true, charged: true, seatsBooked: true,
+			want: boxoffice.BookingConfirmed, wantPay: boxoffice.PaymentCaptured, wantNote: boxoffice.NotifyBookingConfirmed},
+		{name: "gateway charged, no payment stored, hold expired", user: "u12", seat: "B2", rowless: true, charged: true, expired: true,
+			want: boxoffice.BookingFailed, wantPay: boxoffice.PaymentRefunded, wantNote: boxoffice.NotifyBookingFailed},
 	}
 }
 
@@ -145,6 +158,17 @@ func bkCraft(t *testing.T, env *BookingEnv, c bkCrash, h *boxoffice.Hold) string
 		}
 		if err := env.Stores.Payments.CreatePayment(ctx, p); err != nil {
 			t.Fatal(err)
+		}
+	}
+	if c.rowless {
+		token := cardgateway.TokenDecline
+		if c.charged {
+			token = cardgateway.TokenVisa
+		}
+		_, err := env.Gateway.Charge(ctx, boxoffice.ChargeRequest{Key: boxoffice.PaymentIDOf(b.ID),
+			AmountCents: b.TotalCents, Currency: b.Currency, Token: token})
+		if c.charged != (err == nil) {
+			t.Fatalf("gateway charge with %s: %v", token, err)
 		}
 	}
 	if c.seatsBooked {

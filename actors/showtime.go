@@ -157,6 +157,9 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		ctx.Respond(failureOf(boxoffice.Errorf(boxoffice.ETOOMANYREQUESTS, "showtime is overloaded; retry shortly")))
 		return
 	}
+	if g.releaseClaim(ctx, msg) {
+		return
+	}
 	if err := g.ready(ctx); err != nil {
 		ctx.Respond(failureOf(err))
 		g.stopIfGone(ctx)

@@ -3,6 +3,9 @@ package actors
 import (
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -21,7 +24,8 @@ type holdClaim struct {
 	until   time.Time
 }
 
-// claim reserves a live hold of req.Owner for req.BookingId, or with
+// claim reserves a live hold of req.Owner for req.BookingId (ECONFLICT if
+// the showtime is cancelled or has started), or with
 // req.Release drops that booking's claim. A hold claimed by another booking
 // is ECONFLICT with details.reason "hold_claimed": that booking is being
 // charged, and a second charge would only be refunded. Claims live in this
@@ -39,6 +43,11 @@ func (g *showtimeGrain) claim(now time.Time, req *ClaimHold) (*HoldReply, error)
 	}
 	h, err := g.m.HoldByID(now, req.HoldId, req.Owner)
 	if err != nil {
+		return nil, err
+	}
+	// The booking charges next: a showtime that is cancelled or has
+	// started refuses here, before any money moves.
+	if err := g.m.CheckBookable(now); err != nil {
 		return nil, err
 	}
 	if c, ok := g.claims[req.HoldId]; ok && c.booking != req.BookingId && now.Before(c.until) {
@@ -66,4 +75,23 @@ func (g *showtimeGrain) sweepClaims(now time.Time) {
 		}
 	}
 	g.claimsSweepAt = 2 * len(g.claims)
+}
+
+// releaseClaim answers a claim's release at once, before the seat map is
+// loaded: claims are memory of their own, and a booking that could not be
+// recorded in a store outage must free its claim even while the seats
+// cannot load, or the hold stays unpayable until the claim lapses. It
+// reports whether msg was such a release.
+func (g *showtimeGrain) releaseClaim(ctx actor.Context, msg proto.Message) bool {
+	req, ok := msg.(*ClaimHold)
+	if !ok || !req.Release {
+		return false
+	}
+	reply, err := g.claim(time.Time{}, req)
+	if err != nil {
+		ctx.Respond(failureOf(err))
+	} else {
+		ctx.Respond(reply)
+	}
+	return true
 }

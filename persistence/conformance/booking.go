@@ -16,6 +16,7 @@ import (
 var bookingTests = []test{
 	{"CreateAndGetRoundTrip", testBookingRoundTrip},
 	{"BookingNotFound", testBookingNotFound},
+	{"CreateBookingTwiceConflictsAndKeepsTheFirst", testCreateBookingTwice},
 	{"UpdateBookingStoresOnlyItsFields", testUpdateBooking},
 	{"BookingsByUserNewestFirstAcrossPages", testBookingsByUser},
 	{"BookingsByShowtimeFilterStatuses", testBookingsByShowtime},
@@ -287,4 +288,17 @@ func testPutIdempotencyConcurrent(t *testing.T, s *boxoffice.Stores) {
 		require.Equal(t, stored[0], stored[i])
 	}
 	require.Equal(t, 1, winners)
+}
+
+// The saga inserts a new booking without reading it first: a second insert
+// of the same ID (a retry) must be ECONFLICT and change nothing.
+func testCreateBookingTwice(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	b := mustBooking(t, s, newBooking("user-1", boxoffice.NewID(), t0))
+	again := *b
+	again.Status, again.UpdatedAt = boxoffice.BookingConfirmed, at(1)
+	requireCode(t, boxoffice.ECONFLICT, s.Bookings.CreateBooking(ctx, &again))
+	got, err := s.Bookings.Booking(ctx, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, b, got)
 }
