@@ -154,8 +154,10 @@ func (b *bench) measureHTTP(ctx context.Context, run int, f map[string]float64) 
 			b.note("dropping the node's databases %s_*: %v", prefix, err)
 		}
 	}()
-	lt := loadtestRun{bin: b.o.bin, target: n.url, reports: b.o.reports, databaseURL: b.o.databaseURL, dbPrefix: prefix,
-		progress: b.progress}
+	lt := loadtestRun{bin: b.o.bin, target: n.url, reports: b.o.reports, progress: b.progress}
+	if b.o.storeAudit {
+		lt.databaseURL, lt.dbPrefix = b.o.databaseURL, prefix
+	}
 	c := strconv.Itoa(b.o.connections)
 	name := func(s string) string { return fmt.Sprintf("r%d-pg-%s", run+1, s) }
 

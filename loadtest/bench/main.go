@@ -46,7 +46,7 @@ type options struct {
 	markdown, svg, reports           string
 	duration, engineBenchtime        time.Duration
 	connections, runs                int
-	engine                           bool
+	engine, storeAudit               bool
 }
 
 func main() {
@@ -61,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each figure's measurement (the scale scenario takes 4 of them)")
 	flag.IntVar(&o.connections, "connections", 64, "HTTP connections and pgbench clients")
 	flag.IntVar(&o.runs, "runs", 3, "times each figure is measured (the table gives the median and the range)")
+	flag.BoolVar(&o.storeAudit, "store-audit", false, "the load tests also audit the node's PostgreSQL databases (another set of connections: on a shared server with max_connections = 100 they may be refused)")
 	flag.BoolVar(&o.engine, "engine", true, "also run the engine-alone benchmark (go test -bench HoldsOnPostgres)")
 	flag.DurationVar(&o.engineBenchtime, "engine-benchtime", 3*time.Second, "-benchtime of the engine-alone benchmark")
 	flag.Parse()
