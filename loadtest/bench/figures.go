@@ -50,6 +50,7 @@ type bench struct {
 	runs     []map[string]float64
 	commands map[string]string // figure -> the command that measures it
 	notes    []string          // audit results, errors, anything that qualifies a figure
+	prefixes []string          // database prefixes of the nodes, dropped at the end
 }
 
 func (b *bench) progress(format string, args ...any) {
@@ -89,6 +90,17 @@ func (b *bench) measure(ctx context.Context) error {
 		return fmt.Errorf("SQL baseline database: %w", err)
 	}
 	defer sql.close(ctx)
+	// The nodes' databases are dropped once every figure is taken: a DROP
+	// DATABASE waits for a checkpoint, whose writes would land in the
+	// next measurement.
+	defer func() {
+		for _, p := range b.prefixes {
+			b.progress("dropping the databases %s_*", p)
+			if err := dropDatabases(ctx, b.o.databaseURL, p); err != nil {
+				b.note("dropping the node's databases %s_*: %v", p, err)
+			}
+		}
+	}()
 	if err := sql.pool.QueryRow(ctx, "SHOW server_version").Scan(&b.pgServer); err != nil {
 		return err
 	}
@@ -148,12 +160,8 @@ func (b *bench) measureHTTP(ctx context.Context, run int, f map[string]float64) 
 	if err != nil {
 		return err
 	}
-	defer func() {
-		n.stop()
-		if err := dropDatabases(ctx, b.o.databaseURL, prefix); err != nil {
-			b.note("dropping the node's databases %s_*: %v", prefix, err)
-		}
-	}()
+	defer n.stop()
+	b.prefixes = append(b.prefixes, prefix)
 	lt := loadtestRun{bin: b.o.bin, target: n.url, reports: b.o.reports, progress: b.progress}
 	if b.o.storeAudit {
 		lt.databaseURL, lt.dbPrefix = b.o.databaseURL, prefix
