@@ -64,9 +64,10 @@ func startNode(bin, dir, databaseURL, prefix string) (*node, error) {
 	return &node{url: n.URL, stop: stop}, nil
 }
 
-// dropDatabases drops the databases a node made with prefix (prefix_*).
+// dropDatabases drops the databases a node made with prefix (prefix_*),
+// also after an interrupt.
 func dropDatabases(ctx context.Context, serverURL, prefix string) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	c, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
