@@ -68,6 +68,7 @@ type Config struct {
 	Seats       int           // seats per showtime; 0: the scenario's default
 	Showtimes   int           // showtimes on sale at once (steady, mixed, hold-release); 0: 10, hold-release 1
 	Users       int           // buyers registered for the run; 0: min(connections, 64)
+	ScaleSteps  []int         // scale: showtimes of each phase, ascending; nil: ScaleSteps
 	Timeout     time.Duration // per request
 
 	AdminEmail, AdminPassword string
@@ -99,6 +100,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Showtimes == 0 {
 		c.Showtimes = showtimesDefault(c.Scenario)
+	}
+	if c.Scenario == ScenarioScale && len(c.ScaleSteps) == 0 {
+		c.ScaleSteps = ScaleSteps
 	}
 	if c.Seats == 0 {
 		c.Seats = seatsDefault(c.Scenario)
@@ -145,6 +149,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("users must be between 1 and %d", UsersMax)
 	case c.Timeout <= 0:
 		return errors.New("timeout must be positive")
+	case c.Scenario == ScenarioScale && !validSteps(c.ScaleSteps):
+		return fmt.Errorf("scale steps must be 1 to %d ascending numbers of showtimes between 1 and 1000", scaleStepsMax)
 	case c.Scenario != ScenarioHealthz && (c.AdminEmail == "" || c.AdminPassword == ""):
 		return errors.New("admin credentials are required to set up showtimes: --admin-email/--admin-password or BOXOFFICE_ADMIN_EMAIL/PASSWORD")
 	}
@@ -164,6 +170,21 @@ func showtimesDefault(name string) int {
 // seat of its own, so that its hall needs at least one seat per connection.
 func ownSeatScenario(name string) bool {
 	return name == ScenarioHoldRelease || name == ScenarioScale
+}
+
+// scaleStepsMax bounds the phases of a scale run.
+const scaleStepsMax = 10
+
+func validSteps(steps []int) bool {
+	if len(steps) == 0 || len(steps) > scaleStepsMax {
+		return false
+	}
+	for i, n := range steps {
+		if n < 1 || n > 1000 || i > 0 && n <= steps[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 func validScenario(name string) bool {

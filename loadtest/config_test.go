@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -55,6 +56,10 @@ func TestValidateShowtimesAndScenario(t *testing.T) {
 		{"too many showtimes", func(c *Config) { c.Scenario, c.Showtimes = ScenarioHoldRelease, 1001 }, "showtimes must be between"},
 		{"negative showtimes", func(c *Config) { c.Scenario, c.Showtimes = ScenarioSteady, -1 }, "showtimes must be between"},
 		{"unknown scenario", func(c *Config) { c.Scenario = "scales" }, "unknown scenario"},
+		{"scale steps", func(c *Config) { c.Scenario, c.ScaleSteps = ScenarioScale, []int{1, 3} }, ""},
+		{"scale steps not ascending", func(c *Config) { c.Scenario, c.ScaleSteps = ScenarioScale, []int{10, 3} }, "scale steps"},
+		{"scale step too wide", func(c *Config) { c.Scenario, c.ScaleSteps = ScenarioScale, []int{1, 1001} }, "scale steps"},
+		{"scale step zero", func(c *Config) { c.Scenario, c.ScaleSteps = ScenarioScale, []int{0, 1} }, "scale steps"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := validConfig(ScenarioSteady)
@@ -75,7 +80,7 @@ func TestValidateShowtimesAndScenario(t *testing.T) {
 // until the load ends.
 func TestScalePhases(t *testing.T) {
 	start := time.Unix(1000, 0)
-	s := &scale{env: &Env{start: start}, phase: 2 * time.Second, held: make([]atomic.Int64, len(ScaleSteps))}
+	s := &scale{env: &Env{start: start}, steps: ScaleSteps, phase: 2 * time.Second, held: make([]atomic.Int64, len(ScaleSteps))}
 	for at, want := range map[time.Duration]int{0: 0, 1999 * time.Millisecond: 0, 2 * time.Second: 1, 5 * time.Second: 2,
 		7 * time.Second: 3, 30 * time.Second: 3, -time.Second: 0} {
 		if got := s.phaseAt(start.Add(at)); got != want {
@@ -92,6 +97,9 @@ func TestScalePhases(t *testing.T) {
 		if math.Abs(f[k]-v) > 1e-9 {
 			t.Errorf("%s = %v, want %v", k, f[k], v)
 		}
+	}
+	if got := (Config{Scenario: ScenarioScale}).withDefaults().ScaleSteps; !slices.Equal(got, []int{1, 10, 100, 1000}) {
+		t.Errorf("default steps %v", got)
 	}
 	if got := ScalePoints(f); len(got) != 4 || got[0] != (ScalePoint{1, 500}) || got[3] != (ScalePoint{1000, 500}) {
 		t.Errorf("ScalePoints = %v", got)

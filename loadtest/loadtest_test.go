@@ -104,7 +104,26 @@ func TestLoadtest(t *testing.T) {
 		require.EqualValues(t, hold.Outcomes["201"], release.Outcomes["204"])
 		require.Zero(t, r.Operations[loadtest.OpSeatMap].Requests, "setup's seat map reads are not counted")
 
-		_, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
+		// Scale: one phase per step; every phase holds (each connection on
+		// its own seat) and the report draws the curve.
+		dir := t.TempDir()
+		r = mustRun(t, loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioScale,
+			Duration: 2 * time.Second, Connections: 8, ScaleSteps: []int{1, 3}})
+		require.Equal(t, 3, r.Showtimes)
+		hold, release = r.Operations[loadtest.OpHold], r.Operations[loadtest.OpRelease]
+		require.Zero(t, hold.Outcomes["409"])
+		require.EqualValues(t, hold.Outcomes["201"], release.Outcomes["204"])
+		points := loadtest.ScalePoints(r.Figures)
+		require.Len(t, points, 2)
+		require.Equal(t, []int{1, 3}, []int{points[0].Showtimes, points[1].Showtimes})
+		require.Positive(t, points[0].HoldsRPS)
+		require.Positive(t, points[1].HoldsRPS)
+		require.NoError(t, r.WriteHTML(filepath.Join(dir, "scale.html")))
+		html, err := os.ReadFile(filepath.Join(dir, "scale.html"))
+		require.NoError(t, err)
+		require.Contains(t, string(html), "Durable holds/s by the number of showtimes")
+
+		_, err = loadtest.Run(context.Background(), loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
 			Duration: time.Second, Connections: 8, Seats: 4, AdminEmail: adminEmail, AdminPassword: adminPassword})
 		require.ErrorContains(t, err, "fewer than --connections")
 	})

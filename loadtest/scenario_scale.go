@@ -2,17 +2,20 @@ package loadtest
 
 import (
 	"context"
-	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
 
 // ScaleSteps are the numbers of showtimes the scale scenario spreads its
-// holds over, one phase each, in this order.
+// holds over, one phase each, in this order, unless Config.ScaleSteps says
+// otherwise.
 var ScaleSteps = []int{1, 10, 100, 1000}
 
 // The scale scenario is hold-release over more and more showtimes: the
-// run is cut into one equal phase per step of ScaleSteps, and in each
+// run is cut into one equal phase per step (Config.ScaleSteps), and in each
 // phase every hold (each worker on a seat of its own, then its release)
 // goes to one of that step's showtimes at random. The figures are the
 // durable holds per second of each phase, keyed scaleFigure(n), and the
@@ -21,6 +24,7 @@ var ScaleSteps = []int{1, 10, 100, 1000}
 // starts, so a phase measures holds, not activations.
 type scale struct {
 	env       *Env
+	steps     []int
 	showtimes []string
 	seats     []string
 	phase     time.Duration
@@ -28,34 +32,37 @@ type scale struct {
 }
 
 // scaleFigure names the holds/s figure of the phase over n showtimes.
-func scaleFigure(n int) string { return fmt.Sprintf("holds_rps_showtimes_%d", n) }
+func scaleFigure(n int) string { return scaleFigurePrefix + strconv.Itoa(n) }
 
-// ScaleRatioFigure names the ratio of holds/s over the most showtimes to
-// holds/s over ten.
+const scaleFigurePrefix = "holds_rps_showtimes_"
+
+// ScaleRatioFigure names the ratio of holds/s over 1000 showtimes to
+// holds/s over ten, when the run had both steps.
 const ScaleRatioFigure = "holds_1000_to_10"
 
 func (s *scale) setup(ctx context.Context, env *Env) error {
 	if err := ownSeats(env); err != nil {
 		return err
 	}
-	ids, err := newWarmShowtimes(ctx, env, ScaleSteps[len(ScaleSteps)-1])
+	s.steps = env.cfg.ScaleSteps
+	ids, err := newWarmShowtimes(ctx, env, s.steps[len(s.steps)-1])
 	if err != nil {
 		return err
 	}
 	s.env, s.showtimes, s.seats = env, ids, env.venue.Seats
-	s.phase = env.cfg.Duration / time.Duration(len(ScaleSteps))
-	s.held = make([]atomic.Int64, len(ScaleSteps))
+	s.phase = env.cfg.Duration / time.Duration(len(s.steps))
+	s.held = make([]atomic.Int64, len(s.steps))
 	return nil
 }
 
 // phaseAt is the index of the phase t falls in.
 func (s *scale) phaseAt(t time.Time) int {
-	return min(max(int(t.Sub(s.env.start)/s.phase), 0), len(ScaleSteps)-1)
+	return min(max(int(t.Sub(s.env.start)/s.phase), 0), len(s.steps)-1)
 }
 
 func (s *scale) step(ctx context.Context, w *Worker, start time.Time) {
 	k := s.phaseAt(start)
-	st := s.showtimes[w.rng.IntN(ScaleSteps[k])]
+	st := s.showtimes[w.rng.IntN(s.steps[k])]
 	if holdThenRelease(ctx, w, st, s.seats[w.ID%len(s.seats)], start) == holdDone {
 		s.held[k].Add(1)
 	}
@@ -63,11 +70,11 @@ func (s *scale) step(ctx context.Context, w *Worker, start time.Time) {
 
 func (s *scale) figures(elapsed time.Duration) map[string]float64 {
 	f := map[string]float64{"phase_s": s.phase.Seconds()}
-	for k, n := range ScaleSteps {
+	for k, n := range s.steps {
 		// The last phase runs until the load ends, which may be later
 		// than its share of the duration (an open loop draining).
 		d := min(s.phase, elapsed-time.Duration(k)*s.phase)
-		if k == len(ScaleSteps)-1 {
+		if k == len(s.steps)-1 {
 			d = elapsed - time.Duration(k)*s.phase
 		}
 		if d > 0 {
@@ -75,7 +82,7 @@ func (s *scale) figures(elapsed time.Duration) map[string]float64 {
 		}
 	}
 	ten, okTen := f[scaleFigure(10)]
-	most, okMost := f[scaleFigure(ScaleSteps[len(ScaleSteps)-1])]
+	most, okMost := f[scaleFigure(1000)]
 	if okTen && okMost && ten > 0 {
 		f[ScaleRatioFigure] = most / ten
 	}
@@ -88,14 +95,17 @@ type ScalePoint struct {
 	HoldsRPS  float64
 }
 
-// ScalePoints reads the scale curve out of a report's figures, in the
-// order of ScaleSteps; steps without a figure are left out.
+// ScalePoints reads the scale curve out of a report's figures, by number
+// of showtimes.
 func ScalePoints(figures map[string]float64) []ScalePoint {
 	var out []ScalePoint
-	for _, n := range ScaleSteps {
-		if v, ok := figures[scaleFigure(n)]; ok {
-			out = append(out, ScalePoint{Showtimes: n, HoldsRPS: v})
+	for k, v := range figures {
+		if rest, ok := strings.CutPrefix(k, scaleFigurePrefix); ok {
+			if n, err := strconv.Atoi(rest); err == nil {
+				out = append(out, ScalePoint{Showtimes: n, HoldsRPS: v})
+			}
 		}
 	}
+	slices.SortFunc(out, func(a, b ScalePoint) int { return a.Showtimes - b.Showtimes })
 	return out
 }
