@@ -82,7 +82,7 @@ func (b *bench) measure(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.command("engine", line)
+		b.command("engine alone", line)
 	}
 	sql, err := openSQLBench(ctx, b.pgbench, b.o.databaseURL, fmt.Sprintf("bench_sql_%d", os.Getpid()),
 		b.dir, b.o.connections, b.o.duration)
@@ -135,7 +135,7 @@ func (b *bench) measureSQL(ctx context.Context, sql *sqlBench, f map[string]floa
 			key = fSQLHold1
 		}
 		f[key] = r.TPS
-		b.command(key, line)
+		b.command(fmt.Sprintf("SQL hold-release over %d showtime(s)", n), line)
 	}
 	b.progress("pgbench booking transaction over %d showtimes, %d clients, %s", sqlBookingShowtimes, b.o.connections, b.o.duration)
 	r, line, err := sql.booking(ctx)
@@ -143,7 +143,7 @@ func (b *bench) measureSQL(ctx context.Context, sql *sqlBench, f map[string]floa
 		return err
 	}
 	f[fSQLBooking], f[fSQLBookingMs] = r.TPS, r.LatencyAvgMs
-	b.command(fSQLBooking, line)
+	b.command("SQL booking transaction", line)
 	return nil
 }
 
@@ -173,7 +173,7 @@ func (b *bench) measureHTTP(ctx context.Context, run int, f map[string]float64) 
 	if err != nil {
 		return err
 	}
-	b.command("scale", line)
+	b.command("scale: holds/s over 1, 10, 100, 1000 showtimes", line)
 	b.check("scale", sc, "hold", "201")
 	for _, p := range loadtest.ScalePoints(sc.Figures) {
 		f[fHTTPHolds(p.Showtimes)] = p.HoldsRPS
@@ -183,7 +183,7 @@ func (b *bench) measureHTTP(ctx context.Context, run int, f map[string]float64) 
 	if err != nil {
 		return err
 	}
-	b.command("refused", line)
+	b.command("refused holds vs healthz", line)
 	b.check("hold-contention", hc, "hold", "409")
 	f[fRefusedRPS], f[fHealthzRPS] = hc.Figures["hold_rps"], hc.Figures["healthz_rps"]
 
@@ -199,14 +199,14 @@ func (b *bench) measureHTTP(ctx context.Context, run int, f map[string]float64) 
 		if err != nil {
 			return err
 		}
-		b.command("open-hold", line)
+		b.command("open loop: holds at half the max rate", line)
 		b.check("open hold-release", oh, "hold", "201")
 		f[fOpenHoldP99] = oh.Operations["hold"].LatencyMs.P99
 		oz, line, err := lt.run(ctx, name("open-healthz"), b.o.duration, "--scenario", "healthz", "--connections", c, "--rate", r)
 		if err != nil {
 			return err
 		}
-		b.command("open-healthz", line)
+		b.command("open loop: healthz at the same rate", line)
 		b.check("open healthz", oz, "health", "200")
 		f[fOpenHealthzP99] = oz.Operations["health"].LatencyMs.P99
 	}
@@ -215,7 +215,7 @@ func (b *bench) measureHTTP(ctx context.Context, run int, f map[string]float64) 
 	if err != nil {
 		return err
 	}
-	b.command("steady", line)
+	b.command("steady on PostgreSQL", line)
 	b.check("steady on PostgreSQL", st, "book", "201")
 	f[fPGBookings], f[fPGBookP50] = st.Figures["bookings_rps"], st.Operations["book"].LatencyMs.P50
 	return nil
@@ -239,7 +239,7 @@ func (b *bench) measureSQLite(ctx context.Context, run int, f map[string]float64
 	if err != nil {
 		return err
 	}
-	b.command("steady-sqlite", line)
+	b.command("steady on SQLite (a node with --data)", line)
 	b.check("steady on SQLite", st, "book", "201")
 	f[fSQLiteBookings], f[fSQLiteBookP50] = st.Figures["bookings_rps"], st.Operations["book"].LatencyMs.P50
 	return nil

@@ -231,6 +231,7 @@ func (s *sqlBench) run(ctx context.Context, script string, vars ...string) (pgbe
 		args = append(args, "-D", v)
 	}
 	line := "pgbench " + strings.Join(args, " ") + " $DATABASE_URL"
+	line = strings.ReplaceAll(line, s.dir+string(filepath.Separator), "") // the scripts are printed with the figures
 	ctx, cancel := context.WithTimeout(ctx, s.duration+2*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, s.bin, append(args, s.url)...).CombinedOutput()

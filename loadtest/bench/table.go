@@ -97,7 +97,7 @@ func (b *bench) markdown(t table, svg string) string {
 	var w strings.Builder
 	fmt.Fprintln(&w, "## Issue 11's table, measured by `make bench`")
 	fmt.Fprintln(&w)
-	fmt.Fprintf(&w, "Taken %s, %d runs, %s of load per figure (the scale scenario: %s per number of showtimes), %d HTTP connections and %d pgbench clients, on one PostgreSQL %s server for the SQL baselines and the node.\n\n",
+	fmt.Fprintf(&w, "Taken %s, %d run(s), %s of load per figure (the scale scenario: %s per number of showtimes), %d HTTP connections and %d pgbench clients, on one PostgreSQL %s server for the SQL baselines and the node.\n\n",
 		b.started.UTC().Format("2006-01-02 15:04 MST"), len(b.runs), b.o.duration, b.o.duration, b.o.connections, b.o.connections, b.pgServer)
 	fmt.Fprintf(&w, "Machine: %s. The node, PostgreSQL, pgbench and the load generator share it; other work ran on it too, so compare ratios within a run rather than absolute figures.\n\n", b.machine)
 	t.writeMarkdown(&w)
@@ -123,9 +123,13 @@ func (b *bench) markdown(t table, svg string) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintln(&w, b.commands[k])
+		fmt.Fprintf(&w, "# %s\n%s\n", k, b.commands[k])
 	}
 	fmt.Fprintln(&w, "```")
+	fmt.Fprintln(&w, "\nThe pgbench scripts (`-D` sets their variables; `:client_id` is pgbench's own):")
+	for _, sc := range []struct{ name, text string }{{"hold-release.sql", holdReleaseScript}, {"booking.sql", bookingScript}} {
+		fmt.Fprintf(&w, "\n`%s`:\n\n```sql\n%s```\n", sc.name, sc.text)
+	}
 	if len(b.notes) > 0 {
 		fmt.Fprintln(&w, "\n### Notes of this run")
 		fmt.Fprintln(&w)
