@@ -89,3 +89,19 @@ func dropDatabases(ctx context.Context, serverURL, prefix string) error {
 	}
 	return nil
 }
+
+// freeConnections is how many more connections the server accepts from
+// ordinary users: max_connections less its reserved ones and those open.
+func freeConnections(ctx context.Context, serverURL string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return 0, nil // no connection at all: none free
+	}
+	defer c.Close(ctx)
+	var free int
+	err = c.QueryRow(ctx, `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+		- (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int`).Scan(&free)
+	return free, err
+}
