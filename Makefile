@@ -1,6 +1,8 @@
 # boxoffice: run `make help` for the targets.
 GO        ?= go
 BIN       ?= bin/boxoffice
+BENCH_RUNS     ?= 3
+BENCH_DURATION ?= 10s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Packages whose tests run under the race detector. actors/ and cluster/
@@ -54,16 +56,13 @@ proto: ## regenerate actors/boxoffice.pb.go (needs protoc; installs protoc-gen-g
 	PATH=$(CURDIR)/bin:$$PATH protoc --go_out=. --go_opt=module=github.com/boxoffice/boxoffice actors/boxoffice.proto
 
 .PHONY: bench
-bench: build ## Go benchmarks (grain alone, grain on PostgreSQL vs plain SQL) and short load tests of a local node with its hold caps off (also on PostgreSQL when BOXOFFICE_TEST_DATABASE_URL is set)
+bench: build ## issue 11's table in one run (BOXOFFICE_TEST_DATABASE_URL: pgbench baselines, a node on that server, SQLite, the engine alone; BENCH_RUNS, BENCH_DURATION) into BENCHMARKS.md; plus the in-memory Go benchmarks
+	@if [ -z "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \
+		echo "make bench: set BOXOFFICE_TEST_DATABASE_URL to a PostgreSQL server (the SQL baselines and the node run on it)"; exit 2; fi
 	$(GO) test -run '^$$' -bench 'SeatMap' -benchmem .
 	$(GO) test -run '^$$' -bench 'BenchmarkShowtimeHold' -benchtime 3s ./actors/
-	@if [ -n "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \
-		$(GO) test -run '^$$' -bench 'HoldsOnPostgres' -benchtime 5s ./actors/; \
-	else echo "BOXOFFICE_TEST_DATABASE_URL unset: PostgreSQL benchmarks skipped"; fi
-	$(GO) run ./loadtest/bench --bin $(BIN) --out BENCHMARKS-loadtest.md
-	@if [ -n "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \
-		$(GO) run ./loadtest/bench --bin $(BIN) --database-url "$$BOXOFFICE_TEST_DATABASE_URL" --out BENCHMARKS-loadtest-postgres.md; \
-	fi
+	$(GO) run ./loadtest/bench --bin $(BIN) --database-url "$$BOXOFFICE_TEST_DATABASE_URL" \
+		--runs $(BENCH_RUNS) --duration $(BENCH_DURATION) --markdown BENCHMARKS.md --svg docs/bench-scale.svg
 
 .PHONY: fuzz
 fuzz: ## run the fuzz targets for a minute each

@@ -29,10 +29,11 @@ const (
 	ScenarioHoldContention = "hold-contention"
 	ScenarioHoldRelease    = "hold-release"
 	ScenarioHealthz        = "healthz"
+	ScenarioScale          = "scale"
 )
 
 // Scenarios lists the scenario names in the order the help shows them.
-var Scenarios = []string{ScenarioFlashSale, ScenarioSteady, ScenarioMixed, ScenarioHoldContention, ScenarioHoldRelease, ScenarioHealthz}
+var Scenarios = []string{ScenarioFlashSale, ScenarioSteady, ScenarioMixed, ScenarioHoldContention, ScenarioHoldRelease, ScenarioScale, ScenarioHealthz}
 
 // Defaults and limits. Every loop of the harness is bounded by one of
 // these as well as by the duration.
@@ -65,8 +66,9 @@ type Config struct {
 	Connections int           // closed loop: concurrent workers; open loop: most requests in flight
 	Rate        float64       // arrivals per second; 0 selects the closed loop
 	Seats       int           // seats per showtime; 0: the scenario's default
-	Showtimes   int           // showtimes on sale at once (steady, mixed); 0: 10
+	Showtimes   int           // showtimes on sale at once (steady, mixed, hold-release); 0: 10, hold-release 1
 	Users       int           // buyers registered for the run; 0: min(connections, 64)
+	ScaleSteps  []int         // scale: showtimes of each phase, ascending; nil: ScaleSteps
 	Timeout     time.Duration // per request
 
 	AdminEmail, AdminPassword string
@@ -97,7 +99,16 @@ func (c Config) withDefaults() Config {
 		c.Users = min(max(min(c.Connections, usersDefaultMax), (c.Connections+workersPerUserMax-1)/workersPerUserMax), UsersMax)
 	}
 	if c.Showtimes == 0 {
-		c.Showtimes = 10
+		c.Showtimes = showtimesDefault(c.Scenario)
+	}
+	if c.Scenario == ScenarioScale && len(c.ScaleSteps) == 0 {
+		c.ScaleSteps = ScaleSteps
+	}
+	if c.Seats == 0 {
+		c.Seats = seatsDefault(c.Scenario)
+		if ownSeatScenario(c.Scenario) {
+			c.Seats = max(c.Seats, c.Connections) // a seat of its own for every worker
+		}
 	}
 	if c.Seed == 0 {
 		c.Seed = time.Now().UnixNano()
@@ -138,10 +149,42 @@ func (c Config) Validate() error {
 		return fmt.Errorf("users must be between 1 and %d", UsersMax)
 	case c.Timeout <= 0:
 		return errors.New("timeout must be positive")
+	case c.Scenario == ScenarioScale && !validSteps(c.ScaleSteps):
+		return fmt.Errorf("scale steps must be 1 to %d ascending numbers of showtimes between 1 and 1000", scaleStepsMax)
 	case c.Scenario != ScenarioHealthz && (c.AdminEmail == "" || c.AdminPassword == ""):
 		return errors.New("admin credentials are required to set up showtimes: --admin-email/--admin-password or BOXOFFICE_ADMIN_EMAIL/PASSWORD")
 	}
 	return nil
+}
+
+// showtimesDefault is each scenario's --showtimes when not given: a
+// hold-release run is a flash sale on one showtime unless told otherwise.
+func showtimesDefault(name string) int {
+	if name == ScenarioHoldRelease {
+		return 1
+	}
+	return 10
+}
+
+// ownSeatScenario tells whether the scenario gives every connection a
+// seat of its own, so that its hall needs at least one seat per connection.
+func ownSeatScenario(name string) bool {
+	return name == ScenarioHoldRelease || name == ScenarioScale
+}
+
+// scaleStepsMax bounds the phases of a scale run.
+const scaleStepsMax = 10
+
+func validSteps(steps []int) bool {
+	if len(steps) == 0 || len(steps) > scaleStepsMax {
+		return false
+	}
+	for i, n := range steps {
+		if n < 1 || n > 1000 || i > 0 && n <= steps[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 func validScenario(name string) bool {

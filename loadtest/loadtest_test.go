@@ -106,8 +106,39 @@ func TestLoadtest(t *testing.T) {
 		require.EqualValues(t, hold.Outcomes["201"], release.Outcomes["204"], "every hold is released")
 		require.EqualValues(t, hold.Outcomes["201"], r.Figures["holds"])
 		require.Positive(t, r.Figures["holds_rps"])
+		require.Equal(t, 1, r.Showtimes, "one showtime unless --showtimes is given")
 
-		_, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
+		// Spread over showtimes: still a seat of its own per connection, so
+		// no hold is refused and every hold is released.
+		r = mustRun(t, loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
+			Duration: 2 * time.Second, Connections: 8, Showtimes: 5})
+		require.Equal(t, 5, r.Showtimes)
+		hold, release = r.Operations[loadtest.OpHold], r.Operations[loadtest.OpRelease]
+		require.Positive(t, hold.Outcomes["201"])
+		require.Zero(t, hold.Outcomes["409"], "no worker finds its own seat taken on any showtime")
+		require.EqualValues(t, hold.Outcomes["201"], release.Outcomes["204"])
+		require.Zero(t, r.Operations[loadtest.OpSeatMap].Requests, "setup's seat map reads are not counted")
+
+		// Scale: one phase per step; every phase holds (each connection on
+		// its own seat) and the report draws the curve.
+		dir := t.TempDir()
+		r = mustRun(t, loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioScale,
+			Duration: 2 * time.Second, Connections: 8, ScaleSteps: []int{1, 3}})
+		require.Equal(t, 3, r.Showtimes)
+		hold, release = r.Operations[loadtest.OpHold], r.Operations[loadtest.OpRelease]
+		require.Zero(t, hold.Outcomes["409"])
+		require.EqualValues(t, hold.Outcomes["201"], release.Outcomes["204"])
+		points := loadtest.ScalePoints(r.Figures)
+		require.Len(t, points, 2)
+		require.Equal(t, []int{1, 3}, []int{points[0].Showtimes, points[1].Showtimes})
+		require.Positive(t, points[0].HoldsRPS)
+		require.Positive(t, points[1].HoldsRPS)
+		require.NoError(t, r.WriteHTML(filepath.Join(dir, "scale.html")))
+		html, err := os.ReadFile(filepath.Join(dir, "scale.html"))
+		require.NoError(t, err)
+		require.Contains(t, string(html), "Durable holds/s by the number of showtimes")
+
+		_, err = loadtest.Run(context.Background(), loadtest.Config{Targets: []string{n.URL}, Scenario: loadtest.ScenarioHoldRelease,
 			Duration: time.Second, Connections: 8, Seats: 4, AdminEmail: adminEmail, AdminPassword: adminPassword})
 		require.ErrorContains(t, err, "fewer than --connections")
 	})
@@ -171,6 +202,11 @@ func TestLoadtestWithHoldCaps(t *testing.T) {
 			hold := r.Operations[loadtest.OpHold]
 			require.Positive(t, hold.Requests)
 			require.Zero(t, r.Figures["holds_capped"], "holds refused by a cap")
+			if tc.scenario == loadtest.ScenarioSteady {
+				require.Positive(t, r.Figures["bookings"])
+				require.InDelta(t, r.Figures["bookings"]/r.DurationS, r.Figures["bookings_rps"], 1e-6)
+				require.LessOrEqual(t, r.Figures["bookings"], r.Figures["seats_booked"])
+			}
 		})
 	}
 	t.Run(loadtest.ScenarioHoldRelease, func(t *testing.T) {

@@ -43,6 +43,7 @@ targets {{range .R.Targets}}<code>{{.}}</code> {{end}}; {{.R.Users}} users, {{.R
 {{end}}</table>
 {{if eq .R.Mode "open"}}<p>Latencies count from each arrival's intended send time; "svc" counts from the actual send.</p>{{end}}
 {{if .Figures}}<p>Figures: {{range .Figures}}<code>{{.}}</code> {{end}}</p>{{end}}
+{{with .Scale}}<h2>Durable holds/s by the number of showtimes they are spread over</h2>{{.}}{{end}}
 <h2>Latency over time (ms, log scale; per second: p50, p99, max)</h2>{{.Latency}}
 <h2>Requests per second (errors in red)</h2>{{.Rate}}
 <h2>Outcome mix</h2>{{.Outcomes}}
@@ -71,11 +72,21 @@ func (r *Report) WriteHTML(path string) error {
 	}
 	var b strings.Builder
 	err := htmlTmpl.Execute(&b, map[string]any{"R": r, "Mode": mode, "Ops": ops, "Figures": figures,
-		"Latency": latencyChart(r.Timeline), "Rate": rateChart(r.Timeline), "Outcomes": outcomeChart(r.Outcomes)})
+		"Latency": latencyChart(r.Timeline), "Rate": rateChart(r.Timeline), "Outcomes": outcomeChart(r.Outcomes), "Scale": scaleChart(r.Figures)})
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// scaleChart is the scale scenario's curve, or nothing for a report
+// without its figures.
+func scaleChart(figures map[string]float64) template.HTML {
+	points := ScalePoints(figures)
+	if len(points) == 0 {
+		return ""
+	}
+	return template.HTML(ScaleSVG(points, "")) // built from numbers only
 }
 
 // series is one line of a chart.

@@ -32,6 +32,8 @@ func newScenario(name string) scenario {
 		return &holdContention{}
 	case ScenarioHoldRelease:
 		return &holdRelease{}
+	case ScenarioScale:
+		return &scale{}
 	}
 	return &healthz{}
 }

@@ -14,8 +14,9 @@ import (
 const steadyMapReadOneIn = 10
 
 type steady struct {
-	slots  *saleSlots
-	booked atomic.Int64
+	slots    *saleSlots
+	booked   atomic.Int64 // seats
+	bookings atomic.Int64
 }
 
 func (s *steady) setup(ctx context.Context, env *Env) error {
@@ -43,15 +44,23 @@ func (s *steady) step(ctx context.Context, w *Worker, start time.Time) {
 	}
 	if _, ok := w.book(ctx, h, time.Now()); ok {
 		s.booked.Add(n)
+		s.bookings.Add(1)
 	}
 	if w.rng.IntN(steadyMapReadOneIn) == 0 {
 		w.seatMap(ctx, sl.id, time.Now())
 	}
 }
 
+// figures: bookings_rps is confirmed bookings (of one or two seats) per
+// second of load.
 func (s *steady) figures(elapsed time.Duration) map[string]float64 {
-	return map[string]float64{
+	f := map[string]float64{
 		"seats_booked":       float64(s.booked.Load()),
+		"bookings":           float64(s.bookings.Load()),
 		"showtimes_replaced": float64(s.slots.retiredCount()),
 	}
+	if elapsed > 0 {
+		f["bookings_rps"] = float64(s.bookings.Load()) / elapsed.Seconds()
+	}
+	return f
 }

@@ -38,7 +38,11 @@ Scenarios (--scenario):
                    figures hold_rps, healthz_rps and hold_to_healthz
   hold-release     each connection holds a seat of its own, releases it, and
                    again: successful durable holds, figure holds_rps; needs a
-                   node with --hold-caps off (its cool-down refuses this)
+                   node with --hold-caps off (its cool-down refuses this);
+                   one showtime unless --showtimes N (holds spread over N)
+  scale            hold-release over 1, 10, 100 and 1000 showtimes, a quarter
+                   of --duration each: figures holds_rps_showtimes_N and
+                   holds_1000_to_10, the curve in the HTML report
   healthz          GET /healthz alone: a node's HTTP ceiling (no setup)
 
 Loops: without --rate, a closed loop of --connections workers; with --rate N,
@@ -132,7 +136,7 @@ func parseLoadtest(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.IntVar(&cfg.Connections, "connections", loadtest.ConnectionsDefault, "closed loop: workers; open loop: most requests in flight")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: arrivals per second (0: closed loop)")
 	fs.IntVar(&cfg.Seats, "seats", 0, "seats per showtime (default 50; steady and mixed 200)")
-	fs.IntVar(&cfg.Showtimes, "showtimes", 10, "showtimes on sale at once (steady, mixed)")
+	fs.IntVar(&cfg.Showtimes, "showtimes", 0, "showtimes on sale at once (steady, mixed, hold-release; default 10, hold-release 1)")
 	fs.IntVar(&cfg.Users, "users", 0, "buyers to register (default min(connections, 64), and at least one per two connections so the node's hold caps refuse none); workers share them")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadtest.TimeoutDefault, "timeout of each request")
 	fs.BoolVar(&cfg.HoldTTLCheck, "hold-ttl-check", false, "probe hold expiry (waits out the node's --hold-ttl, at most 2m)")

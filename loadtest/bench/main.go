@@ -1,26 +1,36 @@
-// Command bench is the load-test half of `make bench`: it starts a local
-// node (embedded store unless --database-url is given), runs
-// `boxoffice loadtest` against it for the figures of the performance
-// targets, and writes them as Markdown with the machine they were taken on
-// and the command lines that reproduce each one.
+// Command bench is `make bench`: in one run on one PostgreSQL server it
+// measures every figure of issue 11's table, --runs times, and prints and
+// writes each ratio with its target and verdict:
 //
-//	go run ./loadtest/bench --bin bin/boxoffice --out BENCHMARKS-loadtest.md
+//   - the engine alone (no HTTP): BenchmarkHoldsOnPostgres, the showtime
+//     grain against a conditional UPDATE per hold (go test);
+//   - the plain-SQL baselines with pgbench: hold-release over 100
+//     showtimes and on one, and a booking transaction;
+//   - the HTTP figures of a local node on the same server (hold caps and
+//     rate limits off), through `boxoffice loadtest`: the scale scenario,
+//     refused holds against /healthz, open-loop p99s and steady bookings;
+//   - steady bookings on a node with the embedded SQLite store.
+//
+// It writes its section of BENCHMARKS.md (between markers) and the scale
+// curve as an SVG file.
+//
+//	go run ./loadtest/bench --bin bin/boxoffice --database-url "$BOXOFFICE_TEST_DATABASE_URL" \
+//	  --markdown BENCHMARKS.md --svg docs/bench-scale.svg
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"time"
-
-	"github.com/boxoffice/boxoffice/internal/nodeproc"
 )
 
 const (
@@ -28,28 +38,61 @@ const (
 	adminPassword = "bench-admin-password"
 	jwtSecret     = "bench-jwt-secret-bench-jwt-secret-0123"
 	readyWait     = 60 * time.Second
+	runsMax       = 20
 )
 
 type options struct {
-	bin, out, databaseURL string
-	reports               string
-	duration              time.Duration
-	connections           int
+	bin, databaseURL, pgbench, goBin string
+	markdown, svg, reports           string
+	duration, engineBenchtime        time.Duration
+	connections, runs                int
+	engine, storeAudit               bool
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/boxoffice", "the boxoffice binary (make build)")
-	flag.StringVar(&o.out, "out", "", "write the Markdown here (default stdout)")
-	flag.StringVar(&o.databaseURL, "database-url", "", "run the node on this PostgreSQL server instead of the embedded store")
-	flag.StringVar(&o.reports, "reports", "", "keep the JSON and HTML reports of each run in this directory")
-	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each load test")
-	flag.IntVar(&o.connections, "connections", 64, "closed-loop connections")
+	flag.StringVar(&o.databaseURL, "database-url", os.Getenv("BOXOFFICE_TEST_DATABASE_URL"), "the PostgreSQL server of the SQL baselines and of the node (env BOXOFFICE_TEST_DATABASE_URL)")
+	flag.StringVar(&o.pgbench, "pgbench", "pgbench", "the pgbench binary")
+	flag.StringVar(&o.goBin, "go", "go", "the go command, for the engine benchmark")
+	flag.StringVar(&o.markdown, "markdown", "", "replace the bench section of this Markdown file (BENCHMARKS.md), or append it")
+	flag.StringVar(&o.svg, "svg", "", "write the scale curve (holds/s by showtimes) as an SVG file here")
+	flag.StringVar(&o.reports, "reports", "", "keep the JSON and HTML reports of each load test in this directory")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each figure's measurement (the scale scenario takes 4 of them)")
+	flag.IntVar(&o.connections, "connections", 64, "HTTP connections and pgbench clients")
+	flag.IntVar(&o.runs, "runs", 3, "times each figure is measured (the table gives the median and the range)")
+	flag.BoolVar(&o.storeAudit, "store-audit", false, "the load tests also audit the node's PostgreSQL databases (another set of connections: on a shared server with max_connections = 100 they may be refused)")
+	flag.BoolVar(&o.engine, "engine", true, "also run the engine-alone benchmark (go test -bench HoldsOnPostgres)")
+	flag.DurationVar(&o.engineBenchtime, "engine-benchtime", 3*time.Second, "-benchtime of the engine-alone benchmark")
 	flag.Parse()
-	if err := run(context.Background(), o); err != nil {
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+func (o options) validate() error {
+	switch {
+	case o.databaseURL == "":
+		return errors.New("needs a PostgreSQL server for the SQL baselines and the node: --database-url or BOXOFFICE_TEST_DATABASE_URL")
+	case o.runs < 1 || o.runs > runsMax:
+		return fmt.Errorf("--runs must be between 1 and %d", runsMax)
+	case o.duration < time.Second || o.duration > 10*time.Minute:
+		return errors.New("--duration must be between 1s and 10m (pgbench counts whole seconds)")
+	case o.duration%time.Second != 0:
+		return errors.New("--duration must be whole seconds (pgbench -T)")
+	case o.connections < 1 || o.connections > 1000:
+		return errors.New("--connections must be between 1 and 1000")
+	case o.engine && (o.engineBenchtime <= 0 || o.engineBenchtime > 10*time.Minute):
+		return errors.New("--engine-benchtime must be between 1ns and 10m")
+	}
+	return nil
 }
 
 func run(ctx context.Context, o options) error {
@@ -58,127 +101,67 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if o.reports != "" {
-		if err := os.MkdirAll(o.reports, 0o755); err != nil {
-			return err
-		}
+	if o.reports == "" {
+		o.reports = filepath.Join(dir, "reports")
 	}
-	url, stop, err := startNode(o, dir)
-	if err != nil {
+	if err := os.MkdirAll(o.reports, 0o755); err != nil {
 		return err
 	}
-	defer stop()
-	b := &bench{o: o, dir: dir, target: url, machine: machine()}
+	pgbench, err := exec.LookPath(o.pgbench)
+	if err != nil {
+		return fmt.Errorf("pgbench (Debian: postgresql-15 or postgresql-client): %w", err)
+	}
+	b := &bench{o: o, dir: dir, pgbench: pgbench, started: time.Now(), machine: machine()}
 	if err := b.measure(ctx); err != nil {
 		return err
 	}
-	var w io.Writer = os.Stdout
-	if o.out != "" {
-		f, err := os.Create(o.out)
-		if err != nil {
+	t := b.table()
+	t.writeText(os.Stdout)
+	if o.svg != "" {
+		if err := os.MkdirAll(filepath.Dir(o.svg), 0o755); err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
+		if err := os.WriteFile(o.svg, []byte(b.scaleSVG()), 0o644); err != nil {
+			return err
+		}
 	}
-	b.write(w)
+	if o.markdown != "" {
+		return updateMarkdown(o.markdown, b.markdown(t, svgLink(o.markdown, o.svg)))
+	}
 	return nil
 }
 
-// startNode runs `boxoffice serve` on free loopback ports and waits for
-// /readyz. stop ends it with SIGTERM, or SIGKILL after 15 s.
-func startNode(o options, dir string) (string, func(), error) {
-	remote, err := nodeproc.FreeAddr()
+// svgLink is the SVG's path relative to the Markdown file, or "".
+func svgLink(markdown, svg string) string {
+	if svg == "" {
+		return ""
+	}
+	rel, err := filepath.Rel(filepath.Dir(markdown), svg)
 	if err != nil {
-		return "", nil, err
+		return svg
 	}
-	gossip, err := nodeproc.FreeAddr()
-	if err != nil {
-		return "", nil, err
-	}
-	args := []string{"--remote", remote, "--gossip", gossip, "--data", filepath.Join(dir, "data"), "--log-level", "warn"}
-	if o.databaseURL != "" {
-		args = append(args, "--database-url", o.databaseURL, "--database-prefix", "bench_"+fmt.Sprint(os.Getpid()))
-	}
-	logs, err := os.Create(filepath.Join(dir, "node.log"))
-	if err != nil {
-		return "", nil, err
-	}
-	n, err := nodeproc.Start(nodeproc.Options{Binary: o.bin, Args: args, Output: logs,
-		// Limits off: the load comes from one address, far faster than one
-		// client may; hold caps off: hold-release holds again the seat it
-		// has just released, which the cool-down refuses.
-		Env: []string{"BOXOFFICE_ADMIN_EMAIL=" + adminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + adminPassword,
-			"BOXOFFICE_RATE_LIMITS=off", "BOXOFFICE_HOLD_CAPS=off", "BOXOFFICE_JWT_SECRET=" + jwtSecret}})
-	if err != nil {
-		logs.Close()
-		return "", nil, err
-	}
-	stop := func() {
-		if n.Stop(15*time.Second) != nil {
-			n.Kill()
+	return filepath.ToSlash(rel)
+}
+
+// machine describes where the figures were taken: CPU, cores, OS, Go,
+// and the load average, since a busy machine moves every figure.
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
 		}
-		logs.Close()
 	}
-	if err := n.WaitReady(readyWait); err != nil {
-		stop()
-		b, _ := os.ReadFile(filepath.Join(dir, "node.log"))
-		return "", nil, fmt.Errorf("%w:\n%s", err, b)
-	}
-	return n.URL, stop, nil
+	kernel, _ := exec.Command("uname", "-sr").Output()
+	return fmt.Sprintf("%s, %d cores, %s, %s", cpu, runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version())
 }
 
-// report is the part of the loadtest JSON report the bench reads.
-type report struct {
-	ThroughputRPS float64 `json:"throughput_rps"`
-	LatencyMs     latency `json:"latency_ms"`
-	Operations    map[string]struct {
-		Requests      int64    `json:"requests"`
-		ThroughputRPS float64  `json:"throughput_rps"`
-		LatencyMs     latency  `json:"latency_ms"`
-		ServiceMs     *latency `json:"service_ms"`
-	} `json:"operations"`
-	Outcomes   map[string]int64   `json:"outcomes"`
-	Figures    map[string]float64 `json:"figures"`
-	Errors     int64              `json:"errors"`
-	Dropped    int64              `json:"dropped"`
-	Invariants struct {
-		OK bool `json:"ok"`
-	} `json:"invariants"`
-}
-
-type latency struct {
-	P50, P90, P99, P999, Max float64
-}
-
-// loadtest runs one `boxoffice loadtest` and returns its report and the
-// command line that reproduces it (with the target as $TARGET).
-func (b *bench) loadtest(ctx context.Context, name string, args ...string) (*report, string, error) {
-	dir := b.dir
-	if b.o.reports != "" {
-		dir = b.o.reports
-	}
-	out := filepath.Join(dir, name+".json")
-	full := append([]string{"loadtest", "--target", b.target, "--quiet", "--out", out, "--html", filepath.Join(dir, name+".html")}, args...)
-	if b.o.databaseURL != "" {
-		full = append(full, "--database-url", b.o.databaseURL, "--database-prefix", "bench_"+fmt.Sprint(os.Getpid()))
-	}
-	cmd := exec.CommandContext(ctx, b.o.bin, full...)
-	cmd.Env = append(os.Environ(), "BOXOFFICE_ADMIN_EMAIL="+adminEmail, "BOXOFFICE_ADMIN_PASSWORD="+adminPassword)
-	fmt.Fprintf(os.Stderr, "bench: %s\n", strings.Join(append([]string{"boxoffice"}, full...), " "))
-	stdout, err := cmd.CombinedOutput()
-	fmt.Fprint(os.Stderr, string(stdout))
-	var r report
-	data, rerr := os.ReadFile(out)
-	if rerr != nil {
-		return nil, "", errors.Join(err, rerr)
-	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, "", err
-	}
-	line := "boxoffice loadtest --target $TARGET " + strings.Join(args, " ")
-	if err != nil {
-		line += "   # exited with " + err.Error()
-	}
-	return &r, line, nil
+// loadAverage is /proc/loadavg's first three fields.
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
