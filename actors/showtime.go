@@ -157,6 +157,10 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		ctx.Respond(failureOf(boxoffice.Errorf(boxoffice.ETOOMANYREQUESTS, "showtime is overloaded; retry shortly")))
 		return
 	}
+	if writes(msg) && g.env.journal.busy() {
+		ctx.Respond(failureOf(unavailable("the node is busy saving seats; retry shortly")))
+		return
+	}
 	if err := g.ready(ctx); err != nil {
 		ctx.Respond(failureOf(err))
 		g.stopIfGone(ctx)

@@ -197,7 +197,8 @@ func (m *benchMeter) run(b *testing.B, showtimes int, ids []string, op func(ctx 
 }
 
 // flushMeter wraps the seat store to measure the grain's group commits:
-// events per AppendSeats call and how long each took.
+// events per store write (one AppendSeatsMany call of the node's journal
+// committer, carrying many showtimes) and how long each took.
 type flushMeter struct {
 	next             boxoffice.SeatStore
 	calls, events, d atomic.Int64
@@ -224,6 +225,29 @@ func (f *flushMeter) AppendSeats(ctx context.Context, id string, evs []boxoffice
 		f.failed.CompareAndSwap(nil, &err)
 	}
 	return err
+}
+
+func (f *flushMeter) AppendSeatsMany(ctx context.Context, appends []boxoffice.SeatAppend) []error {
+	start := time.Now()
+	errs := f.next.AppendSeatsMany(ctx, appends)
+	events := 0
+	for _, a := range appends {
+		events += len(a.Events)
+	}
+	if events == 0 {
+		return errs // a write of snapshots only
+	}
+	f.d.Add(int64(time.Since(start)))
+	f.calls.Add(1)
+	f.events.Add(int64(events))
+	for _, err := range errs {
+		if err != nil {
+			err := fmt.Errorf("write of %d events of %d showtimes after %v: %w", events, len(appends), time.Since(start), err)
+			f.failed.CompareAndSwap(nil, &err)
+			break
+		}
+	}
+	return errs
 }
 
 func (f *flushMeter) reset() {

@@ -408,6 +408,7 @@ type seatSpy struct {
 	gate       chan struct{} // appends wait for it to close
 	fail       error         // appends fail with it, storing nothing...
 	failStored bool          // ...or after storing (an ambiguous failure)
+	failFor    string        // if set, fail hits this showtime's appends only
 }
 
 func newSeatSpy(next boxoffice.SeatStore) *seatSpy {
@@ -426,36 +427,66 @@ func (s *seatSpy) LoadSeats(ctx context.Context, id string) (*boxoffice.SeatSnap
 }
 
 func (s *seatSpy) AppendSeats(ctx context.Context, id string, evs []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
-	s.appends.Add(1)
+	return s.AppendSeatsMany(ctx, []boxoffice.SeatAppend{{ShowtimeID: id, Events: evs, Snapshot: snap}})[0]
+}
+
+// AppendSeatsMany counts and records each append that carries events (a
+// snapshot alone is recorded, not counted) and applies the faults: fail
+// hits every append, or those of showtime failFor only when it is set.
+func (s *seatSpy) AppendSeatsMany(ctx context.Context, appends []boxoffice.SeatAppend) []error {
 	s.writing.Add(1)
 	defer s.writing.Add(-1)
 	s.mu.Lock()
-	s.batches = append(s.batches, len(evs))
-	delay, gate, fail, failStored := s.delay, s.gate, s.fail, s.failStored
+	for _, a := range appends {
+		if len(a.Events) > 0 {
+			s.appends.Add(1)
+			s.batches = append(s.batches, len(a.Events))
+		}
+	}
+	delay, gate, fail, failStored, failFor := s.delay, s.gate, s.fail, s.failStored, s.failFor
 	s.mu.Unlock()
+	errs := make([]error, len(appends))
 	if gate != nil {
 		select {
 		case <-gate:
 		case <-ctx.Done():
-			return ctx.Err()
+			for i := range errs {
+				errs[i] = ctx.Err()
+			}
+			return errs
 		}
 	}
 	if delay > 0 {
 		time.Sleep(delay)
 	}
-	if fail != nil && !failStored {
-		return fail
+	faulty := func(a boxoffice.SeatAppend) bool { return fail != nil && (failFor == "" || failFor == a.ShowtimeID) }
+	var pass []boxoffice.SeatAppend
+	var at []int
+	for i, a := range appends {
+		if faulty(a) && !failStored {
+			errs[i] = fail
+			continue
+		}
+		pass, at = append(pass, a), append(at, i)
 	}
-	if err := s.next.AppendSeats(ctx, id, evs, snap); err != nil {
-		return err
-	}
+	stored := s.next.AppendSeatsMany(ctx, pass)
 	s.mu.Lock()
-	s.journal[id] = append(s.journal[id], slices.Clone(evs)...)
-	if snap != nil {
-		s.snaps[id] = append(s.snaps[id], *snap)
+	defer s.mu.Unlock()
+	for k, err := range stored {
+		i, a := at[k], pass[k]
+		errs[i] = err
+		if err != nil {
+			continue
+		}
+		s.journal[a.ShowtimeID] = append(s.journal[a.ShowtimeID], slices.Clone(a.Events)...)
+		if a.Snapshot != nil {
+			s.snaps[a.ShowtimeID] = append(s.snaps[a.ShowtimeID], *a.Snapshot)
+		}
+		if faulty(a) {
+			errs[i] = fail
+		}
 	}
-	s.mu.Unlock()
-	return fail
+	return errs
 }
 
 // set changes the fault settings under the lock.
@@ -487,6 +518,10 @@ func (noopSeats) LoadSeats(context.Context, string) (*boxoffice.SeatSnapshot, []
 
 func (noopSeats) AppendSeats(context.Context, string, []boxoffice.SeatEvent, *boxoffice.SeatSnapshot) error {
 	return nil
+}
+
+func (noopSeats) AppendSeatsMany(_ context.Context, appends []boxoffice.SeatAppend) []error {
+	return make([]error, len(appends))
 }
 
 var errDiskFull = errors.New("disk I/O error: disk full (injected)")

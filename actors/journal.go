@@ -1,0 +1,190 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Bounds of the node's journal committer.
+const (
+	// JournalWritesDefault is how many journal writes a node keeps in
+	// flight when Config.JournalWrites is zero. Each takes a connection of
+	// the seats database's pool while it runs: the pool must allow it.
+	JournalWritesDefault = 8
+	journalEventsMax     = 50_000 // events waiting for a write; past it, writing commands answer busy
+	journalAppendsMax    = 512    // showtimes per write
+)
+
+// journal is the node's group commit for the seat journals. Every showtime
+// grain hands it its decided batch instead of writing it; it writes the
+// batches of many showtimes with one AppendSeatsMany call (one round trip
+// and one commit), keeps up to writersMax calls in flight, and hands each
+// showtime its own result. A grain keeps at most one batch here, so a
+// showtime's batches are written in order.
+//
+// There is no long-lived goroutine: a writer starts when a batch comes and
+// none is free, and ends when nothing is left to write. A grain that stops
+// with a batch here still gets its result; nothing needs stopping.
+type journal struct {
+	store      boxoffice.SeatStore
+	log        *slog.Logger
+	writersMax int
+
+	mu       sync.Mutex
+	queue    []journalEntry
+	events   int                                // events in queue
+	snaps    map[string]*boxoffice.SeatSnapshot // due after their events, newest per showtime
+	snapping bool                               // a writer is writing snapshots
+	writers  int
+
+	stats journalCounters
+}
+
+// journalEntry is one showtime's batch and who waits for its result.
+type journalEntry struct {
+	append boxoffice.SeatAppend
+	snap   *boxoffice.SeatSnapshot // written after the events, in a write of its own
+	done   func(error)
+}
+
+// JournalStats are the node's journal committer's counters since start.
+type JournalStats struct {
+	Writes  uint64 // AppendSeatsMany calls carrying events
+	Appends uint64 // showtime batches written (stored or not)
+	Events  uint64 // events written (stored or not)
+	Busy    uint64 // commands refused because too many events waited
+}
+
+type journalCounters struct{ writes, appends, events, busy atomic.Uint64 }
+
+func newJournal(store boxoffice.SeatStore, log *slog.Logger, writersMax int) *journal {
+	if writersMax <= 0 {
+		writersMax = JournalWritesDefault
+	}
+	return &journal{store: store, log: log, writersMax: writersMax, snaps: map[string]*boxoffice.SeatSnapshot{}}
+}
+
+// busy reports whether so many events wait for a write that a command
+// that writes must be refused at once (and counts the refusal). Checked
+// before deciding, so a grain never holds state it could not hand over;
+// the bound is soft by at most one batch per grain.
+func (j *journal) busy() bool {
+	j.mu.Lock()
+	full := j.events >= journalEventsMax
+	j.mu.Unlock()
+	if full {
+		j.stats.busy.Add(1)
+	}
+	return full
+}
+
+// submit queues one showtime's batch; done gets its result, from another
+// goroutine, once the events are durable or refused. The snapshot, if
+// any, is written later in a write of its own, and only if the events
+// were stored.
+func (j *journal) submit(a boxoffice.SeatAppend, done func(error)) {
+	e := journalEntry{append: a, snap: a.Snapshot, done: done}
+	e.append.Snapshot = nil
+	j.mu.Lock()
+	j.queue = append(j.queue, e)
+	j.events += len(a.Events)
+	start := j.writers < j.writersMax
+	if start {
+		j.writers++
+	}
+	j.mu.Unlock()
+	if start {
+		go j.write()
+	}
+}
+
+// write is one writer: it writes what is queued until nothing is. Another
+// writer present, it takes the snapshots due, so they never hold up the
+// events' commit.
+func (j *journal) write() {
+	for {
+		j.mu.Lock()
+		if len(j.snaps) > 0 && !j.snapping && (len(j.queue) == 0 || j.writers > 1) {
+			snaps := j.snaps
+			j.snaps, j.snapping = map[string]*boxoffice.SeatSnapshot{}, true
+			j.mu.Unlock()
+			j.writeSnapshots(snaps)
+			j.mu.Lock()
+			j.snapping = false
+			j.mu.Unlock()
+			continue
+		}
+		if len(j.queue) == 0 {
+			j.writers--
+			j.mu.Unlock()
+			return
+		}
+		n := min(len(j.queue), journalAppendsMax)
+		batch := j.queue[:n:n]
+		j.queue = j.queue[n:]
+		if len(j.queue) == 0 {
+			j.queue = nil // let the backing array go
+		}
+		for _, e := range batch {
+			j.events -= len(e.append.Events)
+		}
+		j.mu.Unlock()
+		j.writeEvents(batch)
+	}
+}
+
+// writeEvents writes the batches of one flush and hands out the results.
+func (j *journal) writeEvents(batch []journalEntry) {
+	appends := make([]boxoffice.SeatAppend, len(batch))
+	events := 0
+	for i, e := range batch {
+		appends[i] = e.append
+		events += len(e.append.Events)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	errs := j.store.AppendSeatsMany(ctx, appends)
+	cancel()
+	j.stats.writes.Add(1)
+	j.stats.appends.Add(uint64(len(batch)))
+	j.stats.events.Add(uint64(events))
+	j.mu.Lock()
+	for i, e := range batch {
+		if errs[i] == nil && e.snap != nil {
+			if old := j.snaps[e.append.ShowtimeID]; old == nil || old.Seq < e.snap.Seq {
+				j.snaps[e.append.ShowtimeID] = e.snap
+			}
+		}
+	}
+	j.mu.Unlock()
+	for i, e := range batch {
+		e.done(errs[i])
+	}
+}
+
+// writeSnapshots stores snapshots whose events are durable. A failure only
+// costs a longer load later: it is logged, and the grain snapshots again
+// after more events.
+func (j *journal) writeSnapshots(snaps map[string]*boxoffice.SeatSnapshot) {
+	appends := make([]boxoffice.SeatAppend, 0, len(snaps))
+	for id, s := range snaps {
+		appends = append(appends, boxoffice.SeatAppend{ShowtimeID: id, Snapshot: s})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	errs := j.store.AppendSeatsMany(ctx, appends)
+	cancel()
+	for i, err := range errs {
+		if err != nil {
+			j.log.Warn("journal: snapshot not stored", "showtime", appends[i].ShowtimeID, "seq", appends[i].Snapshot.Seq, "err", err)
+		}
+	}
+}
+
+// Stats returns the counters.
+func (j *journal) Stats() JournalStats {
+	return JournalStats{Writes: j.stats.writes.Load(), Appends: j.stats.appends.Load(),
+		Events: j.stats.events.Load(), Busy: j.stats.busy.Load()}
+}
