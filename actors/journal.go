@@ -33,6 +33,7 @@ type journal struct {
 	store      boxoffice.SeatStore
 	log        *slog.Logger
 	writersMax int
+	eventsMax  int // journalEventsMax; tests lower it
 
 	mu       sync.Mutex
 	queue    []journalEntry
@@ -65,7 +66,7 @@ func newJournal(store boxoffice.SeatStore, log *slog.Logger, writersMax int) *jo
 	if writersMax <= 0 {
 		writersMax = JournalWritesDefault
 	}
-	return &journal{store: store, log: log, writersMax: writersMax, snaps: map[string]*boxoffice.SeatSnapshot{}}
+	return &journal{store: store, log: log, writersMax: writersMax, eventsMax: journalEventsMax, snaps: map[string]*boxoffice.SeatSnapshot{}}
 }
 
 // busy reports whether so many events wait for a write that a command
@@ -74,7 +75,7 @@ func newJournal(store boxoffice.SeatStore, log *slog.Logger, writersMax int) *jo
 // the bound is soft by at most one batch per grain.
 func (j *journal) busy() bool {
 	j.mu.Lock()
-	full := j.events >= journalEventsMax
+	full := j.events >= j.eventsMax
 	j.mu.Unlock()
 	if full {
 		j.stats.busy.Add(1)

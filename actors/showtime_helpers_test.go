@@ -36,6 +36,8 @@ type ShowtimeOptions struct {
 	// HoldCaps are the engine's caps on what one user may hold. Zero: off,
 	// as most tests hold many seats as one user.
 	HoldCaps boxoffice.HoldCaps
+	// JournalWrites is the engine's journal writes in flight (0: default).
+	JournalWrites int
 }
 
 // ShowtimeEnv is one node hosting showtime grains.
@@ -171,7 +173,8 @@ func startEngine(tb, owner testing.TB, opts ShowtimeOptions) (*actors.Engine, *c
 		stores.Seats = opts.Seats(stores.Seats)
 	}
 	e := actors.New(actors.Config{Stores: &stores, Clock: opts.Clock, HoldTTL: opts.HoldTTL,
-		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb), HoldCaps: opts.HoldCaps})
+		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb), HoldCaps: opts.HoldCaps,
+		JournalWrites: opts.JournalWrites})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	n, err := cluster.Start(ctx, cluster.Config{Name: "n1", Kinds: e.Kinds(), RemoteAddr: "127.0.0.1:0", Logger: testLogger(tb)})
@@ -401,7 +404,9 @@ type seatSpy struct {
 	writing atomic.Int64 // appends in progress
 
 	mu         sync.Mutex
-	batches    []int                               // events per AppendSeats call
+	batches    []int                               // events per append
+	calls      [][]string                          // showtimes of each store call that carried events
+	stores     map[string][][]boxoffice.SeatEvent  // each successful append's events
 	journal    map[string][]boxoffice.SeatEvent    // events of successful appends
 	snaps      map[string][]boxoffice.SeatSnapshot // snapshots of successful appends
 	delay      time.Duration
@@ -412,7 +417,8 @@ type seatSpy struct {
 }
 
 func newSeatSpy(next boxoffice.SeatStore) *seatSpy {
-	return &seatSpy{next: next, journal: map[string][]boxoffice.SeatEvent{}, snaps: map[string][]boxoffice.SeatSnapshot{}}
+	return &seatSpy{next: next, journal: map[string][]boxoffice.SeatEvent{}, snaps: map[string][]boxoffice.SeatSnapshot{},
+		stores: map[string][][]boxoffice.SeatEvent{}}
 }
 
 // wrap is a ShowtimeOptions.Seats that puts s in front of the store.
@@ -437,11 +443,16 @@ func (s *seatSpy) AppendSeatsMany(ctx context.Context, appends []boxoffice.SeatA
 	s.writing.Add(1)
 	defer s.writing.Add(-1)
 	s.mu.Lock()
+	var call []string
 	for _, a := range appends {
 		if len(a.Events) > 0 {
 			s.appends.Add(1)
 			s.batches = append(s.batches, len(a.Events))
+			call = append(call, a.ShowtimeID)
 		}
+	}
+	if call != nil {
+		s.calls = append(s.calls, call)
 	}
 	delay, gate, fail, failStored, failFor := s.delay, s.gate, s.fail, s.failStored, s.failFor
 	s.mu.Unlock()
@@ -479,6 +490,9 @@ func (s *seatSpy) AppendSeatsMany(ctx context.Context, appends []boxoffice.SeatA
 			continue
 		}
 		s.journal[a.ShowtimeID] = append(s.journal[a.ShowtimeID], slices.Clone(a.Events)...)
+		if len(a.Events) > 0 {
+			s.stores[a.ShowtimeID] = append(s.stores[a.ShowtimeID], slices.Clone(a.Events))
+		}
 		if a.Snapshot != nil {
 			s.snaps[a.ShowtimeID] = append(s.snaps[a.ShowtimeID], *a.Snapshot)
 		}
@@ -501,6 +515,21 @@ func (s *seatSpy) stored(id string) ([]boxoffice.SeatEvent, []boxoffice.SeatSnap
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.journal[id]), slices.Clone(s.snaps[id])
+}
+
+// storedBatches returns the events of each successful append of a
+// showtime, in the order they were stored.
+func (s *seatSpy) storedBatches(id string) [][]boxoffice.SeatEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.stores[id])
+}
+
+// storeCalls returns the showtimes of each store call that carried events.
+func (s *seatSpy) storeCalls() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
 }
 
 func (s *seatSpy) batchSizes() []int {
