@@ -51,10 +51,11 @@ type Config struct {
 	// Called on every showtime command, so it must be cheap.
 	Healthy func() bool
 	// JournalWrites is how many seat journal writes (each carrying the
-	// batches of many showtimes) the node keeps in flight; default
-	// JournalWritesDefault. Each holds a connection of the seats
-	// database's pool while it runs, so that pool must allow at least as
-	// many (with room for loads).
+	// batches of many showtimes) the node keeps in flight. Default:
+	// JournalWritesDefault, or what the seat store says it can run at once
+	// if fewer (SQLite: 1; PostgreSQL: the seats pool's size less one).
+	// Each write holds a connection of the seats database's pool while it
+	// runs, so that pool must allow at least as many, with room for loads.
 	JournalWrites int
 }
 

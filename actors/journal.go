@@ -62,9 +62,20 @@ type JournalStats struct {
 
 type journalCounters struct{ writes, appends, events, busy atomic.Uint64 }
 
+// concurrentWriter is a seat store that says how many writes it can run at
+// once (its connection pool; SQLite's one writer).
+type concurrentWriter interface{ ConcurrentWrites() int }
+
+// newJournal returns the committer of a node. writersMax 0 is
+// JournalWritesDefault, or fewer if the store cannot run as many writes at
+// once: a writer waiting for a connection has already taken its batches
+// from the queue, which the next write in flight would have carried.
 func newJournal(store boxoffice.SeatStore, log *slog.Logger, writersMax int) *journal {
 	if writersMax <= 0 {
 		writersMax = JournalWritesDefault
+		if cw, ok := store.(concurrentWriter); ok {
+			writersMax = max(1, min(writersMax, cw.ConcurrentWrites()))
+		}
 	}
 	return &journal{store: store, log: log, writersMax: writersMax, eventsMax: journalEventsMax, snaps: map[string]*boxoffice.SeatSnapshot{}}
 }

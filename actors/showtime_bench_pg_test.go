@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/internal/pgserver"
 	"github.com/boxoffice/boxoffice/internal/sqlbaseline"
 	"github.com/boxoffice/boxoffice/persistence/postgres"
@@ -267,6 +268,15 @@ func (f *flushMeter) AppendSeatsMany(ctx context.Context, appends []boxoffice.Se
 		}
 	}
 	return errs
+}
+
+// ConcurrentWrites passes on what the store says, so that the engine
+// sizes its journal committer as it would without the meter.
+func (f *flushMeter) ConcurrentWrites() int {
+	if cw, ok := f.next.(interface{ ConcurrentWrites() int }); ok {
+		return cw.ConcurrentWrites()
+	}
+	return actors.JournalWritesDefault
 }
 
 func (f *flushMeter) reset() {

@@ -94,6 +94,13 @@ func (s *seatStore) AppendSeatsMany(ctx context.Context, appends []boxoffice.Sea
 	return errs
 }
 
+// ConcurrentWrites is how many AppendSeatsMany calls the seats pool can
+// run at once while keeping a connection for loading showtimes: the
+// node's journal committer keeps no more in flight.
+func (s *seatStore) ConcurrentWrites() int {
+	return max(1, int(s.db.pool.Config().MaxConns)-1)
+}
+
 // checkAppend asserts what the journal relies on: the events' Seqs (see
 // boxoffice.ValidateSeatEvents), and a snapshot that has a seq and belongs
 // to the showtime.

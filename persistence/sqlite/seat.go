@@ -135,6 +135,11 @@ func (s *seatStore) AppendSeatsMany(ctx context.Context, appends []boxoffice.Sea
 	return errs
 }
 
+// ConcurrentWrites is 1: SQLite has one writer (and the service one
+// connection), so the node's journal committer gains nothing from a second
+// write in flight, and loses the batching of what queues behind the one.
+func (s *seatStore) ConcurrentWrites() int { return 1 }
+
 // appendError is an append refused on its own: the transaction goes on.
 type appendError struct{ err error }
 
