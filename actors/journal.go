@@ -33,11 +33,12 @@ type journal struct {
 	store      boxoffice.SeatStore
 	log        *slog.Logger
 	writersMax int
-	eventsMax  int // journalEventsMax; tests lower it
+	eventsMax  int // journalEventsMax; set before use (tests lower it)
+
+	events atomic.Int64 // events in queue; read without the lock by busy
 
 	mu       sync.Mutex
 	queue    []journalEntry
-	events   int                                // events in queue
 	snaps    map[string]*boxoffice.SeatSnapshot // due after their events, newest per showtime
 	snapping bool                               // a writer is writing snapshots
 	writers  int
@@ -85,9 +86,7 @@ func newJournal(store boxoffice.SeatStore, log *slog.Logger, writersMax int) *jo
 // before deciding, so a grain never holds state it could not hand over;
 // the bound is soft by at most one batch per grain.
 func (j *journal) busy() bool {
-	j.mu.Lock()
-	full := j.events >= j.eventsMax
-	j.mu.Unlock()
+	full := j.events.Load() >= int64(j.eventsMax)
 	if full {
 		j.stats.busy.Add(1)
 	}
@@ -103,7 +102,7 @@ func (j *journal) submit(a boxoffice.SeatAppend, done func(error)) {
 	e.append.Snapshot = nil
 	j.mu.Lock()
 	j.queue = append(j.queue, e)
-	j.events += len(a.Events)
+	j.events.Add(int64(len(a.Events)))
 	start := j.writers < j.writersMax
 	if start {
 		j.writers++
@@ -141,10 +140,10 @@ func (j *journal) write() {
 		if len(j.queue) == 0 {
 			j.queue = nil // let the backing array go
 		}
-		for _, e := range batch {
-			j.events -= len(e.append.Events)
-		}
 		j.mu.Unlock()
+		for _, e := range batch {
+			j.events.Add(-int64(len(e.append.Events)))
+		}
 		j.writeEvents(batch)
 	}
 }

@@ -46,9 +46,4 @@ func JournalQueued(e *Engine) int {
 
 // SetJournalEventsMax lowers the events that may wait in e's journal
 // committer before writing commands are refused.
-func SetJournalEventsMax(e *Engine, n int) {
-	j := e.env.journal
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.eventsMax = n
-}
+func SetJournalEventsMax(e *Engine, n int) { e.env.journal.eventsMax = n }
