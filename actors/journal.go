@@ -17,6 +17,7 @@ const (
 	JournalWritesDefault = 8
 	journalEventsMax     = 50_000 // events waiting for a write; past it, writing commands answer busy
 	journalAppendsMax    = 512    // showtimes per write
+	snapshotWritesEvery  = 16     // event writes a lone writer makes before the snapshots due
 )
 
 // journal is the node's group commit for the seat journals. Every showtime
@@ -37,11 +38,12 @@ type journal struct {
 
 	events atomic.Int64 // events in queue; read without the lock by busy
 
-	mu       sync.Mutex
-	queue    []journalEntry
-	snaps    map[string]*boxoffice.SeatSnapshot // due after their events, newest per showtime
-	snapping bool                               // a writer is writing snapshots
-	writers  int
+	mu        sync.Mutex
+	queue     []journalEntry
+	snaps     map[string]*boxoffice.SeatSnapshot // due after their events, newest per showtime
+	snapping  bool                               // a writer is writing snapshots
+	unsnapped int                                // event writes since snapshots were last taken
+	writers   int
 
 	stats journalCounters
 }
@@ -113,15 +115,18 @@ func (j *journal) submit(a boxoffice.SeatAppend, done func(error)) {
 	}
 }
 
-// write is one writer: it writes what is queued until nothing is. Another
-// writer present, it takes the snapshots due, so they never hold up the
-// events' commit.
+// write is one writer: it writes what is queued until nothing is. It takes
+// the snapshots due when nothing else waits, or another writer is there
+// to carry the events, so that snapshots never hold up the events' commit;
+// a lone writer under constant load takes them every snapshotWritesEvery
+// event writes, so that they are not put off for ever.
 func (j *journal) write() {
 	for {
 		j.mu.Lock()
-		if len(j.snaps) > 0 && !j.snapping && (len(j.queue) == 0 || j.writers > 1) {
+		if len(j.snaps) > 0 && !j.snapping &&
+			(len(j.queue) == 0 || j.writers > 1 || j.unsnapped >= snapshotWritesEvery) {
 			snaps := j.snaps
-			j.snaps, j.snapping = map[string]*boxoffice.SeatSnapshot{}, true
+			j.snaps, j.snapping, j.unsnapped = map[string]*boxoffice.SeatSnapshot{}, true, 0
 			j.mu.Unlock()
 			j.writeSnapshots(snaps)
 			j.mu.Lock()
@@ -134,6 +139,7 @@ func (j *journal) write() {
 			j.mu.Unlock()
 			return
 		}
+		j.unsnapped++
 		n := min(len(j.queue), journalAppendsMax)
 		batch := j.queue[:n:n]
 		j.queue = j.queue[n:]
