@@ -85,7 +85,10 @@ func BenchmarkHoldsOnPostgres(b *testing.B) {
 	meter := &benchMeter{pool: setup, dbs: []string{cfg.DatabaseName("seats"), cfg.DatabaseName("catalog")}}
 
 	flushes := &flushMeter{}
-	h := MustOpenShowtimes(b, ShowtimeOptions{Stores: stores, ShowtimeID: ids[0], Seats: flushes.wrap}).Holds()
+	// BOXOFFICE_BENCH_JOURNAL_WRITES sets the journal writes in flight
+	// (default: what the engine picks for the pool).
+	writes, _ := strconv.Atoi(os.Getenv("BOXOFFICE_BENCH_JOURNAL_WRITES"))
+	h := MustOpenShowtimes(b, ShowtimeOptions{Stores: stores, ShowtimeID: ids[0], Seats: flushes.wrap, JournalWrites: writes}).Holds()
 	for _, showtimes := range benchShowtimes {
 		b.Run(fmt.Sprintf("grain/showtimes=%d", showtimes), func(b *testing.B) {
 			for _, id := range ids[:showtimes] { // activate: loading is not a hold
