@@ -95,6 +95,14 @@ type SeatSnapshot struct {
 	State      json.RawMessage
 }
 
+// SeatAppend is one showtime's part of a write that carries many: its
+// events (consecutive Seq) and, if Snapshot is not nil, a snapshot.
+type SeatAppend struct {
+	ShowtimeID string
+	Events     []SeatEvent
+	Snapshot   *SeatSnapshot
+}
+
 // SeatStore keeps the seat journals and snapshots (the seats service's
 // database).
 type SeatStore interface {
@@ -105,4 +113,13 @@ type SeatStore interface {
 	// snapshot, atomically. Returns ECONFLICT if any Seq already exists: some
 	// other activation of the showtime wrote first.
 	AppendSeats(ctx context.Context, showtimeID string, events []SeatEvent, snap *SeatSnapshot) error
+	// AppendSeatsMany stores the appends of many showtimes in one write
+	// (the node's group commit) and returns one error per append, in
+	// order. Each append is all-or-nothing and stands alone: nil when it
+	// is stored, ECONFLICT when its showtime's journal already has one of
+	// its Seqs or does not end just before its first one (another
+	// activation wrote first), EINVALID for Seqs with a gap, another error
+	// when it could not be written; one append's failure never fails
+	// another. An append without events stores its snapshot only.
+	AppendSeatsMany(ctx context.Context, appends []SeatAppend) []error
 }

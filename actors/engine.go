@@ -50,6 +50,13 @@ type Config struct {
 	// here refuse commands with EUNAVAILABLE and stop. Nil: always.
 	// Called on every showtime command, so it must be cheap.
 	Healthy func() bool
+	// JournalWrites is how many seat journal writes (each carrying the
+	// batches of many showtimes) the node keeps in flight. Default:
+	// JournalWritesDefault, or what the seat store says it can run at once
+	// if fewer (SQLite: 1; PostgreSQL: the seats pool's size less one).
+	// Each write holds a connection of the seats database's pool while it
+	// runs, so that pool must allow at least as many, with room for loads.
+	JournalWrites int
 }
 
 // IdleTimeoutDefault is how long a showtime grain stays in memory without a
@@ -96,6 +103,7 @@ func New(cfg Config) *Engine {
 	e.env = &env{
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, bookings: cfg.Stores.Bookings, clock: cfg.Clock, log: cfg.Logger,
 		idleTimeout: cfg.IdleTimeout, healthy: e.healthy, holdCaps: cfg.HoldCaps,
+		journal: newJournal(cfg.Stores.Seats, cfg.Logger.With("actor", "journal"), cfg.JournalWrites),
 	}
 	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}
 	e.initBookings()
@@ -120,6 +128,10 @@ func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(c) }
 
 // Showtimes is the showtime service backed by showtime grains.
 func (e *Engine) Showtimes() *Showtimes { return e.showtimes }
+
+// JournalStats returns the counters of the node's seat journal committer
+// (writes, showtimes and events written, commands refused as busy).
+func (e *Engine) JournalStats() JournalStats { return e.env.journal.Stats() }
 
 // ActiveShowtimes lists the showtime grains that live on this node.
 func (e *Engine) ActiveShowtimes() []string {

@@ -17,6 +17,7 @@ import (
 type env struct {
 	catalog     boxoffice.CatalogStore
 	seats       boxoffice.SeatStore
+	journal     *journal               // writes the seats: see journal.go
 	bookings    boxoffice.BookingStore // read at load: see checkJournal
 	clock       boxoffice.Clock
 	log         *slog.Logger

@@ -160,6 +160,10 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 	if g.releaseClaim(ctx, msg) {
 		return
 	}
+	if writes(msg) && g.env.journal.busy() {
+		ctx.Respond(failureOf(unavailable("the node is busy saving seats; retry shortly")))
+		return
+	}
 	if err := g.ready(ctx); err != nil {
 		ctx.Respond(failureOf(err))
 		g.stopIfGone(ctx)

@@ -21,33 +21,54 @@ import (
 // showtime from 64 parallel clients (one seat each), through the cluster
 // request path and the grain: against SQLite, and against a seat store that
 // stores nothing, which leaves the grain's (and protoactor's) own cost.
-// One op is a hold and its release: two commands, two events.
+// One op is a hold and its release: two commands, two events. The
+// showtimes=N cases spread the clients over N showtimes, each client moving
+// to the next after every op, so that the node's journal committer has to
+// gather many showtimes' batches into each write.
 func BenchmarkShowtimeHold(b *testing.B) {
 	cases := []struct {
-		name  string
-		seats func(boxoffice.SeatStore) boxoffice.SeatStore
+		name      string
+		seats     func(boxoffice.SeatStore) boxoffice.SeatStore
+		showtimes int
 	}{
-		{"sqlite", nil},
-		{"nostore", func(boxoffice.SeatStore) boxoffice.SeatStore { return noopSeats{} }},
+		{"sqlite", nil, 1},
+		{"nostore", func(boxoffice.SeatStore) boxoffice.SeatStore { return noopSeats{} }, 1},
+		{"sqlite/showtimes=100", nil, 100},
+		{"sqlite/showtimes=1000", nil, 1000},
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
-			e := MustOpenShowtimes(b, ShowtimeOptions{Seats: bc.seats})
-			ctx := context.Background()
-			if _, err := e.Holds().SeatMap(ctx, e.ShowtimeID); err != nil {
-				b.Fatal(err)
+			stores := MustOpenStores(b)
+			ids := []string{MustCreateShowtime(b, stores, time.Now().Add(48*time.Hour))}
+			for i := 1; i < bc.showtimes; i++ {
+				ids = append(ids, mustAddShowtime(b, stores, ids[0], time.Now().Add(time.Duration(48+3*i)*time.Hour)))
 			}
+			flushes := &flushMeter{}
+			seats := bc.seats
+			if seats == nil {
+				seats = flushes.wrap
+			}
+			e := MustOpenShowtimes(b, ShowtimeOptions{Stores: stores, ShowtimeID: ids[0], Seats: seats})
+			ctx := context.Background()
+			for _, id := range ids {
+				if _, err := e.Holds().SeatMap(ctx, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			flushes.reset()
 			var clients atomic.Int64
 			b.SetParallelism(32)
+			n := int64(32 * runtime.GOMAXPROCS(0))
 			b.ReportAllocs()
 			b.ResetTimer()
 			start, cpu := time.Now(), cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
-				c := int(clients.Add(1) - 1)
+				c := clients.Add(1) - 1
 				user := fmt.Sprintf("bench-%d", c)
-				seat := seatIDs(c%500, 1)
-				for pb.Next() {
-					h, err := e.Holds().Hold(ctx, e.ShowtimeID, user, seat)
+				seat := seatIDs(int(c%500), 1)
+				for k := int64(0); pb.Next(); k++ {
+					st := ids[(c+k*n)%int64(len(ids))]
+					h, err := e.Holds().Hold(ctx, st, user, seat)
 					if err == nil {
 						err = e.Holds().ReleaseHold(ctx, h.ID, boxoffice.Caller{UserID: user})
 					}
@@ -61,6 +82,7 @@ func BenchmarkShowtimeHold(b *testing.B) {
 			// CPU time says what a hold costs even on a busy machine, where
 			// holds/s mostly says how much CPU the process was given.
 			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
+			flushes.report(b)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"context"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -30,7 +29,18 @@ func (g *showtimeGrain) enqueue(ctx actor.Context, evs []boxoffice.SeatEvent, r 
 	g.flush(ctx)
 }
 
-// flush starts writing the pending batch if no write is in flight.
+// writes reports the commands that may write events: with the node's
+// journal committer full they are refused before they are decided.
+func writes(msg any) bool {
+	switch msg.(type) {
+	case *Hold, *ReleaseHold, *ConfirmHold, *CancelSeats, *CancelShowtime:
+		return true
+	}
+	return false
+}
+
+// flush hands the pending batch to the node's journal committer if no
+// write of this showtime is in flight.
 func (g *showtimeGrain) flush(ctx actor.Context) {
 	if g.inflight != nil || g.pending == nil {
 		return
@@ -52,14 +62,11 @@ func (g *showtimeGrain) flush(ctx actor.Context) {
 	}
 	g.inflight = b
 	b.done = make(chan error, 1)
-	self, root, store, id := ctx.Self(), ctx.ActorSystem().Root, g.env.seats, g.id
-	go func() {
-		wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		err := store.AppendSeats(wctx, id, b.events, b.snap)
-		cancel()
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	g.env.journal.submit(boxoffice.SeatAppend{ShowtimeID: g.id, Events: b.events, Snapshot: b.snap}, func(err error) {
 		b.done <- err
 		root.Send(self, &writeDone{b: b, err: err})
-	}()
+	})
 }
 
 // written finishes a write: replies go out, or every waiting command fails

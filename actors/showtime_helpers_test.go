@@ -36,6 +36,8 @@ type ShowtimeOptions struct {
 	// HoldCaps are the engine's caps on what one user may hold. Zero: off,
 	// as most tests hold many seats as one user.
 	HoldCaps boxoffice.HoldCaps
+	// JournalWrites is the engine's journal writes in flight (0: default).
+	JournalWrites int
 }
 
 // ShowtimeEnv is one node hosting showtime grains.
@@ -171,7 +173,8 @@ func startEngine(tb, owner testing.TB, opts ShowtimeOptions) (*actors.Engine, *c
 		stores.Seats = opts.Seats(stores.Seats)
 	}
 	e := actors.New(actors.Config{Stores: &stores, Clock: opts.Clock, HoldTTL: opts.HoldTTL,
-		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb), HoldCaps: opts.HoldCaps})
+		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb), HoldCaps: opts.HoldCaps,
+		JournalWrites: opts.JournalWrites})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	n, err := cluster.Start(ctx, cluster.Config{Name: "n1", Kinds: e.Kinds(), RemoteAddr: "127.0.0.1:0", Logger: testLogger(tb)})
@@ -401,17 +404,21 @@ type seatSpy struct {
 	writing atomic.Int64 // appends in progress
 
 	mu         sync.Mutex
-	batches    []int                               // events per AppendSeats call
+	batches    []int                               // events per append
+	calls      [][]string                          // showtimes of each store call that carried events
+	stores     map[string][][]boxoffice.SeatEvent  // each successful append's events
 	journal    map[string][]boxoffice.SeatEvent    // events of successful appends
 	snaps      map[string][]boxoffice.SeatSnapshot // snapshots of successful appends
 	delay      time.Duration
 	gate       chan struct{} // appends wait for it to close
 	fail       error         // appends fail with it, storing nothing...
 	failStored bool          // ...or after storing (an ambiguous failure)
+	failFor    string        // if set, fail hits this showtime's appends only
 }
 
 func newSeatSpy(next boxoffice.SeatStore) *seatSpy {
-	return &seatSpy{next: next, journal: map[string][]boxoffice.SeatEvent{}, snaps: map[string][]boxoffice.SeatSnapshot{}}
+	return &seatSpy{next: next, journal: map[string][]boxoffice.SeatEvent{}, snaps: map[string][]boxoffice.SeatSnapshot{},
+		stores: map[string][][]boxoffice.SeatEvent{}}
 }
 
 // wrap is a ShowtimeOptions.Seats that puts s in front of the store.
@@ -426,36 +433,74 @@ func (s *seatSpy) LoadSeats(ctx context.Context, id string) (*boxoffice.SeatSnap
 }
 
 func (s *seatSpy) AppendSeats(ctx context.Context, id string, evs []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
-	s.appends.Add(1)
+	return s.AppendSeatsMany(ctx, []boxoffice.SeatAppend{{ShowtimeID: id, Events: evs, Snapshot: snap}})[0]
+}
+
+// AppendSeatsMany counts and records each append that carries events (a
+// snapshot alone is recorded, not counted) and applies the faults: fail
+// hits every append, or those of showtime failFor only when it is set.
+func (s *seatSpy) AppendSeatsMany(ctx context.Context, appends []boxoffice.SeatAppend) []error {
 	s.writing.Add(1)
 	defer s.writing.Add(-1)
 	s.mu.Lock()
-	s.batches = append(s.batches, len(evs))
-	delay, gate, fail, failStored := s.delay, s.gate, s.fail, s.failStored
+	var call []string
+	for _, a := range appends {
+		if len(a.Events) > 0 {
+			s.appends.Add(1)
+			s.batches = append(s.batches, len(a.Events))
+			call = append(call, a.ShowtimeID)
+		}
+	}
+	if call != nil {
+		s.calls = append(s.calls, call)
+	}
+	delay, gate, fail, failStored, failFor := s.delay, s.gate, s.fail, s.failStored, s.failFor
 	s.mu.Unlock()
+	errs := make([]error, len(appends))
 	if gate != nil {
 		select {
 		case <-gate:
 		case <-ctx.Done():
-			return ctx.Err()
+			for i := range errs {
+				errs[i] = ctx.Err()
+			}
+			return errs
 		}
 	}
 	if delay > 0 {
 		time.Sleep(delay)
 	}
-	if fail != nil && !failStored {
-		return fail
+	faulty := func(a boxoffice.SeatAppend) bool { return fail != nil && (failFor == "" || failFor == a.ShowtimeID) }
+	var pass []boxoffice.SeatAppend
+	var at []int
+	for i, a := range appends {
+		if faulty(a) && !failStored {
+			errs[i] = fail
+			continue
+		}
+		pass, at = append(pass, a), append(at, i)
 	}
-	if err := s.next.AppendSeats(ctx, id, evs, snap); err != nil {
-		return err
-	}
+	stored := s.next.AppendSeatsMany(ctx, pass)
 	s.mu.Lock()
-	s.journal[id] = append(s.journal[id], slices.Clone(evs)...)
-	if snap != nil {
-		s.snaps[id] = append(s.snaps[id], *snap)
+	defer s.mu.Unlock()
+	for k, err := range stored {
+		i, a := at[k], pass[k]
+		errs[i] = err
+		if err != nil {
+			continue
+		}
+		s.journal[a.ShowtimeID] = append(s.journal[a.ShowtimeID], slices.Clone(a.Events)...)
+		if len(a.Events) > 0 {
+			s.stores[a.ShowtimeID] = append(s.stores[a.ShowtimeID], slices.Clone(a.Events))
+		}
+		if a.Snapshot != nil {
+			s.snaps[a.ShowtimeID] = append(s.snaps[a.ShowtimeID], *a.Snapshot)
+		}
+		if faulty(a) {
+			errs[i] = fail
+		}
 	}
-	s.mu.Unlock()
-	return fail
+	return errs
 }
 
 // set changes the fault settings under the lock.
@@ -470,6 +515,21 @@ func (s *seatSpy) stored(id string) ([]boxoffice.SeatEvent, []boxoffice.SeatSnap
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.journal[id]), slices.Clone(s.snaps[id])
+}
+
+// storedBatches returns the events of each successful append of a
+// showtime, in the order they were stored.
+func (s *seatSpy) storedBatches(id string) [][]boxoffice.SeatEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.stores[id])
+}
+
+// storeCalls returns the showtimes of each store call that carried events.
+func (s *seatSpy) storeCalls() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
 }
 
 func (s *seatSpy) batchSizes() []int {
@@ -487,6 +547,10 @@ func (noopSeats) LoadSeats(context.Context, string) (*boxoffice.SeatSnapshot, []
 
 func (noopSeats) AppendSeats(context.Context, string, []boxoffice.SeatEvent, *boxoffice.SeatSnapshot) error {
 	return nil
+}
+
+func (noopSeats) AppendSeatsMany(_ context.Context, appends []boxoffice.SeatAppend) []error {
+	return make([]error, len(appends))
 }
 
 var errDiskFull = errors.New("disk I/O error: disk full (injected)")

@@ -242,6 +242,9 @@ func TestShowtimeSnapshots(t *testing.T) {
 	}
 	holds = append(holds, tail.ID)
 
+	// The journal committer writes snapshots after their events, in a
+	// write of their own: give the last one a moment.
+	testwait.Until(t, 5*time.Second, "two snapshots stored", func() bool { _, snaps := spy.stored(e.ShowtimeID); return len(snaps) >= 2 })
 	journal, snaps := spy.stored(e.ShowtimeID)
 	if len(snaps) < 2 {
 		t.Fatalf("%d snapshots for %d events, want one per 500", len(snaps), len(journal))

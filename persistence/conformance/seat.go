@@ -24,6 +24,11 @@ var seatTests = []test{
 	{"SnapshotWithoutEvents", testSnapshotOnly},
 	{"LargeBatchLoadsInOrder", testLargeBatch},
 	{"ShowtimeJournalsAreIndependent", testJournalsIndependent},
+	{"AppendSeatsManyStoresEveryShowtime", testAppendManyStores},
+	{"AppendSeatsManyFencedShowtimeFailsAlone", testAppendManyFencedAlone},
+	{"AppendSeatsManySameShowtimeTwiceOneWins", testAppendManySameShowtimeTwice},
+	{"AppendSeatsManyStaleWriterNeverInterleaves", testAppendManyRace},
+	{"AppendSeatsManySnapshotOnlyMovesForward", testAppendManySnapshots},
 }
 
 // seatEvents returns n events from seq on, of every kind and with every

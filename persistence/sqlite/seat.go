@@ -88,41 +88,127 @@ func loadEvents(ctx context.Context, tx *sql.Tx, showtimeID string, after uint64
 	})
 }
 
-// AppendSeats stores events (consecutive Seq from 1 up) and, if snap is not
-// nil, a snapshot, in one transaction. Returns ECONFLICT if any Seq already
-// exists (another activation of the showtime wrote first: nothing of this
-// call is stored), EINVALID if the Seqs are not consecutive.
+// AppendSeats is AppendSeatsMany for one showtime. Returns ECONFLICT if
+// the journal does not end just before the first event (another
+// activation of the showtime wrote first: nothing of this call is stored),
+// EINVALID if the Seqs are not consecutive.
 func (s *seatStore) AppendSeats(ctx context.Context, showtimeID string, events []boxoffice.SeatEvent, snap *boxoffice.SeatSnapshot) error {
-	if err := checkAppend(showtimeID, events, snap); err != nil {
+	return s.AppendSeatsMany(ctx, []boxoffice.SeatAppend{{ShowtimeID: showtimeID, Events: events, Snapshot: snap}})[0]
+}
+
+// AppendSeatsMany writes every showtime's append in one transaction (one
+// commit, one fsync), each inside a savepoint: an append that fails (its
+// journal does not end just before its first seq, or a row is refused) is
+// rolled back alone and the others commit. SQLite has one writer, so the
+// check of the journal's end and the insert cannot interleave with
+// another writer's.
+func (s *seatStore) AppendSeatsMany(ctx context.Context, appends []boxoffice.SeatAppend) []error {
+	errs := make([]error, len(appends))
+	var todo []int
+	for i, a := range appends {
+		if err := checkAppend(a.ShowtimeID, a.Events, a.Snapshot); err != nil {
+			errs[i] = err
+		} else if len(a.Events) > 0 || a.Snapshot != nil {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return errs
+	}
+	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		for _, i := range todo {
+			if err := appendInSavepoint(ctx, tx, appends[i]); err != nil {
+				if !isAppendError(err) {
+					return err // the transaction is gone: every append fails
+				}
+				errs[i] = err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		err = translate(err, "seat journals")
+		for _, i := range todo {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// ConcurrentWrites is 1: SQLite has one writer (and the service one
+// connection), so the node's journal committer gains nothing from a second
+// write in flight, and loses the batching of what queues behind the one.
+func (s *seatStore) ConcurrentWrites() int { return 1 }
+
+// appendError is an append refused on its own: the transaction goes on.
+type appendError struct{ err error }
+
+func (e *appendError) Error() string { return e.err.Error() }
+func (e *appendError) Unwrap() error { return e.err }
+
+func isAppendError(err error) bool {
+	var ae *appendError
+	return errors.As(err, &ae)
+}
+
+// appendInSavepoint writes one showtime's append inside a savepoint and
+// rolls back to it if the append fails. It returns an *appendError for an
+// append refused alone, any other error when the transaction itself
+// failed.
+func appendInSavepoint(ctx context.Context, tx *sql.Tx, a boxoffice.SeatAppend) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT seat_append`); err != nil {
 		return err
 	}
-	if len(events) == 0 && snap == nil {
+	err := appendOne(ctx, tx, a)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `RELEASE seat_append`)
+		return err
+	}
+	if _, rbErr := tx.ExecContext(ctx, `ROLLBACK TO seat_append`); rbErr != nil {
+		return errors.Join(err, rbErr)
+	}
+	if _, relErr := tx.ExecContext(ctx, `RELEASE seat_append`); relErr != nil {
+		return relErr
+	}
+	if isUnique(err) {
+		err = boxoffice.Errorf(boxoffice.ECONFLICT,
+			"seats of showtime %s were written by another activation", a.ShowtimeID)
+	}
+	return &appendError{translate(err, "seats of showtime "+a.ShowtimeID)}
+}
+
+// appendOne stores one append: the fence first (the journal must end just
+// before the first event), then the events, then the snapshot.
+func appendOne(ctx context.Context, tx *sql.Tx, a boxoffice.SeatAppend) error {
+	if len(a.Events) > 0 {
+		var last uint64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM seat_events WHERE showtime_id = ?`,
+			a.ShowtimeID).Scan(&last); err != nil {
+			return err
+		}
+		if last != a.Events[0].Seq-1 {
+			return boxoffice.Errorf(boxoffice.ECONFLICT,
+				"seats of showtime %s were written by another activation (journal at seq %d, batch from %d)",
+				a.ShowtimeID, last, a.Events[0].Seq)
+		}
+	}
+	args, err := eventArgs(a.ShowtimeID, a.Events)
+	if err != nil {
+		return err
+	}
+	for len(args) > 0 {
+		n := min(len(args)/3, appendRowsMax)
+		q := `INSERT INTO seat_events (showtime_id, seq, data) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+		if _, err := tx.ExecContext(ctx, q, args[:3*n]...); err != nil {
+			return err
+		}
+		args = args[3*n:]
+	}
+	if a.Snapshot == nil {
 		return nil
 	}
-	args, err := eventArgs(showtimeID, events)
-	if err != nil {
-		return translate(err, "seat events")
-	}
-	err = s.db.withTx(ctx, func(tx *sql.Tx) error {
-		for len(args) > 0 {
-			n := min(len(args)/3, appendRowsMax)
-			q := `INSERT INTO seat_events (showtime_id, seq, data) VALUES ` +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
-			if _, err := tx.ExecContext(ctx, q, args[:3*n]...); err != nil {
-				return err
-			}
-			args = args[3*n:]
-		}
-		if snap == nil {
-			return nil
-		}
-		return putSnapshot(ctx, tx, showtimeID, snap)
-	})
-	if isUnique(err) {
-		return boxoffice.Errorf(boxoffice.ECONFLICT,
-			"seats of showtime %s were written by another activation", showtimeID)
-	}
-	return translate(err, "seats of showtime "+showtimeID)
+	return putSnapshot(ctx, tx, a.ShowtimeID, a.Snapshot)
 }
 
 // checkAppend asserts what the journal relies on: the events' Seqs (see
