@@ -145,7 +145,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, SeatStreams: cfg.SeatStreams,
-		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
+		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine),
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/boxoffice/boxoffice/actors"
+)
+
+// newRegistry is the node's /metrics registry: the Go and process
+// collectors, the seat journal's committer, and (added by the HTTP server)
+// the request series.
+func newRegistry(e *actors.Engine) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	counter := func(name, help string, v func(actors.JournalStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(e.JournalStats())) })
+	}
+	reg.MustRegister(
+		counter("boxoffice_journal_writes_total", "Seat journal writes (one store call carrying the events of one or more showtimes).",
+			func(s actors.JournalStats) uint64 { return s.Writes }),
+		counter("boxoffice_journal_appends_total", "Showtime batches written to the seat journal (stored or refused).",
+			func(s actors.JournalStats) uint64 { return s.Appends }),
+		counter("boxoffice_journal_events_total", "Seat events written to the seat journal (stored or refused).",
+			func(s actors.JournalStats) uint64 { return s.Events }),
+		counter("boxoffice_journal_busy_total", "Seat-changing commands answered 503 at once because the journal committer's queue was full.",
+			func(s actors.JournalStats) uint64 { return s.Busy }),
+	)
+	return reg
+}
