@@ -213,7 +213,12 @@ func (w *groupWriter) commit(group []*stmt) {
 		answer(live, stmtResult{err: unavailable(w.d.service, err)})
 		return
 	}
-	defer conn.Release()
+	released := false
+	defer func() {
+		if !released {
+			conn.Release()
+		}
+	}()
 	retries := groupRetries
 	for len(live) > 0 {
 		tags, failed, err := sendGroup(ctx, conn.Conn(), live)
@@ -227,20 +232,59 @@ func (w *groupWriter) commit(group []*stmt) {
 		var pgErr *pgconn.PgError
 		isPg := errors.As(err, &pgErr)
 		switch {
-		case isPg && (pgErr.Code == "40001" || pgErr.Code == "40P01") && retries > 0:
+		case isPg && retryable(pgErr.Code) && retries > 0:
 			retries-- // nothing of the group was kept: send it again
+		case isPg && retryable(pgErr.Code), !isPg && !isConnectionError(err):
+			// Still conflicting, or an error no statement can be
+			// blamed for (arguments pgx cannot encode): nothing was
+			// kept, and each statement alone gets its own answer, on a
+			// connection from the pool (pgx closes one whose batch it
+			// could not build).
+			conn.Release()
+			released = true
+			w.eachAlone(ctx, live)
+			return
 		case isPg && failed >= 0 && !transientState(pgErr.Code):
 			// Its own error (a duplicate key, a check): the server
 			// rolled the group back; the others go again without it.
 			live[failed].done <- stmtResult{err: err}
 			live = slices.Delete(live, failed, failed+1)
 		default:
-			answer(live, stmtResult{err: fmt.Errorf("%w (whether the write was saved is unknown)",
-				w.d.translate(unavailableIfConn(w.d.service, err)))})
+			answer(live, stmtResult{err: w.unknown(err)})
 			return
 		}
 	}
 }
+
+// eachAlone sends the statements one by one, each its own transaction,
+// and answers each its own result. A connection error fails the ones not
+// answered yet, as for a group.
+func (w *groupWriter) eachAlone(ctx context.Context, group []*stmt) {
+	for i, s := range group {
+		tags, _, err := sendGroup(ctx, w.pool, group[i:i+1])
+		switch {
+		case err == nil:
+			w.commits.Add(1)
+			s.done <- stmtResult{tag: tags[0]}
+		case isConnectionError(err):
+			answer(group[i:], stmtResult{err: w.unknown(err)})
+			return
+		default:
+			s.done <- stmtResult{err: err}
+		}
+	}
+}
+
+// unknown is the error of a group that failed as a whole: EUNAVAILABLE
+// for a connection that failed or timed out, and its commit may have been
+// applied without its answer reaching us.
+func (w *groupWriter) unknown(err error) error {
+	return fmt.Errorf("%w (whether the write was saved is unknown)", w.d.translate(unavailableIfConn(w.d.service, err)))
+}
+
+// retryable reports a serialization failure or a deadlock: the group is
+// rolled back and may pass when sent again.
+func retryable(code string) bool { return code == "40001" || code == "40P01" }
 
 // groupTimeout bounds one group, its resending included.
 const groupTimeout = CallTimeout
@@ -249,7 +293,7 @@ const groupTimeout = CallTimeout
 // that the batch's closing Sync commits. failed is the index of the
 // statement whose error aborted the batch, -1 when the error is not one
 // statement's.
-func sendGroup(ctx context.Context, conn *pgx.Conn, group []*stmt) (tags []pgconn.CommandTag, failed int, err error) {
+func sendGroup(ctx context.Context, conn batchSender, group []*stmt) (tags []pgconn.CommandTag, failed int, err error) {
 	batch := &pgx.Batch{}
 	for _, s := range group {
 		batch.Queue(s.sql, s.args...)
@@ -276,6 +320,11 @@ func sendGroup(ctx context.Context, conn *pgx.Conn, group []*stmt) (tags []pgcon
 		return nil, failed, err
 	}
 	return tags, -1, nil
+}
+
+// batchSender is a connection, or the pool that lends one for a batch.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // unavailableIfConn makes a connection error EUNAVAILABLE with its cause;

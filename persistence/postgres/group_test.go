@@ -308,3 +308,26 @@ func TestGroupCommitBrokenConnectionFailsTheGroup(t *testing.T) {
 	require.Zero(t, rows)
 	require.Zero(t, w.commits.Load())
 }
+
+// Arguments that pgx cannot encode fail before anything is sent, with no
+// statement to blame in the group: each statement then goes alone, and
+// only the bad one fails.
+func TestGroupCommitUnencodableArgumentsFailAlone(t *testing.T) {
+	t.Parallel()
+	w, table := groupTable(t)
+	keys := []int{1, 2, 3}
+	wait := queueAll(t, w, t.Context(), keys, func(k int) (string, []any) {
+		if k == 2 {
+			return `INSERT INTO ` + table + ` VALUES ($1, 0)`, []any{struct{}{}}
+		}
+		return `INSERT INTO ` + table + ` VALUES ($1, 0)`, []any{k}
+	})
+	w.start(1)
+	results := wait()
+	require.NoError(t, results[1].err)
+	require.Error(t, results[2].err)
+	require.NotEqual(t, boxoffice.EUNAVAILABLE, boxoffice.ErrorCode(w.d.translate(results[2].err)), "%v", results[2].err)
+	require.NoError(t, results[3].err)
+	rows, _ := count(t, w, table)
+	require.Equal(t, 2, rows)
+}
