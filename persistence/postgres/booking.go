@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,7 +52,7 @@ func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	payID, payStatus := summaryColumns(b.Payment)
-	_, err := s.db.pool.Exec(ctx, `INSERT INTO bookings (`+bookingColumns+`)
+	_, err := s.db.exec(ctx, `INSERT INTO bookings (`+bookingColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		b.ID, b.UserID, b.ShowtimeID, b.HoldID, orEmpty(b.Seats), b.TotalCents, b.Currency, b.Status,
 		b.Failure, b.FailureCode, payID, payStatus, b.CreatedAt, b.UpdatedAt)
@@ -67,7 +66,7 @@ func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) 
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	payID, payStatus := summaryColumns(b.Payment)
-	tag, err := s.db.pool.Exec(ctx,
+	tag, err := s.db.exec(ctx,
 		`UPDATE bookings SET status = $2, failure = $3, failure_code = $4, payment_id = $5, payment_status = $6,
 		updated_at = $7 WHERE id = $1`,
 		b.ID, b.Status, b.Failure, b.FailureCode, payID, payStatus, b.UpdatedAt)
@@ -141,27 +140,37 @@ func (s *bookingStore) BookingsByStatus(ctx context.Context, limit int, statuses
 
 // PutIdempotency inserts or, when the key exists, reads the stored record.
 // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to
-// commit, so the read that follows always finds it.
+// commit, and the insert is answered once its own group committed, so the
+// read that follows always finds it. An inserted record is returned as the
+// database keeps it (its time to the microsecond, in UTC).
 func (s *bookingStore) PutIdempotency(ctx context.Context, r *boxoffice.IdempotencyRecord) (*boxoffice.IdempotencyRecord, bool, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	const columns = `user_id, key, request_hash, booking_id, created_at`
-	stored, err := scanIdempotency(s.db.pool.QueryRow(ctx,
+	tag, err := s.db.exec(ctx,
 		`INSERT INTO idempotency_keys (`+columns+`) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (user_id, key) DO NOTHING RETURNING `+columns,
-		r.UserID, r.Key, r.RequestHash, r.BookingID, r.CreatedAt))
-	if err == nil {
-		return stored, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+		ON CONFLICT (user_id, key) DO NOTHING`,
+		r.UserID, r.Key, r.RequestHash, r.BookingID, r.CreatedAt)
+	if err != nil {
 		return nil, false, s.db.translate(err)
 	}
-	stored, err = scanIdempotency(s.db.pool.QueryRow(ctx,
+	if tag.RowsAffected() == 1 {
+		stored := *r
+		stored.CreatedAt = storedTime(r.CreatedAt)
+		return &stored, true, nil
+	}
+	stored, err := scanIdempotency(s.db.pool.QueryRow(ctx,
 		`SELECT `+columns+` FROM idempotency_keys WHERE user_id = $1 AND key = $2`, r.UserID, r.Key))
 	if err != nil {
 		return nil, false, s.db.translate(err)
 	}
 	return stored, false, nil
+}
+
+// storedTime is t as a timestamptz column gives it back: pgx sends whole
+// microseconds (the rest is cut off), and this package reads times in UTC.
+func storedTime(t time.Time) time.Time {
+	return t.Truncate(time.Microsecond).UTC()
 }
 
 func scanIdempotency(row pgx.Row) (*boxoffice.IdempotencyRecord, error) {

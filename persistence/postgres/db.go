@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice"
@@ -21,6 +23,18 @@ type db struct {
 	service string
 	name    string
 	pool    *pgxpool.Pool
+	// group commits the single-statement writes of the databases every
+	// booking writes (groupedServices); nil elsewhere.
+	group *groupWriter
+}
+
+// exec runs one write statement: through the group commit when the
+// database has one, else alone on the pool.
+func (d *db) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if d.group != nil {
+		return d.group.exec(ctx, sql, args...)
+	}
+	return d.pool.Exec(ctx, sql, args...)
 }
 
 // Open connects to the six service databases and returns the stores. It
@@ -101,8 +115,13 @@ func newServiceDB(ctx context.Context, cfg Config, service string) (serviceDB, e
 	if err != nil {
 		return serviceDB{}, fmt.Errorf("postgres: %s database %q: %v", service, t.name(), err)
 	}
+	d := &db{service: service, name: t.name(), pool: pool}
+	if slices.Contains(groupedServices, service) {
+		d.group = newGroupWriter(d, groupQueueMax)
+		d.group.start(groupWriters)
+	}
 	return serviceDB{
-		db:     &db{service: service, name: t.name(), pool: pool},
+		db:     d,
 		target: t,
 		log:    cfg.logger().With("service", service, "database", t.name()),
 	}, nil
@@ -182,7 +201,12 @@ func closeAll(dbs map[string]*db) {
 		var wg sync.WaitGroup
 		for _, d := range dbs {
 			if d != nil {
-				wg.Go(d.pool.Close)
+				wg.Go(func() {
+					if d.group != nil {
+						d.group.close()
+					}
+					d.pool.Close()
+				})
 			}
 		}
 		wg.Wait()

@@ -50,7 +50,7 @@ func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffic
 	if len(n.Payload) > 0 {
 		payload = string(n.Payload)
 	}
-	_, err := s.db.pool.Exec(ctx, `INSERT INTO notifications (`+notificationColumns+`)
+	_, err := s.db.exec(ctx, `INSERT INTO notifications (`+notificationColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
 		n.ID, n.UserID, n.Kind, n.BookingID, n.Channel, payload, n.CreatedAt, n.DeliveredAt,
 		n.Attempts, n.NextAt, n.LastError)
@@ -89,7 +89,7 @@ func (s *notificationStore) MarkAttempt(ctx context.Context, id string, nextAt t
 }
 
 func (s *notificationStore) update(ctx context.Context, id, sql string, args ...any) error {
-	tag, err := s.db.pool.Exec(ctx, sql, append([]any{id}, args...)...)
+	tag, err := s.db.exec(ctx, sql, append([]any{id}, args...)...)
 	if err != nil {
 		return s.db.translate(err)
 	}

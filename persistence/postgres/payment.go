@@ -33,7 +33,7 @@ func scanPayment(row pgx.Row) (*boxoffice.Payment, error) {
 func (s *paymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) error {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	_, err := s.db.pool.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
+	_, err := s.db.exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		p.ID, p.BookingID, p.UserID, p.AmountCents, p.Currency, p.Method, p.Status, p.ProviderRef,
 		p.Failure, p.CreatedAt, p.UpdatedAt)
@@ -49,7 +49,7 @@ func (s *paymentStore) CreatePayment(ctx context.Context, p *boxoffice.Payment) 
 func (s *paymentStore) UpdatePayment(ctx context.Context, p *boxoffice.Payment) error {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	tag, err := s.db.pool.Exec(ctx,
+	tag, err := s.db.exec(ctx,
 		`UPDATE payments SET status = $2, provider_ref = $3, failure = $4, updated_at = $5 WHERE id = $1`,
 		p.ID, p.Status, p.ProviderRef, p.Failure, p.UpdatedAt)
 	if err != nil {
