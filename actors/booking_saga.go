@@ -239,6 +239,17 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, de
 		}
 		p = rp
 	}
+	// The seats are confirmed alongside the payment's record (step 4), so a
+	// crash may leave them booked for a booking that then fails: one whose
+	// gateway has no capture under its key. They are freed before the
+	// booking says failed; a booking with no seats booked is a no-op here.
+	ctx, cancel := step(stepTimeout)
+	err := g.env.showtimes.CancelSeats(ctx, b.ShowtimeID, b.ID)
+	cancel()
+	if err != nil && boxoffice.ErrorCode(err) != boxoffice.ENOTFOUND {
+		g.log.Warn("booking: seats of a failing booking not freed; left pending", "err", err)
+		return nil, unavailable("booking %s failed and its seats are being freed; retry shortly", b.ID)
+	}
 	if err := b.Fail(code, detail, summaryOf(p)); err != nil {
 		return nil, err
 	}

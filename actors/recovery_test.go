@@ -123,6 +123,12 @@ func bkCrashes() []bkCrash {
 			want: boxoffice.BookingFailed, wantPay: boxoffice.PaymentDeclined},
 		{name: "seats confirmed, no payment stored", user: "u11", seat: "B1", rowless: true, charged: true, seatsBooked: true,
 			want: boxoffice.BookingConfirmed, wantPay: boxoffice.PaymentCaptured, wantNote: boxoffice.NotifyBookingConfirmed},
+		// The seats were confirmed while the payment was being recorded, and
+		// the gateway has no capture for the booking (the simulated gateway
+		// forgets its charges when its node dies): the booking fails and its
+		// seats must not stay booked.
+		{name: "seats confirmed, no payment stored, gateway has no capture", user: "u13", seat: "B3", rowless: true, seatsBooked: true,
+			want: boxoffice.BookingFailed, wantPay: boxoffice.PaymentDeclined},
 		{name: "gateway charged, no payment stored, hold expired", user: "u12", seat: "B2", rowless: true, charged: true, expired: true,
 			want: boxoffice.BookingFailed, wantPay: boxoffice.PaymentRefunded, wantNote: boxoffice.NotifyBookingFailed},
 	}
