@@ -1,13 +1,11 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/boxoffice/boxoffice/persistence/postgres"
 )
@@ -18,19 +16,11 @@ import (
 // cluster whose pools outgrow the server fails under load with "too many
 // clients", not at start.
 func TestComposePoolsFitTheServer(t *testing.T) {
-	b, err := os.ReadFile("../../docker-compose.yml")
-	require.NoError(t, err)
-	var compose struct {
-		Services map[string]struct {
-			Profiles    []string          `yaml:"profiles"`
-			Command     []string          `yaml:"command"`
-			Environment map[string]string `yaml:"environment"`
-		} `yaml:"services"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &compose))
+	compose := readCompose(t)
 	maxConnections := 100 // PostgreSQL's default
 	for _, arg := range compose.Services["postgres"].Command {
 		if v, ok := strings.CutPrefix(arg, "max_connections="); ok {
+			var err error
 			maxConnections, err = strconv.Atoi(v)
 			require.NoError(t, err)
 		}

@@ -16,16 +16,7 @@ import (
 // runs --demo or carries a secret in plain text; the demo has a profile of
 // its own.
 func TestComposeProductionProfile(t *testing.T) {
-	b, err := os.ReadFile("../../docker-compose.yml")
-	require.NoError(t, err)
-	var compose struct {
-		Services map[string]struct {
-			Profiles    []string          `yaml:"profiles"`
-			Command     []string          `yaml:"command"`
-			Environment map[string]string `yaml:"environment"`
-		} `yaml:"services"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &compose))
+	compose := readCompose(t)
 	demo := false
 	for name, svc := range compose.Services {
 		if slices.Contains(svc.Profiles, "demo") {
@@ -72,4 +63,22 @@ func requireComposeNodeStarts(t *testing.T, name string, args []string, environm
 	require.False(t, cfg.Demo, "service %s", name)
 	require.NotEmpty(t, cfg.JWTSecret, "service %s", name)
 	require.Len(t, cfg.ClusterKey, 32, "service %s: gossip keyed", name)
+}
+
+// composeFile is what the tests read of docker-compose.yml.
+type composeFile struct {
+	Services map[string]struct {
+		Profiles    []string          `yaml:"profiles"`
+		Command     []string          `yaml:"command"`
+		Environment map[string]string `yaml:"environment"`
+	} `yaml:"services"`
+}
+
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
+	b, err := os.ReadFile("../../docker-compose.yml")
+	require.NoError(t, err)
+	var compose composeFile
+	require.NoError(t, yaml.Unmarshal(b, &compose))
+	return compose
 }
