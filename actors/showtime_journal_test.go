@@ -1,6 +1,7 @@
 package actors_test
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -86,6 +87,11 @@ func TestJournalTwoActivationsOnOneNode(t *testing.T) {
 // the other, each of one activation (owners "one-..." or "two-...").
 func mustBeWholeBatches(t *testing.T, journal []boxoffice.SeatEvent, batches [][]boxoffice.SeatEvent) {
 	t.Helper()
+	// The spy records a batch after its store call returns, so two calls
+	// that end together may be recorded out of order; the fence orders
+	// their commits by seq.
+	batches = slices.Clone(batches)
+	slices.SortFunc(batches, func(a, b []boxoffice.SeatEvent) int { return cmp.Compare(a[0].Seq, b[0].Seq) })
 	var seq uint64
 	for _, b := range batches {
 		for _, ev := range b {
