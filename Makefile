@@ -56,7 +56,7 @@ proto: ## regenerate actors/boxoffice.pb.go (needs protoc; installs protoc-gen-g
 	PATH=$(CURDIR)/bin:$$PATH protoc --go_out=. --go_opt=module=github.com/boxoffice/boxoffice actors/boxoffice.proto
 
 .PHONY: bench
-bench: build ## issue 11's table in one run (BOXOFFICE_TEST_DATABASE_URL: pgbench baselines, a node on that server, SQLite, the engine alone; BENCH_RUNS, BENCH_DURATION) into BENCHMARKS.md; plus the in-memory Go benchmarks
+bench: build ## the performance table in one run (BOXOFFICE_TEST_DATABASE_URL: pgbench baselines, a node on that server, SQLite, the engine alone; BENCH_RUNS, BENCH_DURATION) into BENCHMARKS.md; plus the in-memory Go benchmarks
 	@if [ -z "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \
 		echo "make bench: set BOXOFFICE_TEST_DATABASE_URL to a PostgreSQL server (the SQL baselines and the node run on it)"; exit 2; fi
 	$(GO) test -run '^$$' -bench 'SeatMap' -benchmem .
