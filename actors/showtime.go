@@ -27,6 +27,7 @@ const (
 	writeTimeout   = 5 * time.Second
 	stopWriteWait  = 8 * time.Second        // a stopping grain waits this long for its write
 	loadRetryPause = 250 * time.Millisecond // see showtimeGrain.loadFailedAt
+	expiryCheckMax = time.Second            // longest expiry timer: see armExpiry
 )
 
 // showtimeGrain serializes the seat holds of one showtime. It decides every
@@ -170,6 +171,14 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		return
 	}
 	now := g.env.clock.Now()
+	// Holds past their deadline end before anything is decided or read,
+	// and the reply waits for their end to be durable: a caller told that
+	// a hold expired (or shown its seats free) can rely on it even if the
+	// clock then steps back, and the timer may be late after a step
+	// forward.
+	if due := g.m.Expire(now); len(due) > 0 {
+		g.enqueue(ctx, due, pendingReply{})
+	}
 	var (
 		evs   []boxoffice.SeatEvent
 		reply proto.Message

@@ -147,7 +147,11 @@ func (g *showtimeGrain) expire(ctx actor.Context) {
 	g.armExpiry(ctx)
 }
 
-// armExpiry sets the timer to the earliest hold deadline.
+// armExpiry sets the timer to the earliest hold deadline, or to
+// expiryCheckMax if that is sooner: the timer counts real time, while
+// deadlines are read on the clock, which may step forward (an NTP step, a
+// resumed virtual machine, a debug clock), so a grain looks again at least
+// that often rather than sleep through a deadline that has passed.
 func (g *showtimeGrain) armExpiry(ctx actor.Context) {
 	if g.m == nil {
 		return
@@ -161,7 +165,7 @@ func (g *showtimeGrain) armExpiry(ctx actor.Context) {
 		g.expiry.Stop()
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
-	g.expiry = time.AfterFunc(max(d, time.Millisecond), func() { root.Send(self, &expireTick{}) })
+	g.expiry = time.AfterFunc(min(max(d, time.Millisecond), expiryCheckMax), func() { root.Send(self, &expireTick{}) })
 }
 
 // passivate stops a grain that no command reached for the idle timeout;

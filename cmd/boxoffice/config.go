@@ -42,6 +42,7 @@ type Config struct {
 	WebhookSecret  string // signs webhook requests; BOXOFFICE_NOTIFY_WEBHOOK_SECRET
 	LogLevel       string
 	DebugAddr      string // pprof listener; empty: off
+	DebugClock     bool   // the node's clock takes an offset set on the debug listener
 	RateLimits     bohttp.RateLimits
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For names the client
 	HoldCapsMode   string       // "on" or "off": off switches every hold cap off (load tests)
@@ -78,6 +79,7 @@ var envVars = map[string]string{
 	"advertise":          "BOXOFFICE_ADVERTISE_HOST",
 	"log-level":          "BOXOFFICE_LOG_LEVEL",
 	"debug-addr":         "BOXOFFICE_DEBUG_ADDR",
+	"debug-clock":        "BOXOFFICE_DEBUG_CLOCK",
 	"rate-limits":        "BOXOFFICE_RATE_LIMITS",
 	"trusted-proxies":    "BOXOFFICE_TRUSTED_PROXIES",
 	"hold-caps":          "BOXOFFICE_HOLD_CAPS",
@@ -127,6 +129,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.Advertise, "advertise", "", "host name or IP other nodes reach this node by; required when --gossip or --remote binds every interface (0.0.0.0)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
+	fs.BoolVar(&c.DebugClock, "debug-clock", false, "fault tests only: the node's clock is real time plus an offset that POST /debug/clock?offset=DURATION on --debug-addr sets (needs --debug-addr)")
 	fs.Func("rate-limits", "request limits per client IP and account: on (the defaults), off, or overrides NAME=BURST/PERIOD,... such as hold-account=20/1s", func(v string) (err error) {
 		c.RateLimits, err = bohttp.ParseRateLimits(v)
 		return err
@@ -230,6 +233,8 @@ func (c Config) Validate() error {
 		return errors.New("set both --tls-cert and --tls-key (BOXOFFICE_TLS_CERT, BOXOFFICE_TLS_KEY), or neither")
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
+	case c.DebugClock && c.DebugAddr == "":
+		return errors.New("--debug-clock (BOXOFFICE_DEBUG_CLOCK) needs --debug-addr (BOXOFFICE_DEBUG_ADDR): the clock's offset is set on the debug listener")
 	}
 	if err := c.checkKnownSecrets(); err != nil {
 		return err
@@ -284,6 +289,9 @@ func (c Config) String() string {
 	debug := c.DebugAddr
 	if debug == "" {
 		debug = "off"
+	}
+	if c.DebugClock {
+		debug += " debug-clock=on"
 	}
 	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t %s",
 		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,

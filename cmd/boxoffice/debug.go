@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	nethttp "net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // debugServer serves Go's runtime profiles (net/http/pprof) on their own
@@ -15,13 +18,15 @@ import (
 // It is off unless --debug-addr is given; bind it to loopback: profiles
 // show the node's internals and need no credentials. The command line
 // (pprof's /debug/pprof/cmdline) is not served: it is nobody's business but
-// the operator's.
+// the operator's. With a debug clock (--debug-clock) it also serves
+// /debug/clock (see debugClock); without one that path is not found.
 type debugServer struct {
 	srv *nethttp.Server
 	ln  net.Listener
 }
 
-func startDebug(addr string) (*debugServer, error) {
+// startDebug listens on addr; clock is the node's debug clock, or nil.
+func startDebug(addr string, clock *boxoffice.OffsetClock, log *slog.Logger) (*debugServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("debug listener: %w", err)
@@ -31,6 +36,9 @@ func startDebug(addr string) (*debugServer, error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if clock != nil {
+		debugClock{clock: clock, log: log}.register(mux)
+	}
 	d := &debugServer{ln: ln, srv: &nethttp.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -40,6 +40,9 @@ type Main struct {
 	Gossip *cluster.Memberlist
 	HTTP   *bohttp.Server
 	debug  *debugServer
+	// debugClock is the node's clock when started with --debug-clock: the
+	// debug listener moves it.
+	debugClock *boxoffice.OffsetClock
 	// webhook delivers notifications when a webhook URL is set; Close
 	// closes its idle connections once the engine has stopped.
 	webhook *webhook.Sender
@@ -84,7 +87,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Stdout = io.Discard
 	}
 	cfg := m.Config
+	if cfg.DebugClock {
+		m.debugClock = boxoffice.NewOffsetClock(m.Clock)
+		m.Clock = m.debugClock
+	}
 	m.Logger.Info("starting", "version", version, "config", cfg.String())
+	if cfg.DebugClock {
+		m.Logger.Warn("the debug clock is on: the debug listener can move this node's time (fault tests only, never in production)")
+	}
 	if cfg.RateLimits.Off {
 		m.Logger.Warn("rate limits are off: any client may register, log in, refresh and hold as fast as it likes (for load tests only)")
 	}
@@ -151,7 +161,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("open HTTP: %w", err)
 	}
 	if cfg.DebugAddr != "" {
-		if m.debug, err = startDebug(cfg.DebugAddr); err != nil {
+		if m.debug, err = startDebug(cfg.DebugAddr, m.debugClock, m.Logger); err != nil {
 			return err
 		}
 		m.Logger.Warn("serving Go profiles: keep this address private", "debug_addr", m.debug.Addr())
@@ -299,6 +309,9 @@ func (m *Main) banner() {
 	}
 	if m.Config.AdminEmail != "" {
 		fmt.Fprintf(&b, "  Admin:    %s (password from BOXOFFICE_ADMIN_PASSWORD)\n", m.Config.AdminEmail)
+	}
+	if m.debugClock != nil && m.debug != nil {
+		fmt.Fprintf(&b, "  Debug clock (development only): POST http://%s/debug/clock?offset=DURATION\n", m.debug.Addr())
 	}
 	if m.Config.Demo {
 		fmt.Fprintf(&b, "  Demo user (dev default, change it): %s / %s\n", demoUserEmail, demoUserPassword)
