@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,9 @@ type Main struct {
 	// webhook delivers notifications when a webhook URL is set; Close
 	// closes its idle connections once the engine has stopped.
 	webhook *webhook.Sender
+	// card is the simulated card gateway; on the embedded store it keeps
+	// its charges in the data directory (see cardGateway).
+	card *cardgateway.Simulator
 
 	// node is Node for the self-fencing check, which grains may run before
 	// Start has returned (a peer can activate one here during the join).
@@ -120,9 +124,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.webhook = webhook.New(cfg.WebhookURL, opts...)
 		sender = m.webhook
 	}
+	if m.card, err = m.cardGateway(); err != nil {
+		return err
+	}
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
-		CardGateway: cardgateway.NewSimulator(), NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
+		CardGateway: m.card, NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
 		HoldCaps: cfg.EngineHoldCaps(),
 	})
 	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
@@ -176,6 +183,9 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.webhook != nil {
 		m.webhook.Close()
 	}
+	if m.card != nil {
+		errs = append(errs, m.card.Close())
+	}
 	if m.Node != nil {
 		errs = append(errs, m.Node.Stop(ctx))
 	}
@@ -183,6 +193,21 @@ func (m *Main) Close(ctx context.Context) error {
 		errs = append(errs, m.Stores.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// cardGatewayFile is the simulated card gateway's file in the data
+// directory of a node on the embedded store.
+const cardGatewayFile = "card-simulator.jsonl"
+
+// cardGateway is the simulated card gateway. A single node on the embedded
+// store keeps its charges in the data directory, so that after a crash it
+// still refunds what it charged before (recovery and cancellations do); a
+// clustered node keeps them in memory.
+func (m *Main) cardGateway() (*cardgateway.Simulator, error) {
+	if m.Config.Clustered() {
+		return cardgateway.NewSimulator(), nil
+	}
+	return cardgateway.OpenSimulator(filepath.Join(m.Config.DataDir, cardGatewayFile))
 }
 
 // provider is the cluster provider: memberlist gossip on PostgreSQL (a
