@@ -24,6 +24,10 @@ const (
 	// recoverShowtimesMax bounds the showtime cancellations finished per
 	// pass; each cancels its bookings a few at a time.
 	recoverShowtimesMax = 20
+	// recoverShowtimeWait bounds the work on one showtime per pass, so
+	// that bookings stuck on one (a gateway that does not refund) delay
+	// neither the others nor the next pass; the next pass goes on.
+	recoverShowtimeWait = 30 * time.Second
 )
 
 // recoverLoop runs a recovery pass at once and then periodically.
@@ -129,7 +133,10 @@ func (e *Engine) recoverShowtimeCancels(ctx context.Context) (int, error) {
 			continue
 		}
 		resumed++
-		if _, err := e.bookings.CancelShowtime(ctx, id); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, recoverShowtimeWait)
+		_, err := e.bookings.CancelShowtime(sctx, id)
+		cancel()
+		if err != nil {
 			e.cfg.Logger.Warn("recovery: showtime cancellation not finished yet", "showtime", id, "err", err)
 			continue
 		}
