@@ -37,7 +37,7 @@ type Health struct {
 //  3. the process stood still (SIGSTOP, a frozen VM) for longer than
 //     PauseLimit, long enough for the others to have declared it dead:
 //     unhealthy for PauseProbation, time for a peer's blocked notice to
-//     arrive (which makes it permanent, rule 2);
+//     arrive (which fences it for the life of this member, rule 2);
 //  4. quorum: unhealthy unless the alive names are a strict majority of the
 //     known names. A node cut off from the others sees them die and becomes
 //     a minority; the side with the majority keeps serving. A lone survivor
