@@ -95,7 +95,7 @@ func (b *Booking) FailureErr() error {
 // CheckBookable refuses a new booking for a showtime that is cancelled or
 // has started: nothing is recorded and nothing charged.
 func CheckBookable(st *Showtime, now time.Time) error {
-	if st.Status == ShowtimeCancelled || st.Started(now) {
+	if st.Cancelled() || st.Started(now) {
 		return Errorf(ECONFLICT, "showtime %s is cancelled or has started", st.ID)
 	}
 	return nil
@@ -115,7 +115,7 @@ func (m *SeatMap) CheckBookable(now time.Time) error {
 // CheckCancelAt refuses a user's cancellation once b's showtime st has
 // begun; the bookings of a cancelled showtime are cancelled whenever.
 func (b *Booking) CheckCancelAt(st *Showtime, now time.Time) error {
-	if st.Status != ShowtimeCancelled && st.Started(now) {
+	if !st.Cancelled() && st.Started(now) {
 		return Errorf(ECONFLICT, "showtime %s has started: booking %s can no longer be cancelled", st.ID, b.ID)
 	}
 	return nil

@@ -36,6 +36,13 @@ type CatalogStore interface {
 	Showtime(ctx context.Context, id string) (*Showtime, error)
 	// Showtimes lists showtimes by start time, paged by cursor.
 	Showtimes(ctx context.Context, f ShowtimeFilter) ([]*Showtime, string, error)
+	// StartCancelShowtime sets the status to cancelling unless it is
+	// cancelled already (idempotent), and returns the showtime. Returns
+	// ENOTFOUND.
+	StartCancelShowtime(ctx context.Context, id string) (*Showtime, error)
+	// CancellingShowtimes lists the IDs of up to limit showtimes whose
+	// cancellation began and has not finished (status cancelling), by ID.
+	CancellingShowtimes(ctx context.Context, limit int) ([]string, error)
 	// CancelShowtime sets the status to cancelled (idempotent). Returns ENOTFOUND.
 	CancelShowtime(ctx context.Context, id string) (*Showtime, error)
 }

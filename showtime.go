@@ -9,7 +9,12 @@ import (
 // Showtime statuses.
 const (
 	ShowtimeScheduled = "scheduled"
-	ShowtimeCancelled = "cancelled"
+	// ShowtimeCancelling: its cancellation has begun and its bookings are
+	// being cancelled and refunded; it ends cancelled. The mark is durable
+	// before anything is undone, so recovery finishes a cancellation that
+	// a crash interrupted.
+	ShowtimeCancelling = "cancelling"
+	ShowtimeCancelled  = "cancelled"
 )
 
 // Showtime is one screening of a movie in a hall, with a price per seat
@@ -61,6 +66,13 @@ func (s *Showtime) Validate(hall *Hall, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// Cancelled reports whether the showtime is cancelled or its cancellation
+// has begun: either way no new booking, and its bookings may be cancelled
+// after it starts.
+func (s *Showtime) Cancelled() bool {
+	return s.Status == ShowtimeCancelled || s.Status == ShowtimeCancelling
 }
 
 // Started reports whether the showtime has begun at now: no more holds,

@@ -109,13 +109,14 @@ func (g *bookingGrain) completeCancel(b *boxoffice.Booking, showtimeCancelled bo
 	return b, nil
 }
 
-// showtimeCancelled tells whether b's showtime was cancelled, which is
-// what a resumed cancellation says in its notification.
+// showtimeCancelled tells whether b's showtime was cancelled (or its
+// cancellation began), which is what a resumed cancellation says in its
+// notification.
 func (g *bookingGrain) showtimeCancelled(b *boxoffice.Booking) bool {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
 	st, err := g.env.catalog.Showtime(ctx, b.ShowtimeID)
-	return err == nil && st.Status == boxoffice.ShowtimeCancelled
+	return err == nil && st.Cancelled()
 }
 
 // cancelBookingsOf cancels the bookings of a cancelled showtime a page at

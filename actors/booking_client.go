@@ -39,6 +39,9 @@ type Bookings struct {
 	// cancelPage is how many bookings CancelShowtime reads at a time; 0
 	// means boxoffice.PageLimitMax.
 	cancelPage int
+	// cancelling holds the IDs of the showtimes whose cancellation runs
+	// on this node (showtime ID -> struct{}).
+	cancelling sync.Map
 }
 
 var _ boxoffice.BookingService = (*Bookings)(nil)
@@ -105,25 +108,25 @@ func (s *Bookings) CancelBooking(ctx context.Context, id string, c boxoffice.Cal
 	return s.call(ctx, id, &CancelBooking{BookingId: id, UserId: c.UserID, Admin: c.Admin})
 }
 
-// CancelShowtime closes the showtime to holds, marks it cancelled, then
-// cancels and refunds its bookings. Every step is idempotent, so a retry
-// finishes what a crash or a timeout interrupted.
+// CancelShowtime marks the showtime cancelling, closes it to holds,
+// cancels and refunds its bookings, then marks it cancelled. The mark comes
+// first and is durable, so that recovery finishes a cancellation that a
+// crash interrupted at any later step (see Engine.Recover); every step is
+// idempotent, so a retry by the admin finishes it too.
 func (s *Bookings) CancelShowtime(ctx context.Context, showtimeID string) (*boxoffice.Showtime, error) {
 	if !boxoffice.ValidID(showtimeID) {
 		return nil, boxoffice.Errorf(boxoffice.ENOTFOUND, "showtime %q not found", showtimeID)
 	}
 	ctx, cancel := withDefaultTimeout(ctx, showtimeCancelWait)
 	defer cancel()
-	if _, err := s.catalog.Showtime(ctx, showtimeID); err != nil {
+	s.cancelling.Store(showtimeID, struct{}{})
+	defer s.cancelling.Delete(showtimeID)
+	if _, err := s.catalog.StartCancelShowtime(ctx, showtimeID); err != nil {
 		return nil, err
 	}
-	// Closed first: from here on no hold can be confirmed, so the list of
-	// bookings below cannot grow.
+	// Closed before the bookings are read: from here on no hold can be
+	// confirmed, so the list of bookings below cannot grow.
 	if err := s.showtimes.CancelShowtime(ctx, showtimeID); err != nil {
-		return nil, err
-	}
-	st, err := s.catalog.CancelShowtime(ctx, showtimeID)
-	if err != nil {
 		return nil, err
 	}
 	n, failed, err := s.cancelBookingsOf(ctx, showtimeID)
@@ -131,10 +134,21 @@ func (s *Bookings) CancelShowtime(ctx context.Context, showtimeID string) (*boxo
 		return nil, err
 	}
 	if failed > 0 {
-		return nil, unavailable("showtime %s is cancelled, but %d of its bookings are not refunded yet; retry", showtimeID, failed)
+		return nil, unavailable("showtime %s is being cancelled, but %d of its bookings are not refunded yet; they will be, or retry", showtimeID, failed)
+	}
+	st, err := s.catalog.CancelShowtime(ctx, showtimeID)
+	if err != nil {
+		return nil, err
 	}
 	s.log.Info("showtime cancelled", "showtime", showtimeID, "bookings", n)
 	return st, nil
+}
+
+// cancellingHere reports whether this node runs the cancellation of the
+// showtime now, so that recovery leaves it to that run.
+func (s *Bookings) cancellingHere(showtimeID string) bool {
+	_, ok := s.cancelling.Load(showtimeID)
+	return ok
 }
 
 // cancelAll cancels bookings of a cancelled showtime, a few at a time, and

@@ -27,9 +27,9 @@ const (
 // Schedule never blocks: it hands the work to an idle goroutine if one is
 // waiting, and starts one otherwise, as the default dispatcher does.
 type dispatcher struct {
-	work     chan func()
-	done     chan struct{}
-	stopOnce sync.Once
+	work chan func()
+	mu   sync.Mutex
+	done chan struct{} // closed by stop; a new one after reopen
 }
 
 var _ actor.Dispatcher = (*dispatcher)(nil)
@@ -51,6 +51,7 @@ func (d *dispatcher) Schedule(fn func()) {
 // run does fn, then waits for more work until it has been idle for
 // dispatcherIdle or the dispatcher stops.
 func (d *dispatcher) run(fn func()) {
+	done := d.doneChan()
 	fn()
 	idle := time.NewTimer(dispatcherIdle)
 	defer idle.Stop()
@@ -61,7 +62,7 @@ func (d *dispatcher) run(fn func()) {
 			idle.Reset(dispatcherIdle)
 		case <-idle.C:
 			return
-		case <-d.done:
+		case <-done:
 			return
 		}
 	}
@@ -69,4 +70,30 @@ func (d *dispatcher) run(fn func()) {
 
 // stop lets the idle goroutines go. Work scheduled after it still runs, on
 // a goroutine that exits when it is done.
-func (d *dispatcher) stop() { d.stopOnce.Do(func() { close(d.done) }) }
+func (d *dispatcher) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-d.done:
+	default:
+		close(d.done)
+	}
+}
+
+// reopen lets goroutines wait for work again after stop (an engine started
+// again).
+func (d *dispatcher) reopen() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-d.done:
+		d.done = make(chan struct{})
+	default:
+	}
+}
+
+func (d *dispatcher) doneChan() chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.done
+}

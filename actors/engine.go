@@ -200,6 +200,8 @@ func (e *Engine) Notifications(ctx context.Context, userID string, p boxoffice.P
 // Start spawns the node's payment and notification actors and starts
 // recovery: once now and then every RecoverEvery, bookings left pending or
 // cancelling are resumed. Call it after Attach; ctx bounds the start only.
+// An engine stopped may be started again, after Attach of a new cluster
+// (the node rejoined under a new member id).
 func (e *Engine) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -214,6 +216,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if l.started {
 		return errors.New("actors: engine already started")
 	}
+	e.dispatcher.reopen() // an engine stopped and started again (a rejoin)
 	root := c.ActorSystem.Root
 	payPID, err := root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newPaymentActor(e.paymentSvc, &l.paymentsWG)

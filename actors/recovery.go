@@ -21,6 +21,13 @@ const (
 	recoverStaleAfter = 15 * time.Second
 	recoverBatchMax   = 1000 // bookings read per pass, oldest first
 	recoverParallel   = 16
+	// recoverShowtimesMax bounds the showtime cancellations finished per
+	// pass; each cancels its bookings a few at a time.
+	recoverShowtimesMax = 20
+	// recoverShowtimeWait bounds the work on one showtime per pass, so
+	// that bookings stuck on one (a gateway that does not refund) delay
+	// neither the others nor the next pass; the next pass goes on.
+	recoverShowtimeWait = 30 * time.Second
 )
 
 // recoverLoop runs a recovery pass at once and then periodically.
@@ -46,10 +53,21 @@ func (e *Engine) recoverLoop(ctx context.Context, done chan<- struct{}) {
 
 // Recover resumes the bookings that were left pending or cancelling (by a
 // crash, or by an outcome that was unknown at the time) and have not been
-// touched for a while, a few at a time. It returns how many it resumed.
-// Each resume runs in the booking's grain, so it waits for a saga that is
-// still running there and never interleaves with it.
+// touched for a while, a few at a time, then finishes the showtime
+// cancellations left unfinished. It returns how many bookings and
+// showtimes it resumed. Each resume runs in the booking's grain, so it
+// waits for a saga that is still running there and never interleaves with
+// it.
 func (e *Engine) Recover(ctx context.Context) (int, error) {
+	n, err := e.recoverBookings(ctx)
+	if err != nil {
+		return n, err
+	}
+	m, err := e.recoverShowtimeCancels(ctx)
+	return n + m, err
+}
+
+func (e *Engine) recoverBookings(ctx context.Context) (int, error) {
 	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	bs, err := e.cfg.Stores.Bookings.BookingsByStatus(sctx, recoverBatchMax,
 		boxoffice.BookingPending, boxoffice.BookingCancelling)
@@ -91,4 +109,38 @@ func (e *Engine) resume(ctx context.Context, b *boxoffice.Booking) {
 		return
 	}
 	e.cfg.Logger.Info("recovery: booking resumed", "booking", b.ID, "was", b.Status, "now", res.Booking.GetStatus())
+}
+
+// recoverShowtimeCancels finishes the cancellations of showtimes still
+// marked cancelling, except those this node is running now: a crash (or an
+// admin's request that timed out, or bookings that could not be refunded
+// then) left them. Another node may be finishing the same one: every step
+// is idempotent, and each booking is cancelled in its own grain, which
+// refunds and notifies once.
+func (e *Engine) recoverShowtimeCancels(ctx context.Context) (int, error) {
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	ids, err := e.cfg.Stores.Catalog.CancellingShowtimes(sctx, recoverShowtimesMax)
+	cancel()
+	if err != nil {
+		return 0, err
+	}
+	resumed := 0
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		if e.bookings.cancellingHere(id) {
+			continue
+		}
+		resumed++
+		sctx, cancel := context.WithTimeout(ctx, recoverShowtimeWait)
+		_, err := e.bookings.CancelShowtime(sctx, id)
+		cancel()
+		if err != nil {
+			e.cfg.Logger.Warn("recovery: showtime cancellation not finished yet", "showtime", id, "err", err)
+			continue
+		}
+		e.cfg.Logger.Info("recovery: showtime cancellation finished", "showtime", id)
+	}
+	return resumed, ctx.Err()
 }

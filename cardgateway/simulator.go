@@ -6,6 +6,7 @@ package cardgateway
 
 import (
 	"context"
+	"os"
 	"sync"
 	"time"
 
@@ -49,7 +50,8 @@ type Simulator struct {
 	next     int
 	captured int64
 	refunded int64
-	charges  int // successful captures, one per key
+	charges  int      // successful captures, one per key
+	ledger   *os.File // OpenSimulator's file; nil: memory only
 }
 
 type charge struct {
@@ -114,11 +116,17 @@ func (s *Simulator) charge(req boxoffice.ChargeRequest) (c *charge, slow bool, e
 	switch req.Token {
 	case TokenVisa, TokenTimeout:
 		c = &charge{key: req.Key, ref: "ch_" + boxoffice.NewID(), amount: req.AmountCents}
+		if err := s.record(ledgerLine{Op: "charge", Key: c.key, Ref: c.ref, Amount: c.amount}); err != nil {
+			return nil, false, err
+		}
 		s.remember(c)
 		s.captured += req.AmountCents
 		s.charges++
 		return c, req.Token == TokenTimeout, nil
 	case TokenDecline:
+		if err := s.record(ledgerLine{Op: "charge", Key: req.Key, Declined: true}); err != nil {
+			return nil, false, err
+		}
 		s.remember(&charge{key: req.Key, declined: true})
 		return nil, false, boxoffice.Errorf(boxoffice.EUNPROCESSABLE, "card declined")
 	}
@@ -160,6 +168,9 @@ func (s *Simulator) Refund(ctx context.Context, ref string, amountCents int64) e
 		return nil
 	case amountCents != c.amount:
 		return boxoffice.Errorf(boxoffice.EINVALID, "refund of %d does not match the charge of %d", amountCents, c.amount)
+	}
+	if err := s.record(ledgerLine{Op: "refund", Ref: ref}); err != nil {
+		return err
 	}
 	c.refunded = true
 	s.refunded += amountCents

@@ -28,7 +28,8 @@
 //   - MemberList blocks every member that leaves the topology, for good: a
 //     node declared dead and back under the same id never gets traffic
 //     again from the nodes that dropped it. Memberlist tells such a node,
-//     which then reports unhealthy (memberlist_delegate.go); a node that
+//     which then reports unhealthy (memberlist_delegate.go) until it
+//     starts a new member, with a new id (cmd/boxoffice: rejoin.go); a node that
 //     notices it stood still past the failure timeout fences itself at
 //     once, before that notice arrives (memberlist_pause.go).
 //   - A future waiting for a reply from a node that died or froze waits

@@ -60,7 +60,8 @@ type MemberlistConfig struct {
 	PauseLimit time.Duration
 	// PauseProbation is how long a pause fences the node; a peer's blocked
 	// notice, which arrives within a second or two if it was declared dead,
-	// then makes that permanent. Default 10s (twice the notice period).
+	// then fences it for as long as this member lives (see Health). Default
+	// 10s (twice the notice period).
 	PauseProbation time.Duration
 	Logger         *slog.Logger // nil = discard
 	LogLevel       slog.Leveler // minimum level of memberlist's own logs; default Warn

@@ -80,6 +80,6 @@ func (p *Memberlist) onMessage(b []byte) {
 		by = "a peer"
 	}
 	if p.blockedBy.CompareAndSwap(nil, by) {
-		p.log.Warn("memberlist: a peer has blocked this node; it must restart to rejoin", "by", by)
+		p.log.Warn("memberlist: a peer has blocked this node; it must rejoin under a new member id", "by", by)
 	}
 }

@@ -31,11 +31,13 @@ type Health struct {
 // order:
 //  1. not started, or shut down: unhealthy;
 //  2. a peer told us it blocked our id (it declared us dead once and
-//     protoactor never takes a member back): unhealthy until restart;
+//     protoactor never takes a member back): unhealthy for good, until
+//     the node starts a new member with a new id (cmd/boxoffice does so
+//     by itself: rejoin.go);
 //  3. the process stood still (SIGSTOP, a frozen VM) for longer than
 //     PauseLimit, long enough for the others to have declared it dead:
 //     unhealthy for PauseProbation, time for a peer's blocked notice to
-//     arrive (which makes it permanent, rule 2);
+//     arrive (which fences it for the life of this member, rule 2);
 //  4. quorum: unhealthy unless the alive names are a strict majority of the
 //     known names. A node cut off from the others sees them die and becomes
 //     a minority; the side with the majority keeps serving. A lone survivor
@@ -60,7 +62,7 @@ func (p *Memberlist) Health() Health {
 	h.Alive, h.Known = int(p.alive.Load()), int(p.known.Load())
 	if by, _ := p.blockedBy.Load().(string); by != "" {
 		h.BlockedBy = by
-		h.Reason = fmt.Sprintf("blocked by %s: declared dead once, restart to rejoin", by)
+		h.Reason = fmt.Sprintf("blocked by %s: declared dead once; it must rejoin under a new member id", by)
 		return h
 	}
 	if paused, d := p.pause.fenced(time.Now()); paused {

@@ -111,3 +111,6 @@ func (n *Node) kill() {
 		n.cluster.Remote.Shutdown(false)
 	})
 }
+
+// Stopping reports whether Stop has begun: the member is gone or going.
+func (n *Node) Stopping() bool { return n.stopping.Load() }

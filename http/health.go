@@ -19,11 +19,20 @@ const readyTimeout = 2 * time.Second
 
 type statusResponse struct {
 	Status string `json:"status"`
+	// Reason says why the node serves no showtimes while it is up (it
+	// fenced itself, or it is rejoining the cluster).
+	Reason string `json:"reason,omitempty"`
 }
 
-// handleHealthz says the process is up and serving.
+// handleHealthz says the process is up, so that nothing restarts it: a
+// fenced node recovers by itself. Why it is fenced, if it is, is the
+// reason.
 func (s *Server) handleHealthz(c echo.Context) error {
-	return c.JSON(nethttp.StatusOK, statusResponse{Status: "ok"})
+	res := statusResponse{Status: "ok"}
+	if s.cfg.Fenced != nil {
+		res.Reason = s.cfg.Fenced()
+	}
+	return c.JSON(nethttp.StatusOK, res)
 }
 
 // handleReadyz says whether the stores answer and the cluster is joined.

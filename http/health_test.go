@@ -40,6 +40,21 @@ func TestHealth(t *testing.T) {
 	ts.Do(t, "GET", "/healthz", "", nil).Decode(t, http.StatusOK, nil)
 }
 
+// TestHealthzSaysWhyFenced proves /healthz stays 200 while the node is
+// fenced (nothing must restart it) and gives the reason.
+func TestHealthzSaysWhyFenced(t *testing.T) {
+	var reason atomic.Value
+	reason.Store("")
+	ts := MustOpenServer(t, func(c *boxhttp.Config) { c.Fenced = func() string { return reason.Load().(string) } })
+	var s struct{ Status, Reason string }
+	ts.Do(t, "GET", "/healthz", "", nil).Decode(t, http.StatusOK, &s)
+	assert.Equal(t, "ok", s.Status)
+	assert.Empty(t, s.Reason)
+	reason.Store("rejoining the cluster")
+	ts.Do(t, "GET", "/healthz", "", nil).Decode(t, http.StatusOK, &s)
+	assert.Equal(t, "rejoining the cluster", s.Reason)
+}
+
 // TestMetrics proves /metrics serves Prometheus text with request counts
 // labelled by route template, not by raw path: each method, route and
 // status its own series, counted again on every later request of the

@@ -64,6 +64,11 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// ClusterInfo answers GET /api/v1/cluster. Nil answers 404.
 	ClusterInfo func(ctx context.Context) (any, error)
+	// Fenced says why this node serves no showtimes now (it fenced
+	// itself, or it is rejoining the cluster), "" when it serves them.
+	// GET /healthz, which always answers 200 while the process runs,
+	// shows it as reason. Nil: never fenced.
+	Fenced func() string
 
 	Clock  boxoffice.Clock // default boxoffice.SystemClock
 	Logger *slog.Logger    // default slog.Default()

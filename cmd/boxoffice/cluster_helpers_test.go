@@ -132,6 +132,7 @@ type clusterView struct {
 		Name    string `json:"name"`
 		Healthy bool   `json:"healthy"`
 		Reason  string `json:"reason"`
+		Rejoins int    `json:"rejoins"`
 	} `json:"self"`
 	Members []struct {
 		ID      string `json:"id"`

@@ -45,12 +45,13 @@ func (r *clusterRun) live(names ...string) []*member {
 // in turn: a token from one node works on the others; buyers racing through
 // all three gateways get exactly one winner per seat; a node paused with
 // SIGSTOP past the failure timeout cannot sell, once resumed, a seat the
-// others sold meanwhile, and stops cleanly; a fourth node joining during
-// load takes showtimes over with their state; kill -9 of a showtime's host
-// during load leaves the survivors serving it within seconds with every
-// acknowledged booking intact; the rest stop cleanly within 10s. After each
-// load the databases are audited: every 201 booking confirmed with its
-// seats, no seat in two bookings, the seat journal replays.
+// others sold meanwhile, rejoins by itself under a new member id and stops
+// cleanly; a fourth node joining during load takes showtimes over with
+// their state; kill -9 of a showtime's host during load leaves the
+// survivors serving it within seconds with every acknowledged booking
+// intact; the rest stop cleanly within 10s. After each load the databases
+// are audited: every 201 booking confirmed with its seats, no seat in two
+// bookings, the seat journal replays.
 func TestCluster(t *testing.T) {
 	pg := pgtest.MustTestConfig(t)
 	start := time.Now()

@@ -8,9 +8,9 @@ import (
 )
 
 // newRegistry is the node's /metrics registry: the Go and process
-// collectors, the seat journal's committer, and (added by the HTTP server)
-// the request series.
-func newRegistry(e *actors.Engine) *prometheus.Registry {
+// collectors, the seat journal's committer, the rejoins of the cluster,
+// and (added by the HTTP server) the request series.
+func newRegistry(e *actors.Engine, r *rejoiner) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	counter := func(name, help string, v func(actors.JournalStats) uint64) prometheus.Collector {
@@ -26,6 +26,12 @@ func newRegistry(e *actors.Engine) *prometheus.Registry {
 			func(s actors.JournalStats) uint64 { return s.Events }),
 		counter("boxoffice_journal_busy_total", "Seat-changing commands answered 503 at once because the journal committer's queue was full.",
 			func(s actors.JournalStats) uint64 { return s.Busy }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "boxoffice_cluster_rejoin_attempts_total",
+			Help: "Attempts of this process to rejoin the cluster under a new member id after the others blocked it."},
+			func() float64 { return float64(r.attempts.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "boxoffice_cluster_rejoins_total",
+			Help: "Times this process rejoined the cluster under a new member id after the others blocked it."},
+			func() float64 { return float64(r.rejoins.Load()) }),
 	)
 	return reg
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -34,9 +35,12 @@ type Main struct {
 
 	Stores *boxoffice.Stores
 	Engine *actors.Engine
-	Node   *cluster.Node
-	// Gossip is the memberlist provider of a clustered node (PostgreSQL);
-	// nil on the embedded store, a cluster of one.
+	// Node is the cluster member as first started; a node that rejoins
+	// the cluster (rejoin.go) starts a new one, which node holds.
+	Node *cluster.Node
+	// Gossip is the memberlist provider of a clustered node (PostgreSQL)
+	// as first started, nil on the embedded store, a cluster of one; a
+	// rejoin starts a new one, which gossip holds.
 	Gossip *cluster.Memberlist
 	HTTP   *bohttp.Server
 	debug  *debugServer
@@ -46,10 +50,18 @@ type Main struct {
 	// webhook delivers notifications when a webhook URL is set; Close
 	// closes its idle connections once the engine has stopped.
 	webhook *webhook.Sender
+	// card is the simulated card gateway; on the embedded store it keeps
+	// its charges in the data directory (see cardGateway).
+	card *cardgateway.Simulator
+	// remoteTLS secures the remote port of every member started.
+	remoteTLS *cluster.RemoteTLS
 
-	// node is Node for the self-fencing check, which grains may run before
-	// Start has returned (a peer can activate one here during the join).
-	node atomic.Pointer[cluster.Node]
+	// node is the current cluster member, read by the self-fencing check,
+	// which grains may run before Start has returned (a peer can activate
+	// one here during the join); gossip is its provider.
+	node   atomic.Pointer[cluster.Node]
+	gossip atomic.Pointer[cluster.Memberlist]
+	rejoin rejoiner
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -130,36 +142,36 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.webhook = webhook.New(cfg.WebhookURL, opts...)
 		sender = m.webhook
 	}
+	if m.card, err = m.cardGateway(); err != nil {
+		return err
+	}
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
-		CardGateway: cardgateway.NewSimulator(), NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
+		CardGateway: m.card, NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
 		HoldCaps: cfg.EngineHoldCaps(),
 	})
 	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
 		m.Logger.Warn("hold caps are off: one user may hold every seat (load tests and benchmarks only)")
 	}
-	m.Node, err = cluster.Start(ctx, cluster.Config{
-		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise, RemoteTLS: remoteTLS,
-		Kinds: m.Engine.Kinds(), Provider: m.provider(), Logger: m.Logger,
-		BeforeJoin: m.Engine.Attach, // grains activated during the join call others
-	})
-	if err != nil {
-		return fmt.Errorf("start node: %w", err)
+	m.remoteTLS = remoteTLS
+	if err := m.startNode(ctx); err != nil {
+		return err
 	}
-	m.node.Store(m.Node)
+	m.Node, m.Gossip = m.node.Load(), m.gossip.Load()
 	if err := m.Engine.Start(ctx); err != nil {
 		return fmt.Errorf("start actors: %w", err)
 	}
 	m.HTTP = bohttp.NewServer(bohttp.Config{
 		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
-		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
+		Ready: m.ready, ClusterInfo: m.clusterInfo, Fenced: m.fenced, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, SeatStreams: cfg.SeatStreams,
-		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine),
+		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine, &m.rejoin),
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)
 	}
+	m.startRejoin()
 	if cfg.DebugAddr != "" {
 		if m.debug, err = startDebug(cfg.DebugAddr, m.debugClock, m.Logger); err != nil {
 			return err
@@ -174,6 +186,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 // actors (in-flight writes finish), then the stores.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	m.stopRejoin()
 	if m.debug != nil {
 		errs = append(errs, m.debug.Close(ctx))
 	}
@@ -186,8 +199,11 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.webhook != nil {
 		m.webhook.Close()
 	}
-	if m.Node != nil {
-		errs = append(errs, m.Node.Stop(ctx))
+	if m.card != nil {
+		errs = append(errs, m.card.Close())
+	}
+	if n := m.node.Load(); n != nil {
+		errs = append(errs, n.Stop(ctx))
 	}
 	if m.Stores != nil {
 		errs = append(errs, m.Stores.Close())
@@ -195,9 +211,42 @@ func (m *Main) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// provider is the cluster provider: memberlist gossip on PostgreSQL (a
+// cardGatewayFile is the simulated card gateway's file in the data
+// directory of a node on the embedded store.
+const cardGatewayFile = "card-simulator.jsonl"
+
+// cardGateway is the simulated card gateway. A single node on the embedded
+// store keeps its charges in the data directory, so that after a crash it
+// still refunds what it charged before (recovery and cancellations do); a
+// clustered node keeps them in memory.
+func (m *Main) cardGateway() (*cardgateway.Simulator, error) {
+	if m.Config.Clustered() {
+		return cardgateway.NewSimulator(), nil
+	}
+	return cardgateway.OpenSimulator(filepath.Join(m.Config.DataDir, cardGatewayFile))
+}
+
+// startNode starts a cluster member with a new provider, and makes it the
+// node's (Run, and each rejoin).
+func (m *Main) startNode(ctx context.Context) error {
+	cfg := m.Config
+	n, err := cluster.Start(ctx, cluster.Config{
+		Name: cfg.Node, RemoteAddr: cfg.RemoteAddr, AdvertiseHost: cfg.Advertise, RemoteTLS: m.remoteTLS,
+		Kinds: m.Engine.Kinds(), Provider: m.provider(), Logger: m.Logger,
+		BeforeJoin: m.Engine.Attach, // grains activated during the join call others
+	})
+	if err != nil {
+		return fmt.Errorf("start node: %w", err)
+	}
+	m.node.Store(n)
+	return nil
+}
+
+// provider is a new cluster provider: memberlist gossip on PostgreSQL (a
 // node without --join is a cluster of one that others can join), a single
-// node without gossip on the embedded store.
+// node without gossip on the embedded store. The memberlist one becomes
+// the node's gossip at once, so that the fencing check sees it while the
+// member joins.
 func (m *Main) provider() pcluster.ClusterProvider {
 	cfg := m.Config
 	if !cfg.Clustered() {
@@ -210,8 +259,9 @@ func (m *Main) provider() pcluster.ClusterProvider {
 	if cfg.Advertise != "" {
 		mc.AdvertiseAddr = cfg.Advertise // the bound gossip port
 	}
-	m.Gossip = cluster.NewMemberlist(mc)
-	return m.Gossip
+	g := cluster.NewMemberlist(mc)
+	m.gossip.Store(g)
+	return g
 }
 
 // advertised is addr with a wildcard host replaced by the advertised one:
@@ -231,8 +281,8 @@ func (m *Main) healthy() bool {
 	if n := m.node.Load(); n != nil {
 		return n.Healthy()
 	}
-	if m.Gossip != nil {
-		return m.Gossip.Healthy()
+	if g := m.gossip.Load(); g != nil {
+		return g.Healthy()
 	}
 	return true
 }
@@ -249,8 +299,11 @@ func (m *Main) ready(ctx context.Context) error {
 }
 
 func (m *Main) unhealthyReason() string {
-	if m.Gossip != nil {
-		if h := m.Gossip.Health(); !h.Healthy {
+	if s, _ := m.rejoin.state.Load().(string); s != "" {
+		return s
+	}
+	if g := m.gossip.Load(); g != nil {
+		if h := g.Health(); !h.Healthy {
 			return h.Reason
 		}
 	}
@@ -259,10 +312,13 @@ func (m *Main) unhealthyReason() string {
 
 // clusterSelf is this node in GET /api/v1/cluster.
 type clusterSelf struct {
-	ID      string          `json:"id"`
-	Name    string          `json:"name"`
-	Healthy bool            `json:"healthy"`
-	Reason  string          `json:"reason,omitempty"` // why not healthy
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Healthy bool   `json:"healthy"`
+	Reason  string `json:"reason,omitempty"` // why not healthy
+	// Rejoins counts the times this process rejoined the cluster under a
+	// new member id after the others had blocked it.
+	Rejoins uint64          `json:"rejoins"`
 	Health  *cluster.Health `json:"health,omitempty"` // the gossip view, when clustered
 }
 
@@ -270,16 +326,17 @@ type clusterSelf struct {
 // knows (departed ones too, for a while) and the showtime grains active
 // here.
 func (m *Main) clusterInfo(ctx context.Context) (any, error) {
-	self := clusterSelf{ID: m.Node.ID(), Name: m.Config.Node, Healthy: m.healthy()}
+	n := m.node.Load()
+	self := clusterSelf{ID: n.ID(), Name: m.Config.Node, Healthy: m.healthy(), Rejoins: m.rejoin.rejoins.Load()}
 	var members []cluster.MemberInfo
-	if m.Gossip != nil {
-		h := m.Gossip.Health()
+	if g := m.gossip.Load(); g != nil {
+		h := g.Health()
 		self.Health = &h
-		members = m.Gossip.Members()
+		members = g.Members()
 	} else {
 		members = []cluster.MemberInfo{{
-			ID: m.Node.ID(), Name: m.Config.Node, HTTP: strings.TrimPrefix(m.HTTP.URL(), "http://"),
-			Remote: m.Node.Address(), Status: cluster.StatusAlive, Self: true,
+			ID: n.ID(), Name: m.Config.Node, HTTP: strings.TrimPrefix(m.HTTP.URL(), "http://"),
+			Remote: n.Address(), Status: cluster.StatusAlive, Self: true,
 		}}
 	}
 	if !self.Healthy {

@@ -15,6 +15,7 @@ var showtimeTests = []test{
 	{"ShowtimesByStartAcrossPagesWithoutGapsOrDuplicates", testShowtimesPaged},
 	{"ShowtimesFilterByMovieCinemaAndTime", testShowtimesFilter},
 	{"CancelShowtimeIsIdempotent", testCancelShowtime},
+	{"CancellingShowtimesListsCancellationsNotFinished", testCancellingShowtimes},
 }
 
 func showtimeID(st *boxoffice.Showtime) string { return st.ID }
@@ -32,6 +33,8 @@ func testShowtimeNotFound(t *testing.T, s *boxoffice.Stores) {
 	_, err := s.Catalog.Showtime(ctx, boxoffice.NewID())
 	requireCode(t, boxoffice.ENOTFOUND, err)
 	_, err = s.Catalog.CancelShowtime(ctx, boxoffice.NewID())
+	requireCode(t, boxoffice.ENOTFOUND, err)
+	_, err = s.Catalog.StartCancelShowtime(ctx, boxoffice.NewID())
 	requireCode(t, boxoffice.ENOTFOUND, err)
 }
 
@@ -96,4 +99,44 @@ func testCancelShowtime(t *testing.T, s *boxoffice.Stores) {
 	got, err := s.Catalog.Showtime(ctx, st.ID)
 	require.NoError(t, err)
 	require.Equal(t, &want, got)
+}
+
+// testCancellingShowtimes starts the cancellation of two showtimes and
+// finishes one: only the other is listed as cancelling, starting again
+// changes nothing, and a cancelled showtime never goes back to cancelling.
+func testCancellingShowtimes(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	c := mustCatalog(t, s)
+	open := mustShowtime(t, s, c.movie.ID, c.hall, at(90))
+	started := mustShowtime(t, s, c.movie.ID, c.hall, at(91))
+	finished := mustShowtime(t, s, c.movie.ID, c.hall, at(92))
+	status := func(id string) string {
+		st, err := s.Catalog.Showtime(ctx, id)
+		require.NoError(t, err)
+		return st.Status
+	}
+	for range 2 {
+		st, err := s.Catalog.StartCancelShowtime(ctx, started.ID)
+		require.NoError(t, err)
+		require.Equal(t, boxoffice.ShowtimeCancelling, st.Status)
+	}
+	_, err := s.Catalog.StartCancelShowtime(ctx, finished.ID)
+	require.NoError(t, err)
+	_, err = s.Catalog.CancelShowtime(ctx, finished.ID)
+	require.NoError(t, err)
+	st, err := s.Catalog.StartCancelShowtime(ctx, finished.ID)
+	require.NoError(t, err)
+	require.Equal(t, boxoffice.ShowtimeCancelled, st.Status)
+	require.Equal(t, boxoffice.ShowtimeCancelled, status(finished.ID))
+	require.Equal(t, boxoffice.ShowtimeScheduled, status(open.ID))
+
+	ids, err := s.Catalog.CancellingShowtimes(ctx, 1000)
+	require.NoError(t, err)
+	require.True(t, slices.IsSorted(ids), "by ID: %v", ids)
+	require.Contains(t, ids, started.ID)
+	require.NotContains(t, ids, finished.ID)
+	require.NotContains(t, ids, open.ID)
+	one, err := s.Catalog.CancellingShowtimes(ctx, 1)
+	require.NoError(t, err)
+	require.Len(t, one, 1)
 }

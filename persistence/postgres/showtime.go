@@ -121,3 +121,27 @@ func (s *catalogStore) CancelShowtime(ctx context.Context, id string) (*boxoffic
 		id, boxoffice.ShowtimeCancelled))
 	return st, s.db.notFound(err, "showtime %q not found", id)
 }
+
+// StartCancelShowtime marks the showtime cancelling unless it is cancelled
+// already, and returns it.
+func (s *catalogStore) StartCancelShowtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	st, err := scanShowtime(s.db.pool.QueryRow(ctx,
+		`UPDATE showtimes SET status = CASE WHEN status = $3 THEN status ELSE $2 END WHERE id = $1 RETURNING `+showtimeColumns,
+		id, boxoffice.ShowtimeCancelling, boxoffice.ShowtimeCancelled))
+	return st, s.db.notFound(err, "showtime %q not found", id)
+}
+
+// CancellingShowtimes reads the partial index showtimes_cancelling.
+func (s *catalogStore) CancellingShowtimes(ctx context.Context, limit int) ([]string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	rows, err := s.db.pool.Query(ctx, `SELECT id FROM showtimes WHERE status = $1 ORDER BY id LIMIT $2`,
+		boxoffice.ShowtimeCancelling, limit)
+	if err != nil {
+		return nil, s.db.translate(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, s.db.translate(err)
+}

@@ -101,3 +101,31 @@ func (s *catalogStore) CancelShowtime(ctx context.Context, id string) (*boxoffic
 		boxoffice.ShowtimeCancelled, id))
 	return st, translate(err, "showtime "+id)
 }
+
+// StartCancelShowtime marks the showtime cancelling unless it is cancelled
+// already, and returns it. Returns ENOTFOUND.
+func (s *catalogStore) StartCancelShowtime(ctx context.Context, id string) (*boxoffice.Showtime, error) {
+	st, err := scanShowtime(s.db.db.QueryRowContext(ctx,
+		`UPDATE showtimes SET status = CASE WHEN status = ? THEN status ELSE ? END WHERE id = ? RETURNING `+showtimeColumns,
+		boxoffice.ShowtimeCancelled, boxoffice.ShowtimeCancelling, id))
+	return st, translate(err, "showtime "+id)
+}
+
+// CancellingShowtimes reads the partial index showtimes_cancelling.
+func (s *catalogStore) CancellingShowtimes(ctx context.Context, limit int) ([]string, error) {
+	rows, err := s.db.db.QueryContext(ctx, `SELECT id FROM showtimes WHERE status = ? ORDER BY id LIMIT ?`,
+		boxoffice.ShowtimeCancelling, limit)
+	if err != nil {
+		return nil, translate(err, "showtimes")
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err, "showtimes")
+		}
+		ids = append(ids, id)
+	}
+	return ids, translate(rows.Err(), "showtimes")
+}
