@@ -114,3 +114,24 @@ func TestDiskFullGroupCommit(t *testing.T) {
 	require.NoError(t, d.db.DB.QueryRowContext(t.Context(), `PRAGMA integrity_check`).Scan(&check))
 	require.Equal(t, "ok", check)
 }
+
+// TestOpenOnFullDiskIsNotCorrupt starts the stores of an install whose
+// disk filled up while they were closed (a clean close removes the WAL
+// files, and opening needs room for them again): the start is refused
+// saying the disk is full, not that a file is corrupt and must be restored
+// from a backup; once space is freed the same files open.
+func TestOpenOnFullDiskIsNotCorrupt(t *testing.T) {
+	fs := tinyfs.Mount(t, 2<<20)
+	require.NoError(t, Migrate(t.Context(), fs.Dir))
+	_, err := fs.Fill(0)
+	require.NoError(t, err)
+	_, err = Open(t.Context(), fs.Dir)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "corrupt")
+	require.Contains(t, err.Error(), "disk is full")
+
+	require.NoError(t, fs.Unfill())
+	s, err := Open(t.Context(), fs.Dir)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+}
