@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/internal/testwait"
 )
 
 // diskLoad is the buyers of TestDiskFull and what they were told: every
@@ -44,8 +43,10 @@ type diskBuyer struct {
 	rng   *rand.Rand
 	seats []string
 	next  int
-	// lastWrites is how its latest writes ended (true: refused with 503).
+	// lastWrites is how its writes ended (true: refused with 503); mark
+	// is where the current phase began.
 	lastWrites []bool
+	mark       int
 }
 
 // writesRefusedToCallFull is how many writes in a row each buyer must see
@@ -83,25 +84,50 @@ func (l *diskLoad) clients() []*client {
 	return cs
 }
 
-// fill runs the buyers until each has seen its last writes refused (the
-// disk is full: true) or d passes or they run out of seats.
-func (l *diskLoad) fill(d time.Duration) bool {
+// run drives the buyers, pace apart, until each is done (nil: never)
+// or d passes or a buyer runs out of seats; it reports whether all were
+// done.
+func (l *diskLoad) run(d, pace time.Duration, done func(*diskBuyer) bool) bool {
 	deadline := time.Now().Add(d)
+	isDone := func(b *diskBuyer) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return done != nil && done(b)
+	}
 	var wg sync.WaitGroup
 	for _, b := range l.buyers {
 		wg.Go(func() {
-			for time.Now().Before(deadline) && b.next < len(b.seats) && !b.refusedLately() {
+			for time.Now().Before(deadline) && b.next < len(b.seats) && !isDone(b) {
 				l.step(b)
+				time.Sleep(pace)
 			}
 		})
 	}
 	wg.Wait()
 	for _, b := range l.buyers {
-		if !b.refusedLately() {
+		if !isDone(b) {
 			return false
 		}
 	}
 	return true
+}
+
+// recover runs the buyers until each has had a write acknowledged, and
+// returns how long that took; it fails the test after d or on any write
+// that was not a 201 or a 503 storage full.
+func (l *diskLoad) recover(t *testing.T, d time.Duration) time.Duration {
+	t.Helper()
+	l.mu.Lock()
+	for _, b := range l.buyers {
+		b.mark = len(b.lastWrites)
+	}
+	l.mu.Unlock()
+	start := time.Now()
+	ok := l.run(d, 0, func(b *diskBuyer) bool { return slices.Contains(b.lastWrites[b.mark:], false) })
+	took := time.Since(start)
+	require.True(t, ok, "writes still refused %v after space was freed: %s", d, l.summary())
+	l.requireNoBad(t)
+	return took
 }
 
 func (b *diskBuyer) refusedLately() bool {
@@ -112,8 +138,12 @@ func (b *diskBuyer) refusedLately() bool {
 // step holds the buyer's next seat and books the hold half of the time.
 func (l *diskLoad) step(b *diskBuyer) {
 	seat := b.seats[b.next]
-	b.next++
 	holdID, r := l.hold(b, seat)
+	if r.status != http.StatusServiceUnavailable {
+		// A refused hold left the seat free: the buyer holds it again, and
+		// a 409 would be a refused write that was kept.
+		b.next++
+	}
 	if holdID == "" || b.rng.IntN(2) == 0 {
 		return
 	}
@@ -175,6 +205,12 @@ func (l *diskLoad) record(b *diskBuyer, r opResult) {
 	default:
 		l.bad = append(l.bad, r)
 	}
+}
+
+func (l *diskLoad) fullCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.full
 }
 
 func (l *diskLoad) summary() string {
@@ -250,22 +286,6 @@ func (l *diskLoad) checkWhileFull(t *testing.T, cold string) {
 			t.Errorf("GET %s while the disk is full: %v, want 200", path, r)
 		}
 	}
-	l.requireNoBad(t)
-}
-
-// waitWrites holds a new seat until it is acknowledged, failing after d;
-// until then every answer must be 503 storage full.
-func (l *diskLoad) waitWrites(t *testing.T, d time.Duration) {
-	t.Helper()
-	b := l.buyers[0]
-	b.next = max(b.next, len(b.seats)/2) // seats tried while full may be held
-	testwait.Until(t, d, "a hold acknowledged", func() bool {
-		require.Less(t, b.next, len(b.seats), "buyer ran out of seats")
-		seat := b.seats[b.next]
-		b.next++
-		id, _ := l.hold(b, seat)
-		return id != ""
-	})
 	l.requireNoBad(t)
 }
 

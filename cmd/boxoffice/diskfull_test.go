@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/internal/nodeproc"
 	"github.com/boxoffice/boxoffice/internal/tinyfs"
 )
 
@@ -43,9 +44,10 @@ const (
 // work again by themselves; and that nothing acknowledged is lost or
 // corrupt: every database file passes `PRAGMA integrity_check` and every
 // hold and booking that got a 201 is there, before and after a restart.
+// A node started while the disk is full refuses to start, saying so.
 func TestDiskFull(t *testing.T) {
 	if os.Getenv("BOXOFFICE_FAULTS") == "" {
-		t.Skip("a fault test (4-20 s, root): set BOXOFFICE_FAULTS=1 to run it")
+		t.Skip("a fault test (5-30 s, root): set BOXOFFICE_FAULTS=1 to run it")
 	}
 	seed := faultSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 12))
@@ -57,49 +59,77 @@ func TestDiskFull(t *testing.T) {
 	cat := newCatalog(t, admin, rows, perRow)
 	l := newDiskLoad(t, n.URL, cat.showtime(), seatIDs(rows, perRow), 4, rng)
 	cold := cat.showtime() // its grain first starts while the disk is full
+	l.holdEach(t)          // so that some holds certainly exist to read and book while full
 
-	l.holdEach(t) // so that some holds certainly exist to read and book while full
 	leave := rng.Int64N(1536 << 10)
 	filler, err := fs.Fill(leave)
 	require.NoError(t, err)
 	free, _ := fs.Free()
 	t.Logf("seed %d: filler of %d KiB, %d KiB left free", seed, filler>>10, free>>10)
-
 	start := time.Now()
-	require.True(t, l.fill(fillTimeMax), "the disk never filled in %v: %s", fillTimeMax, l.summary())
+	require.True(t, l.run(fillTimeMax, 0, (*diskBuyer).refusedLately), "the disk never filled in %v: %s", fillTimeMax, l.summary())
 	t.Logf("full after %v: %s", time.Since(start).Round(time.Millisecond), l.summary())
+	// Buyers keep trying while the disk stays full, as clients retry.
+	l.run(time.Duration(300+rng.IntN(700))*time.Millisecond, 5*time.Millisecond, nil)
+	l.requireNoBad(t)
 	l.checkWhileFull(t, cold)
 	select {
 	case <-n.Done():
 		t.Fatalf("the node exited while the disk was full:\n%s", n.Output())
 	default:
 	}
+	full := l.fullCount()
 
 	require.NoError(t, fs.Unfill())
-	start = time.Now()
-	l.waitWrites(t, fullRecoveryMax)
-	recovered := time.Since(start)
+	recovered := l.recover(t, fullRecoveryMax)
+	t.Logf("every buyer's writes work again %v after the filler was removed", recovered.Round(time.Millisecond))
 	l.bookOne(t)
-	t.Logf("writes work again %v after the filler was removed", recovered.Round(time.Millisecond))
-
 	l.verify(t, n.URL)
 	require.NoError(t, n.Stop(15*time.Second), n.Output())
 	requireIntact(t, fs.Dir)
-	n2 := startNode(t, fs.Dir, "BOXOFFICE_HOLD_TTL=1h")
-	l.verify(t, n2.URL)
-	l.waitWrites(t, fullRecoveryMax)
-	// Bookings refused while full may have been left pending: the node
-	// finishes or refunds them, and the money must balance.
-	start = time.Now()
-	byID := waitSettled(t, n2.URL, l.clients())
-	t.Logf("%d bookings settled %v after the restart's first hold", len(byID), time.Since(start).Round(time.Millisecond))
-	require.NoError(t, n2.Stop(15*time.Second), n2.Output())
-	requireIntact(t, fs.Dir)
-	checkMoney(t, fs.Dir, byID)
-	for _, out := range []string{n.Output(), n2.Output()} {
-		require.NotContains(t, out, "panic")
+
+	// A node started while the disk is full refuses to start and says why.
+	_, err = fs.Fill(0)
+	require.NoError(t, err)
+	requireStartRefused(t, fs.Dir)
+	require.NoError(t, fs.Unfill())
+	l.afterRestart(t, fs.Dir)
+	t.Logf("disk-full: seed %d, %s, %d refused while full, recovered in %v", seed, l.summary(), full, recovered.Round(time.Millisecond))
+}
+
+// requireStartRefused starts a node on dir, whose disk is full: it must
+// exit within 30 s saying that the disk is full, not that a file is
+// corrupt.
+func requireStartRefused(t *testing.T, dir string) {
+	t.Helper()
+	n, err := nodeproc.Start(nodeproc.Options{Binary: binary,
+		Args: []string{"--remote", freeAddr(t), "--gossip", freeAddr(t), "--data", dir},
+		Env:  []string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword}})
+	require.NoError(t, err)
+	t.Cleanup(n.Kill)
+	select {
+	case <-n.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("a node started on a full disk neither served nor exited in 30 s:\n%s", n.Output())
 	}
-	t.Logf("disk-full: seed %d, %s, recovered in %v", seed, l.summary(), recovered.Round(time.Millisecond))
+	require.Contains(t, n.Output(), "disk is full")
+	require.NotContains(t, n.Output(), "corrupt")
+}
+
+// afterRestart starts the node again on dir once space is freed: every
+// acknowledged hold and booking is there, writes work, bookings refused
+// mid-saga while full settle, the money balances and the files are whole.
+func (l *diskLoad) afterRestart(t *testing.T, dir string) {
+	n := startNode(t, dir, "BOXOFFICE_HOLD_TTL=1h")
+	l.verify(t, n.URL)
+	l.recover(t, fullRecoveryMax)
+	start := time.Now()
+	byID := waitSettled(t, n.URL, l.clients())
+	t.Logf("%d bookings settled %v after the restart's first writes", len(byID), time.Since(start).Round(time.Millisecond))
+	require.NoError(t, n.Stop(15*time.Second), n.Output())
+	requireIntact(t, dir)
+	checkMoney(t, dir, byID)
+	require.NotContains(t, n.Output(), "panic")
 }
 
 // faultSeed is BOXOFFICE_FAULT_SEED, or a new seed; the test logs it.
