@@ -207,12 +207,6 @@ func (l *diskLoad) record(b *diskBuyer, r opResult) {
 	}
 }
 
-func (l *diskLoad) fullCount() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.full
-}
-
 func (l *diskLoad) summary() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

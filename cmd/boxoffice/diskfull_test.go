@@ -78,13 +78,13 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("the node exited while the disk was full:\n%s", n.Output())
 	default:
 	}
-	full := l.fullCount()
 
 	require.NoError(t, fs.Unfill())
 	recovered := l.recover(t, fullRecoveryMax)
 	t.Logf("every buyer's writes work again %v after the filler was removed", recovered.Round(time.Millisecond))
 	l.bookOne(t)
 	l.verify(t, n.URL)
+	n = l.killWhileFull(t, n, fs)
 	require.NoError(t, n.Stop(15*time.Second), n.Output())
 	requireIntact(t, fs.Dir)
 
@@ -94,7 +94,28 @@ func TestDiskFull(t *testing.T) {
 	requireStartRefused(t, fs.Dir)
 	require.NoError(t, fs.Unfill())
 	l.afterRestart(t, fs.Dir)
-	t.Logf("disk-full: seed %d, %s, %d refused while full, recovered in %v", seed, l.summary(), full, recovered.Round(time.Millisecond))
+	t.Logf("disk-full: seed %d, %s, recovered in %v", seed, l.summary(), recovered.Round(time.Millisecond))
+}
+
+// killWhileFull fills the disk again under load and kills n (SIGKILL): a
+// node started on the full disk (its WAL files still there) serves reads
+// and answers writes 503 storage full, and works once space is freed. It
+// returns that node.
+func (l *diskLoad) killWhileFull(t *testing.T, n *node, fs *tinyfs.FS) *node {
+	t.Helper()
+	_, err := fs.Fill(0)
+	require.NoError(t, err)
+	require.True(t, l.run(fillTimeMax, 0, (*diskBuyer).refusedLately), "the disk never filled again: %s", l.summary())
+	n.Kill()
+	n = startNode(t, fs.Dir, "BOXOFFICE_HOLD_TTL=1h")
+	l.verify(t, n.URL)
+	b := l.buyers[0]
+	if _, r := l.hold(b, b.seats[b.next]); !r.storageFull() {
+		t.Fatalf("hold on a node restarted on a full disk: %v, want 503 storage full", r)
+	}
+	require.NoError(t, fs.Unfill())
+	l.recover(t, fullRecoveryMax)
+	return n
 }
 
 // requireStartRefused starts a node on dir, whose disk is full: it must
