@@ -150,7 +150,7 @@ func (l *diskLoad) step(b *diskBuyer) {
 	l.mu.Lock()
 	delete(l.holds, holdID) // from now on its fate is the booking's
 	l.mu.Unlock()
-	l.book(b, holdID, r)
+	l.book(b, holdID)
 }
 
 // hold holds one seat of the hot showtime; a 201 is recorded.
@@ -174,7 +174,7 @@ func (l *diskLoad) holdOn(b *diskBuyer, showtime, seat string) (string, opResult
 }
 
 // book books a hold; a 201 is recorded.
-func (l *diskLoad) book(b *diskBuyer, holdID string, _ opResult) opResult {
+func (l *diskLoad) book(b *diskBuyer, holdID string) opResult {
 	var booking bookingJSON
 	r := call(b.c, "POST", "/api/v1/bookings", bookingBody(holdID), &booking, "Idempotency-Key", boxoffice.NewID())
 	l.record(b, r)
@@ -251,7 +251,7 @@ func (l *diskLoad) checkWhileFull(t *testing.T, cold string) {
 		{"booking", func() opResult {
 			h := l.holds[toBook]
 			delete(l.holds, toBook)
-			return l.book(h.buyer, toBook, opResult{})
+			return l.book(h.buyer, toBook)
 		}},
 		{"register", func() opResult {
 			r := call(newClient(t, b.c.base), "POST", "/api/v1/auth/register",
@@ -288,7 +288,7 @@ func (l *diskLoad) bookOne(t *testing.T) {
 	t.Helper()
 	for id, h := range l.holds {
 		delete(l.holds, id)
-		r := l.book(h.buyer, id, opResult{})
+		r := l.book(h.buyer, id)
 		require.Equal(t, http.StatusCreated, r.status, "booking after the disk was freed: %v", r)
 		return
 	}
