@@ -87,3 +87,34 @@ func ErrorDetails(err error) map[string]any {
 	}
 	return nil
 }
+
+// ReasonStorageFull is the "reason" detail of an error that a full disk
+// caused.
+const ReasonStorageFull = "storage_full"
+
+// ErrStorageFull is a write refused because the disk that holds a store is
+// full. It is EUNAVAILABLE: nothing of the write was kept, and the same
+// write works once space is freed. Stores wrap it around the driver's
+// error; layers that answer in their own words keep the reason with
+// StorageFull.
+var ErrStorageFull = &Error{Code: EUNAVAILABLE, Message: "storage is full; try again later",
+	Details: map[string]any{"reason": ReasonStorageFull}}
+
+// IsStorageFull reports whether err is a write refused for a full disk:
+// ErrStorageFull, or an error marked by StorageFull (also once it crossed
+// a process boundary as code, message and details).
+func IsStorageFull(err error) bool {
+	return ErrorCode(err) == EUNAVAILABLE && ErrorDetails(err)["reason"] == ReasonStorageFull
+}
+
+// StorageFull returns e marked as caused by a full disk when IsStorageFull
+// (cause) (its message says so, its details give the reason), and e itself
+// otherwise.
+func StorageFull(e *Error, cause error) *Error {
+	if !IsStorageFull(cause) {
+		return e
+	}
+	full := e.WithDetail("reason", ReasonStorageFull)
+	full.Message = "storage is full: " + e.Message
+	return full
+}

@@ -136,7 +136,7 @@ func (g *bookingGrain) save(b *boxoffice.Booking) error {
 	b.UpdatedAt = storedNow(g.env.clock)
 	if err := g.env.bookings.UpdateBooking(ctx, b); err != nil {
 		g.log.Error("booking: store write failed", "status", b.Status, "err", err)
-		return unavailable("booking %s could not be saved; it will be completed", g.id)
+		return boxoffice.StorageFull(unavailable("booking %s could not be saved; it will be completed", g.id), err)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func (g *bookingGrain) notify(kind string, b *boxoffice.Booking) error {
 	defer cancel()
 	if err := g.env.notifier.enqueue(ctx, kind, b); err != nil {
 		g.log.Error("booking: notification not enqueued", "kind", kind, "err", err)
-		return unavailable("booking %s could not be completed now; it will be", g.id)
+		return boxoffice.StorageFull(unavailable("booking %s could not be completed now; it will be", g.id), err)
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (s *Bookings) CreateBooking(ctx context.Context, req boxoffice.CreateBookin
 		cancel()
 		if err != nil {
 			s.log.Error("bookings: idempotency key not stored", "user", req.UserID, "err", err)
-			return nil, unavailable("the booking could not be started; retry shortly")
+			return nil, boxoffice.StorageFull(unavailable("the booking could not be started; retry shortly"), err)
 		}
 		if !created {
 			if rec.RequestHash != req.RequestHash {

@@ -116,7 +116,7 @@ func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, fresh bool,
 	default:
 		g.releaseClaim(m.HoldId, m.UserId)
 		g.log.Error("booking: create failed", "err", err)
-		return nil, false, unavailable("booking could not be recorded; retry shortly")
+		return nil, false, boxoffice.StorageFull(unavailable("booking could not be recorded; retry shortly"), err)
 	}
 }
 
@@ -186,7 +186,7 @@ func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment, store
 	switch code, unknown := boxoffice.ConfirmFailure(err); {
 	case unknown:
 		g.log.Warn("booking: confirm outcome unknown; left pending", "err", err)
-		return nil, unavailable("seats of booking %s could not be confirmed yet; it will be completed or refunded", b.ID)
+		return nil, boxoffice.StorageFull(unavailable("seats of booking %s could not be confirmed yet; it will be completed or refunded", b.ID), err)
 	case code != "":
 		return g.fail(b, p, code, "")
 	}
@@ -235,7 +235,7 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, de
 		cancel()
 		if err != nil {
 			g.log.Warn("booking: refund failed; left pending", "err", err)
-			return nil, unavailable("booking %s failed and its refund is pending; it will be refunded", b.ID)
+			return nil, boxoffice.StorageFull(unavailable("booking %s failed and its refund is pending; it will be refunded", b.ID), err)
 		}
 		p = rp
 	}
@@ -248,7 +248,7 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, de
 	cancel()
 	if err != nil && boxoffice.ErrorCode(err) != boxoffice.ENOTFOUND {
 		g.log.Warn("booking: seats of a failing booking not freed; left pending", "err", err)
-		return nil, unavailable("booking %s failed and its seats are being freed; retry shortly", b.ID)
+		return nil, boxoffice.StorageFull(unavailable("booking %s failed and its seats are being freed; retry shortly", b.ID), err)
 	}
 	if err := b.Fail(code, detail, summaryOf(p)); err != nil {
 		return nil, err

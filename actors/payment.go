@@ -209,7 +209,7 @@ func (s *paymentService) record(ctx context.Context, p *boxoffice.Payment) (*box
 	if boxoffice.ErrorCode(err) != boxoffice.ECONFLICT {
 		if err != nil {
 			s.log.Error("payment: store failed after the gateway answered", "payment", p.ID, "status", p.Status, "err", err)
-			return nil, unavailable("payment could not be recorded; it will be resolved")
+			return nil, boxoffice.StorageFull(unavailable("payment could not be recorded; it will be resolved"), err)
 		}
 		return p, nil
 	}
@@ -217,7 +217,7 @@ func (s *paymentService) record(ctx context.Context, p *boxoffice.Payment) (*box
 	switch {
 	case err != nil:
 		s.log.Error("payment: store failed", "booking", p.BookingID, "err", err)
-		return nil, unavailable("payment could not be recorded; it will be resolved")
+		return nil, boxoffice.StorageFull(unavailable("payment could not be recorded; it will be resolved"), err)
 	case stored.Status != boxoffice.PaymentPending:
 		return stored, nil
 	case stored.ID != p.ID:
@@ -269,7 +269,7 @@ func (s *paymentService) save(ctx context.Context, p *boxoffice.Payment) error {
 	p.UpdatedAt = storedNow(s.clock)
 	if err := s.store.UpdatePayment(ctx, p); err != nil {
 		s.log.Error("payment: store failed after the gateway answered", "payment", p.ID, "status", p.Status, "err", err)
-		return unavailable("payment could not be recorded; it will be resolved")
+		return boxoffice.StorageFull(unavailable("payment could not be recorded; it will be resolved"), err)
 	}
 	return nil
 }

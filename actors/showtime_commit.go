@@ -96,7 +96,7 @@ func (g *showtimeGrain) writeFailed(ctx actor.Context, b *batch, err error) {
 	} else {
 		g.log.Error("showtime grain: write failed; reloading", "err", err)
 	}
-	fail := unavailable("showtime %s could not save the change; retry shortly", g.id)
+	fail := boxoffice.StorageFull(unavailable("showtime %s could not save the change; retry shortly", g.id), err)
 	g.reply(ctx, b, fail)
 	if g.pending != nil {
 		// Decided on top of the failed batch: their state never existed.

@@ -45,7 +45,13 @@ func (m *Main) jwtSecret() ([]byte, error) {
 // --demo, the demo catalog and user.
 func (m *Main) bootstrap(ctx context.Context) error {
 	if m.Config.AdminEmail != "" {
-		if err := m.upsertAdmin(ctx); err != nil {
+		err := m.upsertAdmin(ctx)
+		switch {
+		case boxoffice.IsStorageFull(err):
+			// A node restarted on a full disk serves reads and answers
+			// writes 503 until space is freed, rather than not running.
+			m.Logger.Warn("admin account not updated: storage is full; writes are refused until space is freed", "err", err)
+		case err != nil:
 			return fmt.Errorf("admin bootstrap: %w", err)
 		}
 	}

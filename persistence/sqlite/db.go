@@ -303,10 +303,20 @@ func translate(err error, what string) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return boxoffice.Errorf(boxoffice.EUNAVAILABLE, "database busy, try again")
+		case sqlite3.SQLITE_FULL:
+			return fmt.Errorf("%w: %s: %w", boxoffice.ErrStorageFull, what, err)
+		case sqlite3.SQLITE_IOERR:
+			// A write the file system refused (EIO, a failed fsync or
+			// truncate): nothing of the transaction is kept, and the same
+			// write may work once the disk recovers.
+			return fmt.Errorf("%w: %s: %w", errDiskIO, what, err)
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", what, err)
 }
+
+// errDiskIO answers a write that failed in the file system.
+var errDiskIO = boxoffice.Errorf(boxoffice.EUNAVAILABLE, "storage error (disk I/O); try again later")
 
 // isUnique reports whether err is a unique or primary key violation.
 func isUnique(err error) bool {

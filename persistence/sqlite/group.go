@@ -218,8 +218,7 @@ func (c *committer) commit(group []*request) {
 			// The transaction itself is gone: nothing of the group is
 			// kept, so every caller applied so far fails, and so do the
 			// ones not yet run (they would run outside any transaction).
-			err := fmt.Errorf("%w: %w", boxoffice.Errorf(boxoffice.EUNAVAILABLE,
-				"%s database: the transaction was rolled back, try again", c.service), broken)
+			err := c.rolledBack(broken)
 			applied = append(applied, r)
 			answerQueued(group[i+1:], err)
 			fail(err)
@@ -239,6 +238,17 @@ func (c *committer) commit(group []*request) {
 	for _, r := range applied {
 		r.done <- result{}
 	}
+}
+
+// rolledBack is the error of a group whose transaction SQLite ended:
+// EUNAVAILABLE, saying why when the cause is known (a full disk, an I/O
+// error).
+func (c *committer) rolledBack(cause error) error {
+	if err := translate(cause, c.service+" transaction"); boxoffice.ErrorCode(err) == boxoffice.EUNAVAILABLE {
+		return err
+	}
+	return fmt.Errorf("%w: %w", boxoffice.Errorf(boxoffice.EUNAVAILABLE,
+		"%s database: the transaction was rolled back, try again", c.service), cause)
 }
 
 // answerQueued answers err to every request of group its caller still
@@ -268,7 +278,13 @@ func (c *committer) apply(ctx context.Context, tx *sql.Tx, r *request) (res resu
 		return res, nil
 	}
 	if _, err := tx.ExecContext(ctx, `ROLLBACK TO tx`); err != nil {
-		return result{}, fmt.Errorf("%w (after the function failed: %v)", err, res.err)
+		// The function's error comes first: it is what ended the
+		// transaction (a full disk rolls it back whole).
+		cause := res.err
+		if res.hasPanic {
+			cause = fmt.Errorf("panic: %v", res.panicked)
+		}
+		return result{}, fmt.Errorf("%w (then rolling back to its savepoint: %v)", cause, err)
 	}
 	if _, err := tx.ExecContext(ctx, `RELEASE tx`); err != nil {
 		return result{}, err

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/persistence/install"
 )
@@ -80,24 +83,40 @@ func (d *db) read(ctx context.Context, st *install.State) error {
 func (d *db) quickCheck(ctx context.Context) error {
 	rows, err := d.db.QueryContext(ctx, fmt.Sprintf(`PRAGMA quick_check(%d)`, quickCheckErrorsMax))
 	if err != nil {
-		return d.corrupt(err.Error())
+		return d.checkFailed(err)
 	}
 	defer rows.Close()
 	var problems []string
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
-			return d.corrupt(err.Error())
+			return d.checkFailed(err)
 		}
 		problems = append(problems, s)
 	}
 	if err := rows.Err(); err != nil {
-		return d.corrupt(err.Error())
+		return d.checkFailed(err)
 	}
 	if len(problems) == 1 && problems[0] == "ok" {
 		return nil
 	}
 	return d.corrupt(strings.Join(problems, "; "))
+}
+
+// checkFailed is the error of a quick_check that could not run. Only
+// SQLite's own verdict makes the file corrupt: a full disk or a failing
+// one (SQLITE_FULL, SQLITE_IOERR: opening a WAL database needs room for
+// its shared-memory file) must not send the operator to a backup.
+func (d *db) checkFailed(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
+			return fmt.Errorf("sqlite: the %s database (%s) cannot be opened: %w: its disk is full or failing; "+
+				"free space on it (or fix the disk) and start again", d.service, d.path, err)
+		}
+	}
+	return d.corrupt(err.Error())
 }
 
 func (d *db) corrupt(why string) error {
