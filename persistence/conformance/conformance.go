@@ -11,7 +11,7 @@
 //   - "newest first" and "oldest first" order by CreatedAt, then ID;
 //   - UpsertAdmin on an existing email changes only role and password hash;
 //   - a refresh token expires at ExpiresAt (usable strictly before it);
-//   - DeleteMovie is blocked only by scheduled showtimes strictly after now.
+//   - DeleteMovie is blocked only by scheduled or cancelling showtimes strictly after now.
 package conformance
 
 import (

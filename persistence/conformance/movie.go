@@ -22,6 +22,7 @@ var movieTests = []test{
 	{"DeleteMovieThenNotFound", testDeleteMovie},
 	{"DeleteMovieWithFutureShowtimeConflict", testDeleteMovieFutureShowtime},
 	{"DeleteMovieWithPastOrCancelledShowtimes", testDeleteMoviePastShowtimes},
+	{"DeleteMovieWhileShowtimeCancelling", testDeleteMovieCancelling},
 }
 
 func testMovieRoundTrip(t *testing.T, s *boxoffice.Stores) {
@@ -166,6 +167,24 @@ func testDeleteMovieFutureShowtime(t *testing.T, s *boxoffice.Stores) {
 	got, err := s.Catalog.Movie(ctx, c.movie.ID)
 	require.NoError(t, err, "a refused delete keeps the movie")
 	require.Equal(t, c.movie, got)
+
+	_, err = s.Catalog.CancelShowtime(ctx, st.ID)
+	require.NoError(t, err)
+	require.NoError(t, s.Catalog.DeleteMovie(ctx, c.movie.ID, at(0)))
+}
+
+// testDeleteMovieCancelling keeps a movie while one of its showtimes is
+// still cancelling (its bookings are not all refunded yet): the delete is
+// allowed once the cancellation has finished.
+func testDeleteMovieCancelling(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	c := mustCatalog(t, s)
+	st := mustShowtime(t, s, c.movie.ID, c.hall, at(60))
+	_, err := s.Catalog.StartCancelShowtime(ctx, st.ID)
+	require.NoError(t, err)
+
+	err = s.Catalog.DeleteMovie(ctx, c.movie.ID, at(0))
+	requireCode(t, boxoffice.ECONFLICT, err)
 
 	_, err = s.Catalog.CancelShowtime(ctx, st.ID)
 	require.NoError(t, err)

@@ -121,13 +121,13 @@ func (s *catalogStore) DeleteMovie(ctx context.Context, id string, now time.Time
 		}
 		var busy bool
 		err = tx.QueryRow(ctx,
-			`SELECT EXISTS (SELECT 1 FROM showtimes WHERE movie_id = $1 AND status = $2 AND starts_at > $3)`,
-			id, boxoffice.ShowtimeScheduled, now).Scan(&busy)
+			`SELECT EXISTS (SELECT 1 FROM showtimes WHERE movie_id = $1 AND (status = $2 OR status = $3) AND starts_at > $4)`,
+			id, boxoffice.ShowtimeScheduled, boxoffice.ShowtimeCancelling, now).Scan(&busy)
 		if err != nil {
 			return err
 		}
 		if busy {
-			return boxoffice.Errorf(boxoffice.ECONFLICT, "movie %q has scheduled showtimes", id)
+			return boxoffice.Errorf(boxoffice.ECONFLICT, "movie %q has scheduled showtimes, or showtimes still cancelling", id)
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM movies WHERE id = $1`, id)
 		return err

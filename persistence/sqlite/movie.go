@@ -111,7 +111,7 @@ func (s *catalogStore) UpdateMovie(ctx context.Context, m *boxoffice.Movie) erro
 }
 
 // DeleteMovie returns ENOTFOUND, or ECONFLICT while the movie has scheduled
-// showtimes starting after now. The check and the delete share a
+// or still cancelling showtimes starting after now. The check and the delete share a
 // transaction so that no showtime can be scheduled in between.
 func (s *catalogStore) DeleteMovie(ctx context.Context, id string, now time.Time) error {
 	return s.db.withTx(ctx, func(tx *sql.Tx) error {
@@ -121,14 +121,14 @@ func (s *catalogStore) DeleteMovie(ctx context.Context, id string, now time.Time
 		}
 		var busy bool
 		err = tx.QueryRowContext(ctx,
-			`SELECT EXISTS (SELECT 1 FROM showtimes WHERE movie_id = ? AND status = ? AND starts_at > ?)`,
-			id, boxoffice.ShowtimeScheduled, micros(now)).Scan(&busy)
+			`SELECT EXISTS (SELECT 1 FROM showtimes WHERE movie_id = ? AND (status = ? OR status = ?) AND starts_at > ?)`,
+			id, boxoffice.ShowtimeScheduled, boxoffice.ShowtimeCancelling, micros(now)).Scan(&busy)
 		if err != nil {
 			return translate(err, "movie "+id)
 		}
 		if busy {
 			return boxoffice.Errorf(boxoffice.ECONFLICT,
-				"movie %s has scheduled showtimes: cancel them first", id)
+				"movie %s has scheduled showtimes, or showtimes still cancelling: cancel them first", id)
 		}
 		return nil
 	})
