@@ -57,16 +57,17 @@ func (s *seatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffic
 	return snap, events, nil
 }
 
-// scanSeatEvent decodes an event; the seq column, not the JSON, is the
-// event's number, as it is what the fence checked.
+// scanSeatEvent decodes an event (boxoffice.DecodeSeatEvent: the binary
+// form, or the JSON of journals written before it); the seq column, not
+// the data, is the event's number, as it is what the fence checked.
 func scanSeatEvent(row pgx.CollectableRow) (boxoffice.SeatEvent, error) {
-	var e boxoffice.SeatEvent
 	var seq int64
 	var data []byte
 	if err := row.Scan(&seq, &data); err != nil {
-		return e, err
+		return boxoffice.SeatEvent{}, err
 	}
-	if err := json.Unmarshal(data, &e); err != nil {
+	e, err := boxoffice.DecodeSeatEvent(data)
+	if err != nil {
 		return e, fmt.Errorf("postgres seats: decode event %d: %w", seq, err)
 	}
 	e.Seq = uint64(seq)

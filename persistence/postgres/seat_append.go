@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -191,7 +189,8 @@ func (s *seatStore) execMany(ctx context.Context, appends []boxoffice.SeatAppend
 		snapStates    = make([][]byte, len(idx))
 		evIDs         []int32
 		evSeqs        []int64
-		evData        [][]byte
+		evEnds        []int // the length of each event's encoding in buf
+		buf           []byte
 	)
 	for k, i := range idx {
 		a := appends[i]
@@ -207,12 +206,16 @@ func (s *seatStore) execMany(ctx context.Context, appends []boxoffice.SeatAppend
 			}
 		}
 		for j := range a.Events {
-			b, err := json.Marshal(&a.Events[j])
-			if err != nil {
-				return nil, fmt.Errorf("postgres seats: encode event %d of showtime %s: %w", a.Events[j].Seq, a.ShowtimeID, err)
-			}
-			evIDs, evSeqs, evData = append(evIDs, int32(i)), append(evSeqs, int64(a.Events[j].Seq)), append(evData, b)
+			start := len(buf)
+			buf = boxoffice.AppendSeatEvent(buf, &a.Events[j])
+			evIDs, evSeqs, evEnds = append(evIDs, int32(i)), append(evSeqs, int64(a.Events[j].Seq)), append(evEnds, len(buf)-start)
 		}
+	}
+	// One buffer for every event of the statement, cut once it has stopped
+	// growing.
+	evData := make([][]byte, len(evEnds))
+	for k, n := range evEnds {
+		evData[k], buf = buf[:n:n], buf[n:]
 	}
 	rows, err := s.db.pool.Query(ctx, appendManySQL, ids, showtimes, firsts, lasts, snapSeqs, snapStates, evIDs, evSeqs, evData)
 	if err != nil {
