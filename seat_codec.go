@@ -161,3 +161,58 @@ func (d *seatDecoder) time() time.Time {
 	}
 	return time.Unix(sec, int64(nsec)).UTC()
 }
+
+// seatEventsV2 marks a packed batch: the events of one append in one
+// stored row.
+const seatEventsV2 byte = 2
+
+// AppendSeatEvents appends the packed form of a batch of events to dst: a
+// version byte, the count, then each event's binary form with its length.
+// A store writes it as one row per showtime per write, so that a write of
+// many events adds one row and one index entry instead of one per event.
+func AppendSeatEvents(dst []byte, events []SeatEvent) []byte {
+	dst = append(dst, seatEventsV2)
+	dst = binary.AppendUvarint(dst, uint64(len(events)))
+	var one []byte
+	for i := range events {
+		one = AppendSeatEvent(one[:0], &events[i])
+		dst = binary.AppendUvarint(dst, uint64(len(one)))
+		dst = append(dst, one...)
+	}
+	return dst
+}
+
+// DecodeSeatEvents reads a row of the journal: a packed batch
+// (AppendSeatEvents), or a single event in the binary form or JSON (rows
+// written before packing). The events' Seq are as stored: the store, which
+// numbers rows, sets them.
+func DecodeSeatEvents(data []byte) ([]SeatEvent, error) {
+	if len(data) == 0 || data[0] != seatEventsV2 {
+		e, err := DecodeSeatEvent(data)
+		if err != nil {
+			return nil, err
+		}
+		return []SeatEvent{e}, nil
+	}
+	d := seatDecoder{b: data[1:]}
+	n := d.uvarint()
+	if d.bad || n == 0 || n > uint64(len(d.b)) { // every event takes more than a byte
+		return nil, Errorf(EINVALID, "seat events: malformed packed batch")
+	}
+	events := make([]SeatEvent, n)
+	for i := range events {
+		size := d.uvarint()
+		if d.bad || size > uint64(len(d.b)) || size == 0 || d.b[0] != seatEventV1 {
+			return nil, Errorf(EINVALID, "seat events: malformed packed batch at event %d", i)
+		}
+		e, err := DecodeSeatEvent(d.b[:size])
+		if err != nil {
+			return nil, err
+		}
+		events[i], d.b = e, d.b[size:]
+	}
+	if len(d.b) != 0 {
+		return nil, Errorf(EINVALID, "seat events: %d bytes after a packed batch", len(d.b))
+	}
+	return events, nil
+}
