@@ -56,3 +56,7 @@ func JournalQueued(e *Engine) int {
 // SetJournalEventsMax lowers the events that may wait in e's journal
 // committer before writing commands are refused.
 func SetJournalEventsMax(e *Engine, n int) { e.env.journal.eventsMax = n }
+
+// SetJournalEventsPerWriter changes how many queued events, per write in
+// flight, make e's journal committer start another write.
+func SetJournalEventsPerWriter(e *Engine, n int) { e.env.journal.perWriter = n }

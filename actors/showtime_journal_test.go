@@ -215,3 +215,47 @@ func TestJournalFullAnswersBusy(t *testing.T) {
 		t.Fatalf("hold once the queue drained: %v", err)
 	}
 }
+
+// TestJournalAddsWritesAsTheQueueGrows holds the node's first write in
+// flight and queues batches of other showtimes behind it: while fewer
+// events wait than a write in flight is worth, no second write starts (the
+// first writer takes them next, in one larger write); once they reach it,
+// a second write starts beside the first. Everything is stored when the
+// writes end.
+func TestJournalAddsWritesAsTheQueueGrows(t *testing.T) {
+	parallel(t)
+	spy := newSeatSpy(nil)
+	e := MustOpenShowtimes(t, ShowtimeOptions{Seats: spy.wrap, JournalWrites: 4})
+	actors.SetJournalEventsPerWriter(e.Engine, 2)
+	h := e.Holds()
+	ctx := testCtx(t)
+	ids := []string{e.ShowtimeID}
+	for i := range 3 {
+		ids = append(ids, mustAddShowtime(t, e.Stores, e.ShowtimeID, time.Now().Add(time.Duration(72+i)*time.Hour)))
+	}
+	gate := make(chan struct{})
+	spy.set(func(s *seatSpy) { s.gate = gate })
+	errs := make(chan error, len(ids))
+	hold := func(id string) {
+		go func() { _, err := h.Hold(ctx, id, "alice", []string{"A1"}); errs <- err }()
+	}
+	hold(ids[0])
+	testwait.Until(t, 5*time.Second, "the first write in flight", func() bool { return spy.writing.Load() == 1 })
+	hold(ids[1])
+	testwait.Until(t, 5*time.Second, "a batch queued", func() bool { return actors.JournalQueued(e.Engine) == 1 })
+	time.Sleep(50 * time.Millisecond) // a second write, if one were started, would show
+	if n := spy.writing.Load(); n != 1 {
+		t.Fatalf("writes in flight with 1 event queued: %d, want 1", n)
+	}
+	hold(ids[2])
+	testwait.Until(t, 5*time.Second, "a second write for 2 queued events", func() bool { return spy.writing.Load() == 2 })
+	close(gate)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("hold: %v", err)
+		}
+	}
+	if _, err := h.Hold(ctx, ids[3], "bob", []string{"A1"}); err != nil {
+		t.Fatalf("hold once the queue drained: %v", err)
+	}
+}

@@ -44,31 +44,63 @@ func (s *seatStore) LoadSeats(ctx context.Context, showtimeID string) (*boxoffic
 	default:
 		snap.Seq, snap.State = uint64(seq), json.RawMessage(state)
 	}
-	rows, err := s.db.pool.Query(ctx,
-		`SELECT seq, data FROM seat_events WHERE showtime_id = $1 AND seq > $2 ORDER BY seq`,
-		showtimeID, seq)
+	rows, err := s.db.pool.Query(ctx, loadEventsSQL, showtimeID, seq)
 	if err != nil {
 		return nil, nil, s.db.translate(err)
 	}
-	events, err := pgx.CollectRows(rows, scanSeatEvent)
+	var events []boxoffice.SeatEvent
+	var first int64
+	var last *int64
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&first, &last, &data}, func() error {
+		row, err := decodeSeatRow(first, last, data)
+		for _, e := range row {
+			if e.Seq > uint64(seq) { // a row may start before the snapshot
+				events = append(events, e)
+			}
+		}
+		return err
+	})
 	if err != nil {
 		return nil, nil, s.db.translate(err)
 	}
 	return snap, events, nil
 }
 
-// scanSeatEvent decodes an event; the seq column, not the JSON, is the
-// event's number, as it is what the fence checked.
-func scanSeatEvent(row pgx.CollectableRow) (boxoffice.SeatEvent, error) {
-	var e boxoffice.SeatEvent
-	var seq int64
-	var data []byte
-	if err := row.Scan(&seq, &data); err != nil {
-		return e, err
+// loadEventsSQL reads the rows of a showtime's journal after seq $2: those
+// that start after it, and the row before them if it ends after it (a
+// snapshot falls at the end of a write, so only on a row's edge, but
+// nothing here needs that to hold). A row is one write's events (seq to
+// last_seq) or, written before packing, one event (last_seq NULL).
+const loadEventsSQL = `
+SELECT seq, last_seq, data FROM (
+	SELECT seq, last_seq, data FROM (
+		SELECT seq, last_seq, data FROM seat_events
+		WHERE showtime_id = $1 AND seq <= $2
+		ORDER BY seq DESC LIMIT 1
+	) AS before WHERE last_seq > $2
+	UNION ALL
+	SELECT seq, last_seq, data FROM seat_events WHERE showtime_id = $1 AND seq > $2
+) AS rows ORDER BY seq`
+
+// decodeSeatRow decodes a journal row (boxoffice.DecodeSeatEvents: a
+// packed write, or one event in the binary form or JSON). The seq
+// columns, not the data, number the events, as they are what the fence
+// checked; a row whose count does not match them is refused.
+func decodeSeatRow(first int64, last *int64, data []byte) ([]boxoffice.SeatEvent, error) {
+	events, err := boxoffice.DecodeSeatEvents(data)
+	if err != nil {
+		return nil, fmt.Errorf("postgres seats: decode events from %d: %w", first, err)
 	}
-	if err := json.Unmarshal(data, &e); err != nil {
-		return e, fmt.Errorf("postgres seats: decode event %d: %w", seq, err)
+	end := first
+	if last != nil {
+		end = *last
 	}
-	e.Seq = uint64(seq)
-	return e, nil
+	if int64(len(events)) != end-first+1 {
+		return nil, fmt.Errorf("postgres seats: row %d..%d holds %d events", first, end, len(events))
+	}
+	for i := range events {
+		events[i].Seq = uint64(first) + uint64(i)
+	}
+	return events, nil
 }

@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -12,7 +10,8 @@ import (
 )
 
 // appendManySQL writes the appends of many showtimes in one statement: one
-// round trip and one commit (autocommit), all-or-nothing per showtime.
+// round trip and one commit (autocommit), all-or-nothing per showtime. Each
+// showtime's events are one row (boxoffice.AppendSeatEvents, seq..last_seq).
 //
 // The fence is the showtime's head row (seat_heads): an append whose first
 // seq is 1 creates it (ON CONFLICT DO NOTHING: a head that exists means
@@ -41,9 +40,9 @@ import (
 // A statement never names one showtime twice (see rounds).
 const appendManySQL = `
 WITH batch AS MATERIALIZED (
-	SELECT b.i, b.showtime_id COLLATE "C" AS showtime_id, b.first, b.last, b.snap_seq, b.snap_state
-	FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bytea[])
-		AS b(i, showtime_id, first, last, snap_seq, snap_state)
+	SELECT b.i, b.showtime_id COLLATE "C" AS showtime_id, b.first, b.last, b.events, b.snap_seq, b.snap_state
+	FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bigint[], $5::bytea[], $6::bigint[], $7::bytea[])
+		AS b(i, showtime_id, first, last, events, snap_seq, snap_state)
 ), created AS (
 	INSERT INTO seat_heads (showtime_id, seq)
 	SELECT showtime_id, last FROM batch WHERE first = 1
@@ -55,15 +54,13 @@ WITH batch AS MATERIALIZED (
 	WHERE h.showtime_id = b.showtime_id AND b.first > 1 AND h.seq = b.first - 1
 	RETURNING h.showtime_id
 ), won AS MATERIALIZED (
-	SELECT b.i, b.showtime_id, b.snap_seq, b.snap_state FROM batch AS b
+	SELECT b.i, b.showtime_id, b.first, b.last, b.events, b.snap_seq, b.snap_state FROM batch AS b
 	WHERE b.first = 0
 		OR b.showtime_id IN (SELECT showtime_id FROM created)
 		OR b.showtime_id IN (SELECT showtime_id FROM advanced)
 ), events AS (
-	INSERT INTO seat_events (showtime_id, seq, data)
-	SELECT w.showtime_id, e.seq, e.data
-	FROM unnest($7::int[], $8::bigint[], $9::bytea[]) AS e(i, seq, data)
-	JOIN won AS w ON w.i = e.i
+	INSERT INTO seat_events (showtime_id, seq, last_seq, data)
+	SELECT showtime_id, first, last, events FROM won WHERE first > 0
 ), snapshots AS (
 	INSERT INTO seat_snapshots AS s (showtime_id, seq, state)
 	SELECT showtime_id, snap_seq, snap_state FROM won WHERE snap_seq IS NOT NULL
@@ -187,18 +184,20 @@ func (s *seatStore) execMany(ctx context.Context, appends []boxoffice.SeatAppend
 		ids           = make([]int32, len(idx))
 		showtimes     = make([]string, len(idx))
 		firsts, lasts = make([]int64, len(idx)), make([]int64, len(idx))
+		events        = make([][]byte, len(idx))
 		snapSeqs      = make([]*int64, len(idx))
 		snapStates    = make([][]byte, len(idx))
-		evIDs         []int32
-		evSeqs        []int64
-		evData        [][]byte
+		ends          = make([]int, len(idx)) // where each append's events end in buf
+		buf           []byte
 	)
 	for k, i := range idx {
 		a := appends[i]
 		ids[k], showtimes[k] = int32(i), a.ShowtimeID
 		if n := len(a.Events); n > 0 {
 			firsts[k], lasts[k] = int64(a.Events[0].Seq), int64(a.Events[n-1].Seq)
+			buf = boxoffice.AppendSeatEvents(buf, a.Events)
 		}
+		ends[k] = len(buf)
 		if a.Snapshot != nil {
 			seq := int64(a.Snapshot.Seq)
 			snapSeqs[k], snapStates[k] = &seq, []byte(a.Snapshot.State)
@@ -206,15 +205,16 @@ func (s *seatStore) execMany(ctx context.Context, appends []boxoffice.SeatAppend
 				snapStates[k] = []byte("null")
 			}
 		}
-		for j := range a.Events {
-			b, err := json.Marshal(&a.Events[j])
-			if err != nil {
-				return nil, fmt.Errorf("postgres seats: encode event %d of showtime %s: %w", a.Events[j].Seq, a.ShowtimeID, err)
-			}
-			evIDs, evSeqs, evData = append(evIDs, int32(i)), append(evSeqs, int64(a.Events[j].Seq)), append(evData, b)
-		}
 	}
-	rows, err := s.db.pool.Query(ctx, appendManySQL, ids, showtimes, firsts, lasts, snapSeqs, snapStates, evIDs, evSeqs, evData)
+	// One buffer for every append, cut once it has stopped growing.
+	start := 0
+	for k, end := range ends {
+		if end > start {
+			events[k] = buf[start:end:end]
+		}
+		start = end
+	}
+	rows, err := s.db.pool.Query(ctx, appendManySQL, ids, showtimes, firsts, lasts, events, snapSeqs, snapStates)
 	if err != nil {
 		return nil, err
 	}

@@ -74,16 +74,17 @@ func loadEvents(ctx context.Context, tx *sql.Tx, showtimeID string, after uint64
 		return nil, err
 	}
 	return collect(rows, func(s scanner) (boxoffice.SeatEvent, error) {
-		var e boxoffice.SeatEvent
 		var seq uint64
 		var data []byte
 		if err := s.Scan(&seq, &data); err != nil {
+			return boxoffice.SeatEvent{}, err
+		}
+		// The binary form, or the JSON (TEXT) of journals written before it.
+		e, err := boxoffice.DecodeSeatEvent(data)
+		if err != nil {
 			return e, err
 		}
-		if err := json.Unmarshal(data, &e); err != nil {
-			return e, err
-		}
-		e.Seq = seq // the key column is the truth, whatever the JSON says
+		e.Seq = seq // the key column is the truth, whatever the data says
 		return e, nil
 	})
 }
@@ -192,10 +193,7 @@ func appendOne(ctx context.Context, tx *sql.Tx, a boxoffice.SeatAppend) error {
 				a.ShowtimeID, last, a.Events[0].Seq)
 		}
 	}
-	args, err := eventArgs(a.ShowtimeID, a.Events)
-	if err != nil {
-		return err
-	}
+	args := eventArgs(a.ShowtimeID, a.Events)
 	for len(args) > 0 {
 		n := min(len(args)/3, appendRowsMax)
 		q := `INSERT INTO seat_events (showtime_id, seq, data) VALUES ` +
@@ -226,17 +224,14 @@ func checkAppend(showtimeID string, events []boxoffice.SeatEvent, snap *boxoffic
 	return nil
 }
 
-// eventArgs encodes events as the flat parameter list of a multi-row INSERT.
-func eventArgs(showtimeID string, events []boxoffice.SeatEvent) ([]any, error) {
+// eventArgs encodes events (boxoffice.AppendSeatEvent, stored as a BLOB)
+// as the flat parameter list of a multi-row INSERT.
+func eventArgs(showtimeID string, events []boxoffice.SeatEvent) []any {
 	args := make([]any, 0, 3*len(events))
-	for _, e := range events {
-		data, err := json.Marshal(e)
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, showtimeID, e.Seq, string(data))
+	for i := range events {
+		args = append(args, showtimeID, events[i].Seq, boxoffice.AppendSeatEvent(nil, &events[i]))
 	}
-	return args, nil
+	return args
 }
 
 // putSnapshot stores snap and drops all but the latest snapshotsKept of the
