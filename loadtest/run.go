@@ -66,16 +66,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		fmt.Fprintln(cfg.Progress, "load done; waiting for the hold-expiry probes to see their holds expire")
 	}
 	<-probeDone
-	if cfg.Progress != nil {
-		fmt.Fprintln(cfg.Progress, "auditing the invariants")
-	}
 	r := newReport(env, sc, elapsed)
 	if ctx.Err() != nil {
 		r.StoppedEarly = "interrupted: " + context.Cause(ctx).Error()
 	}
+	if cfg.AfterLoad != nil {
+		targets, err := cfg.AfterLoad(ctx)
+		if err != nil && r.StoppedEarly == "" {
+			r.StoppedEarly = "after the load: " + err.Error()
+		}
+		if len(targets) > 0 {
+			env.client = NewClient(targets, cfg.Connections, cfg.Timeout)
+			defer env.client.Close()
+		}
+	}
+	if cfg.Progress != nil {
+		fmt.Fprintln(cfg.Progress, "auditing the invariants")
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	r.Invariants = audit(actx, env, probe, r.StoppedEarly)
+	r.History = env.hist
 	return r, nil
 }
 

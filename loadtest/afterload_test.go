@@ -1,0 +1,53 @@
+package loadtest_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxoffice/boxoffice/loadtest"
+)
+
+// TestAfterLoadAndSavedHistory: AfterLoad runs once, after the load and
+// before the audit, which reads through the targets it returns; and the
+// exported history, checked again, gives the run's linearizability verdict
+// (the fake server oversells, so both find the seats sold twice).
+func TestAfterLoadAndSavedHistory(t *testing.T) {
+	srv := httptest.NewServer(newOverseller())
+	defer srv.Close()
+	audit := httptest.NewServer(newOverseller()) // knows nothing: an audit through it would see no booking
+	defer audit.Close()
+	var calls atomic.Int32
+	var loadOver time.Time
+	start := time.Now()
+	r, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{srv.URL}, Scenario: loadtest.ScenarioFlashSale,
+		Duration: time.Second, Connections: 4, Seats: 5, Users: 2, AdminEmail: "admin@example.com", AdminPassword: "x",
+		AfterLoad: func(context.Context) ([]string, error) {
+			calls.Add(1)
+			loadOver = time.Now()
+			return []string{srv.URL}, nil
+		}})
+	require.NoError(t, err)
+	require.EqualValues(t, 1, calls.Load())
+	require.GreaterOrEqual(t, loadOver.Sub(start), time.Second, "AfterLoad ran before the load ended")
+	checks := checksByName(r.Invariants.Checks)
+	require.False(t, checks[loadtest.CheckNoSeatInTwoBookings].OK)
+
+	seats, _, _ := r.History.Export()
+	require.NotEmpty(t, seats)
+	again := loadtest.LinearizableSeats(loadtest.ImportSeats(seats), 0, 0)
+	require.Equal(t, checks[loadtest.CheckLinearizableSeats].Status, again.Status)
+	require.Equal(t, loadtest.StatusFailed, again.Status, again.Detail)
+
+	// Audit targets that know nothing of the run: the acknowledged
+	// bookings are missing there, so the audit did read through them.
+	r, err = loadtest.Run(context.Background(), loadtest.Config{Targets: []string{srv.URL}, Scenario: loadtest.ScenarioFlashSale,
+		Duration: 500 * time.Millisecond, Connections: 2, Seats: 5, Users: 2, AdminEmail: "admin@example.com", AdminPassword: "x",
+		AfterLoad: func(context.Context) ([]string, error) { return []string{audit.URL}, nil }})
+	require.NoError(t, err)
+	require.False(t, checksByName(r.Invariants.Checks)[loadtest.CheckAcknowledgedConfirmed].OK)
+}
