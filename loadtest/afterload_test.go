@@ -12,8 +12,8 @@ import (
 	"github.com/boxoffice/boxoffice/loadtest"
 )
 
-// TestAfterLoadAndSavedHistory: AfterLoad runs once, after the load and
-// before the audit, which reads through the targets it returns; and the
+// TestAfterLoadAndSavedHistory: DuringLoad runs beside the load and is
+// waited for; AfterLoad runs once, after the load and before the audit, which reads through the targets it returns; and the
 // exported history, checked again, gives the run's linearizability verdict
 // (the fake server oversells, so both find the seats sold twice).
 func TestAfterLoadAndSavedHistory(t *testing.T) {
@@ -22,10 +22,14 @@ func TestAfterLoadAndSavedHistory(t *testing.T) {
 	audit := httptest.NewServer(newOverseller()) // knows nothing: an audit through it would see no booking
 	defer audit.Close()
 	var calls atomic.Int32
-	var loadOver time.Time
+	var loadOver, duringOver time.Time
 	start := time.Now()
 	r, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{srv.URL}, Scenario: loadtest.ScenarioFlashSale,
 		Duration: time.Second, Connections: 4, Seats: 5, Users: 2, AdminEmail: "admin@example.com", AdminPassword: "x",
+		DuringLoad: func(context.Context) {
+			time.Sleep(1500 * time.Millisecond) // longer than the load
+			duringOver = time.Now()
+		},
 		AfterLoad: func(context.Context) ([]string, error) {
 			calls.Add(1)
 			loadOver = time.Now()
@@ -34,6 +38,7 @@ func TestAfterLoadAndSavedHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, calls.Load())
 	require.GreaterOrEqual(t, loadOver.Sub(start), time.Second, "AfterLoad ran before the load ended")
+	require.False(t, duringOver.IsZero() || duringOver.After(loadOver), "AfterLoad ran before DuringLoad returned")
 	checks := checksByName(r.Invariants.Checks)
 	require.False(t, checks[loadtest.CheckNoSeatInTwoBookings].OK)
 

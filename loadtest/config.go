@@ -81,6 +81,10 @@ type Config struct {
 	// reads bookings, payments and seat journals from them.
 	Stores *boxoffice.Stores
 
+	// DuringLoad, when set, runs beside the load from its first request (a
+	// fault schedule); the load's end does not stop it, and AfterLoad and
+	// the audit wait for it to return.
+	DuringLoad func(ctx context.Context)
 	// AfterLoad, when set, runs once the load and the probes are done and
 	// before the audit: a fault harness heals its faults there and waits
 	// for the nodes to recover. When it returns targets, the audit reads

@@ -58,6 +58,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			probe.run(ctx, loadDone)
 		}
 	}()
+	duringDone := make(chan struct{})
+	go func() {
+		defer close(duringDone)
+		if cfg.DuringLoad != nil {
+			cfg.DuringLoad(ctx)
+		}
+	}()
 	drive(ctx, env, sc, workers)
 	elapsed := time.Since(env.start)
 	close(loadDone)
@@ -66,6 +73,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		fmt.Fprintln(cfg.Progress, "load done; waiting for the hold-expiry probes to see their holds expire")
 	}
 	<-probeDone
+	<-duringDone
 	r := newReport(env, sc, elapsed)
 	if ctx.Err() != nil {
 		r.StoppedEarly = "interrupted: " + context.Cause(ctx).Error()
