@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -55,4 +56,26 @@ func TestAfterLoadAndSavedHistory(t *testing.T) {
 		AfterLoad: func(context.Context) ([]string, error) { return []string{audit.URL}, nil }})
 	require.NoError(t, err)
 	require.False(t, checksByName(r.Invariants.Checks)[loadtest.CheckAcknowledgedConfirmed].OK)
+}
+
+// TestFlashSaleOutlivesAFailedShowtimeCreation: a node that answers 503
+// when the next wave's showtime is created (a fault, a restart) does not
+// end the run; the harness asks again.
+func TestFlashSaleOutlivesAFailedShowtimeCreation(t *testing.T) {
+	var creations atomic.Int32
+	inner := newOverseller()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/api/v1/showtimes" && creations.Add(1) == 3 {
+			http.Error(w, `{"error":{"code":"unavailable","message":"request timed out"}}`, http.StatusServiceUnavailable)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	r, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{srv.URL}, Scenario: loadtest.ScenarioFlashSale,
+		Duration: 1500 * time.Millisecond, Connections: 4, Seats: 3, Users: 2, AdminEmail: "admin@example.com", AdminPassword: "x"})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, creations.Load(), int32(4), "the run never got past the failed creation")
+	c := checksByName(r.Invariants.Checks)[loadtest.CheckRunCompleted]
+	require.Equal(t, loadtest.StatusOK, c.Status, c.Detail)
 }
