@@ -27,7 +27,7 @@ const (
 	holdTTL         = 2 * time.Second
 	// recoverMax bounds the wait for every gateway to answer 2xx after the
 	// heal; a node still failing then is marked as never recovered.
-	recoverMax   = 15 * time.Second
+	recoverMax   = 10 * time.Second
 	recoverEvery = 100 * time.Millisecond
 )
 
