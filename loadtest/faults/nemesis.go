@@ -19,8 +19,12 @@ type nemesis struct {
 	name   string
 	desc   string
 	window time.Duration // how long the fault lasts; 0: faultWindow
-	begin  func(ctx context.Context, f *fault) error
-	heal   func(ctx context.Context, f *fault) error
+	// rate is the load's arrivals per second; 0: loadRate. A long outage
+	// runs a lighter load: every request in it has an unknown outcome, and
+	// porcupine's work grows with them.
+	rate  float64
+	begin func(ctx context.Context, f *fault) error
+	heal  func(ctx context.Context, f *fault) error
 }
 
 // fault is one run's fault: the nodes it picked and what it noted.
@@ -93,7 +97,7 @@ var nemeses = []nemesis{
 		begin: func(ctx context.Context, f *fault) error { f.pg.Stop(); f.pg.Start(); return nil },
 		heal:  func(ctx context.Context, f *fault) error { return nil }},
 	{name: "pg-stop", desc: "PostgreSQL stopped for a minute; nodes must answer 503 within 2 s and recover without a restart",
-		window: pgStopFor, begin: beginPGStop, heal: healPGStop},
+		window: pgStopFor, rate: loadRate / 4, begin: beginPGStop, heal: healPGStop},
 	{name: "clock", desc: "the clock of one node jumps forward by about a hold TTL (POST /debug/clock), back at heal",
 		begin: func(ctx context.Context, f *fault) error { return setClock(ctx, f, clockJump) },
 		heal: func(ctx context.Context, f *fault) error {

@@ -56,15 +56,20 @@ type RunResult struct {
 	WritesAlone string `json:"writes_alone,omitempty"`
 	// Recover is from the heal to the first 200 of every gateway's
 	// /readyz; NotRecovered names the nodes with none within recoverMax.
-	Recover      time.Duration          `json:"recover_ns"`
-	NotRecovered []string               `json:"not_recovered,omitempty"`
-	FaultAt      time.Duration          `json:"fault_at_ns"`
-	HealAt       time.Duration          `json:"heal_at_ns"`
-	Notes        []string               `json:"notes,omitempty"`
-	Measures     map[string]float64     `json:"measures,omitempty"`
-	Report       *loadtest.Report       `json:"report,omitempty"`
-	Seats        []loadtest.SeatHistory `json:"seats,omitempty"`
-	File         string                 `json:"-"`
+	Recover      time.Duration `json:"recover_ns"`
+	NotRecovered []string      `json:"not_recovered,omitempty"`
+	// FaultAt and HealAt are from the load's first request.
+	FaultAt time.Duration `json:"fault_at_ns"`
+	HealAt  time.Duration `json:"heal_at_ns"`
+	// FaultOps and HealOps are FaultAt and HealAt on the history's clock,
+	// as the operations' Call and Return times are.
+	FaultOps int64                  `json:"fault_at_history_ns"`
+	HealOps  int64                  `json:"heal_at_history_ns"`
+	Notes    []string               `json:"notes,omitempty"`
+	Measures map[string]float64     `json:"measures,omitempty"`
+	Report   *loadtest.Report       `json:"report,omitempty"`
+	Seats    []loadtest.SeatHistory `json:"seats,omitempty"`
+	File     string                 `json:"-"`
 }
 
 // harness is one nemesis's cluster and database.
@@ -106,8 +111,11 @@ func (h *harness) run(ctx context.Context, nem nemesis, seed int64) RunResult {
 	if window == 0 {
 		window = faultWindow
 	}
-	var start time.Time
-	var healed time.Time
+	rate := nem.rate
+	if rate == 0 {
+		rate = loadRate
+	}
+	var start, faulted, healed time.Time
 	rec := &recovery{}
 	var healOnce sync.Once
 	heal := func(ctx context.Context) {
@@ -121,13 +129,14 @@ func (h *harness) run(ctx context.Context, nem nemesis, seed int64) RunResult {
 		})
 	}
 	cfg := loadtest.Config{Targets: h.c.URLs(), Scenario: loadtest.ScenarioFlashSale,
-		Duration: faultAfter + window + afterHeal, Connections: loadConnections, Rate: loadRate, Seats: loadSeats, Users: loadUsers,
+		Duration: faultAfter + window + afterHeal, Connections: loadConnections, Rate: rate, Seats: loadSeats, Users: loadUsers,
 		Timeout: loadTimeout, AdminEmail: adminEmail, AdminPassword: adminPassword, HoldTTLCheck: true,
 		Stores: h.stores, Seed: seed,
 		DuringLoad: func(ctx context.Context) {
 			start = time.Now()
 			sleepCtx(ctx, faultAfter)
-			res.FaultAt = time.Since(start)
+			faulted = time.Now()
+			res.FaultAt = faulted.Sub(start)
 			h.logf("%s: %s begins on %s", runName, nem.name, res.Target)
 			if err := nem.begin(ctx, f); err != nil {
 				f.note("begin: %v", err)
@@ -163,6 +172,9 @@ func (h *harness) run(ctx context.Context, nem nemesis, seed int64) RunResult {
 		return h.save(res)
 	}
 	res.Report = r
+	if !faulted.IsZero() {
+		res.FaultOps, res.HealOps = r.History.At(faulted), r.History.At(healed)
+	}
 	res.judge(r)
 	return h.save(res)
 }
