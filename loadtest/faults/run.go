@@ -23,7 +23,7 @@ const (
 	loadRate        = 100 // arrivals per second
 	loadSeats       = 50
 	loadUsers       = 8
-	loadTimeout     = 5 * time.Second
+	loadTimeout     = 10 * time.Second
 	holdTTL         = 2 * time.Second
 	// recoverMax bounds the wait for every gateway to answer 2xx after the
 	// heal; a node still failing then is marked as never recovered.
