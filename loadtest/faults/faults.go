@@ -68,7 +68,8 @@ func CheckSaved(path string) (RunResult, loadtest.Check, error) {
 	}
 	c := loadtest.LinearizableSeats(loadtest.ImportSeats(res.Seats), res.Thinned, 0)
 	if c.Status == loadtest.StatusFailed {
-		c.Detail += "; without the map reads: " + string(writesAlone(res.Seats, res.Thinned).Status)
+		w := writesAlone(res.Seats, res.Thinned)
+		c.Detail += "; without the map reads: " + string(w.Status) + ": " + w.Detail
 	}
 	return res, c, nil
 }
