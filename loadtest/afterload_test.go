@@ -79,3 +79,36 @@ func TestFlashSaleOutlivesAFailedShowtimeCreation(t *testing.T) {
 	c := checksByName(r.Invariants.Checks)[loadtest.CheckRunCompleted]
 	require.Equal(t, loadtest.StatusOK, c.Status, c.Detail)
 }
+
+// TestFlashSaleOutlivesAStoreOutage: while no showtime can be created for
+// longer than the retries of one creation (the store stopped for a
+// minute), the sold-out wave stays on sale and the run goes on; the next
+// wave opens once creations work again.
+func TestFlashSaleOutlivesAStoreOutage(t *testing.T) {
+	var creations, after atomic.Int32
+	var outageEnd atomic.Int64
+	inner := newOverseller()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/api/v1/showtimes" {
+			n := creations.Add(1)
+			if n == 2 {
+				outageEnd.Store(time.Now().Add(3 * time.Second).UnixNano())
+			}
+			if n >= 2 && time.Now().UnixNano() < outageEnd.Load() {
+				http.Error(w, `{"error":{"code":"unavailable","message":"the catalog database is unavailable"}}`, http.StatusServiceUnavailable)
+				return
+			}
+			if n >= 2 {
+				after.Add(1)
+			}
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	r, err := loadtest.Run(context.Background(), loadtest.Config{Targets: []string{srv.URL}, Scenario: loadtest.ScenarioFlashSale,
+		Duration: 5 * time.Second, Connections: 4, Seats: 3, Users: 2, AdminEmail: "admin@example.com", AdminPassword: "x"})
+	require.NoError(t, err)
+	c := checksByName(r.Invariants.Checks)[loadtest.CheckRunCompleted]
+	require.Equal(t, loadtest.StatusOK, c.Status, c.Detail)
+	require.Positive(t, after.Load(), "no wave opened after the outage")
+}
