@@ -96,14 +96,53 @@ func writeTable(w io.Writer, rows []row) {
 	fmt.Fprintln(w, "| nemesis | runs | operations | ok / fail / unknown | violations | runs with stale reads only | audit incomplete | inconclusive | skipped | errors | not recovered | time to recover (median / max) | notes |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		note := r.measuresText()
-		if len(r.failedSeeds) > 0 {
-			note = strings.TrimPrefix(note+fmt.Sprintf("; failed seeds %v", r.failedSeeds), "; ")
-		}
-		fmt.Fprintf(w, "| %s | %d | %d | %d / %d / %d | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n", r.nemesis, r.runs,
-			r.ok+r.fail+r.unknown, r.ok, r.fail, r.unknown, r.violations, r.staleReadRuns, r.incomplete, r.inconclusive, r.skipped, r.errs,
-			r.notRecovered, r.recoverText(), note)
+		fmt.Fprintln(w, r.line(""))
 	}
+}
+
+// line is the row's line of the table, with extra at the end of its notes.
+func (r row) line(extra string) string {
+	note := r.measuresText()
+	if len(r.failedSeeds) > 0 {
+		note = strings.TrimPrefix(note+fmt.Sprintf("; failed seeds %v", r.failedSeeds), "; ")
+	}
+	if extra != "" {
+		note = strings.TrimPrefix(note+"; "+extra, "; ")
+	}
+	return fmt.Sprintf("| %s | %d | %d | %d / %d / %d | %d | %d | %d | %d | %d | %d | %d | %s | %s |", r.nemesis, r.runs,
+		r.ok+r.fail+r.unknown, r.ok, r.fail, r.unknown, r.violations, r.staleReadRuns, r.incomplete, r.inconclusive, r.skipped, r.errs,
+		r.notRecovered, r.recoverText(), note)
+}
+
+// updateFaultsRows replaces the lines of the given rows in the table of
+// path (a run of some nemeses only), keeping every other line; a row not
+// in the table yet is added after the last row.
+func updateFaultsRows(path string, rows []row, extra string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	text := string(b)
+	i, j := strings.Index(text, markBegin), strings.Index(text, markEnd)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no %s ... %s section", path, markBegin, markEnd)
+	}
+	lines := strings.Split(text[i:j], "\n")
+	for _, r := range rows {
+		prefix, done, last := "| "+r.nemesis+" |", false, -1
+		for k, l := range lines {
+			if strings.HasPrefix(l, prefix) {
+				lines[k], done = r.line(extra), true
+			}
+			if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| disk-full |") {
+				last = k
+			}
+		}
+		if !done && last >= 0 {
+			lines = append(lines[:last+1], append([]string{r.line(extra)}, lines[last+1:]...)...)
+		}
+	}
+	return os.WriteFile(path, []byte(text[:i]+strings.Join(lines, "\n")+text[j:]), 0o644)
 }
 
 // updateFaultsMD puts section between the markers of path, creating the

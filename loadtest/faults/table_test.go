@@ -62,3 +62,28 @@ func TestSummarize(t *testing.T) {
 		t.Fatal("a skipped nemesis passed")
 	}
 }
+
+// TestFaultsRowsReplaced: a run of some nemeses replaces their rows and
+// keeps the others and the disk-full line.
+func TestFaultsRowsReplaced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "FAULTS.md")
+	var b strings.Builder
+	writeTable(&b, []row{summarize("a", []RunResult{{OK: 1}}), summarize("b", []RunResult{{OK: 2}})})
+	b.WriteString("| disk-full | elsewhere |\n")
+	if err := updateFaultsMD(path, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	if err := updateFaultsRows(path, []row{summarize("b", []RunResult{{OK: 7}, {OK: 1}}), summarize("c", []RunResult{{OK: 3}})}, "again"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	s := string(got)
+	for _, want := range []string{"| a | 1 | 1 |", "| b | 2 | 8 |", "again |", "| c | 1 | 3 |", "| disk-full | elsewhere |"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("%q missing:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "| b | 1 | 2 |") || strings.Index(s, "| c |") > strings.Index(s, "| disk-full |") {
+		t.Fatalf("old row kept or new row misplaced:\n%s", s)
+	}
+}
