@@ -64,6 +64,14 @@ bench: build ## the performance table in one run (BOXOFFICE_TEST_DATABASE_URL: p
 	$(GO) run ./loadtest/bench --bin $(BIN) --database-url "$$BOXOFFICE_TEST_DATABASE_URL" \
 		--runs $(BENCH_RUNS) --duration $(BENCH_DURATION) --markdown BENCHMARKS.md --svg docs/bench-scale.svg
 
+FAULTS_RUNS    ?= 10
+FAULTS_NEMESES ?=
+.PHONY: faults
+faults: ## the fault harness as root: a flash sale on 3 nodes in network namespaces under every nemesis, FAULTS_RUNS runs each (FAULTS_NEMESES=a,b to choose; FAULTS_SEED=n replays one run), table into FAULTS.md, runs in faults-out/
+	BOXOFFICE_FAULTS=1 FAULTS_RUNS=$(FAULTS_RUNS) FAULTS_NEMESES=$(FAULTS_NEMESES) \
+		$(GO) test -count=1 -v -timeout 120m -run '^TestFaults$$' ./loadtest/faults/
+	@# disk-full (SQLite on a tiny file system) is its own test; its command goes here.
+
 .PHONY: fuzz
 fuzz: ## run the fuzz targets for a minute each
 	$(GO) test -run=^$$ -fuzz=FuzzSeatMap -fuzztime=60s .

@@ -11,6 +11,7 @@
 package loadtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +80,17 @@ type Config struct {
 	// Stores, when set, are the node's own stores: the audit then also
 	// reads bookings, payments and seat journals from them.
 	Stores *boxoffice.Stores
+
+	// DuringLoad, when set, runs beside the load from its first request (a
+	// fault schedule); the load's end does not stop it, and AfterLoad and
+	// the audit wait for it to return.
+	DuringLoad func(ctx context.Context)
+	// AfterLoad, when set, runs once the load and the probes are done and
+	// before the audit: a fault harness heals its faults there and waits
+	// for the nodes to recover. When it returns targets, the audit reads
+	// the end state through them alone (nodes that never recovered are
+	// left out); an error is reported as the run stopping early.
+	AfterLoad func(ctx context.Context) (auditTargets []string, err error)
 
 	Seed     int64     // random seed; 0 picks one
 	Progress io.Writer // live progress lines; nil for none

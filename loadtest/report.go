@@ -39,6 +39,9 @@ type Report struct {
 	Timeline      []Second           `json:"timeline"`
 	Invariants    Invariants         `json:"invariants"`
 	Seed          int64              `json:"seed"`
+	// History is the run's seat operations, for a caller that keeps them
+	// (Export) to check them again later.
+	History *History `json:"-"`
 }
 
 // Latency is a latency summary in milliseconds.

@@ -58,6 +58,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			probe.run(ctx, loadDone)
 		}
 	}()
+	duringDone := make(chan struct{})
+	go func() {
+		defer close(duringDone)
+		if cfg.DuringLoad != nil {
+			cfg.DuringLoad(ctx)
+		}
+	}()
 	drive(ctx, env, sc, workers)
 	elapsed := time.Since(env.start)
 	close(loadDone)
@@ -66,16 +73,28 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		fmt.Fprintln(cfg.Progress, "load done; waiting for the hold-expiry probes to see their holds expire")
 	}
 	<-probeDone
-	if cfg.Progress != nil {
-		fmt.Fprintln(cfg.Progress, "auditing the invariants")
-	}
+	<-duringDone
 	r := newReport(env, sc, elapsed)
 	if ctx.Err() != nil {
 		r.StoppedEarly = "interrupted: " + context.Cause(ctx).Error()
 	}
+	if cfg.AfterLoad != nil {
+		targets, err := cfg.AfterLoad(ctx)
+		if err != nil && r.StoppedEarly == "" {
+			r.StoppedEarly = "after the load: " + err.Error()
+		}
+		if len(targets) > 0 {
+			env.client = NewClient(targets, cfg.Connections, cfg.Timeout)
+			defer env.client.Close()
+		}
+	}
+	if cfg.Progress != nil {
+		fmt.Fprintln(cfg.Progress, "auditing the invariants")
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	r.Invariants = audit(actx, env, probe, r.StoppedEarly)
+	r.History = env.hist
 	return r, nil
 }
 

@@ -95,7 +95,19 @@ type saleSlots struct {
 	mu      sync.Mutex
 	slots   []*sale
 	retired int // showtimes replaced (sold out or stalled)
+	// failingSince is when new showtimes began to fail (zero while they
+	// succeed); failedAt the latest failure.
+	failingSince, failedAt time.Time
 }
+
+// A showtime that cannot be created now (the store is down, a node
+// restarts) leaves the sold-out one on sale: the workers keep reading it
+// and the replacement is tried again replaceRetryPause later. Only when
+// no showtime could be created for replaceFailMax does the run stop.
+const (
+	replaceRetryPause = time.Second
+	replaceFailMax    = 3 * time.Minute
+)
 
 func newSaleSlots(ctx context.Context, env *Env, n int) (*saleSlots, error) {
 	ss := &saleSlots{env: env, index: make(map[string]int, len(env.venue.Seats))}
@@ -124,19 +136,30 @@ func (ss *saleSlots) pick(rng *rand.Rand) (int, *sale) {
 }
 
 // replace puts a new showtime in slot i if old is still there, and returns
-// the slot's sale, or nil when no new showtime could be made: the run then
-// stops.
+// the slot's sale: old while new showtimes fail, nil when they have failed
+// for replaceFailMax (the run then stops).
 func (ss *saleSlots) replace(ctx context.Context, i int, old *sale) *sale {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.slots[i] != old {
 		return ss.slots[i]
 	}
+	if !ss.failedAt.IsZero() && time.Since(ss.failedAt) < replaceRetryPause {
+		return old
+	}
 	id, err := ss.env.newShowtime(ctx)
 	if err != nil {
+		ss.failedAt = time.Now()
+		if ss.failingSince.IsZero() {
+			ss.failingSince = ss.failedAt
+		}
+		if time.Since(ss.failingSince) < replaceFailMax && ctx.Err() == nil {
+			return old
+		}
 		ss.env.stop("new showtime: " + err.Error())
 		return nil
 	}
+	ss.failingSince, ss.failedAt = time.Time{}, time.Time{}
 	ss.slots[i] = newSale(id, ss.env.venue.Seats, ss.index)
 	ss.retired++
 	return ss.slots[i]

@@ -75,6 +75,13 @@ type Env struct {
 	stopWhy   string
 }
 
+// A new wave's showtime is asked for up to showtimeAttemptsMax times,
+// showtimeRetryPause longer after each failure.
+const (
+	showtimeAttemptsMax = 5
+	showtimeRetryPause  = 200 * time.Millisecond
+)
+
 // newShowtime puts a new showtime of the venue on sale and remembers it.
 func (e *Env) newShowtime(ctx context.Context) (string, error) {
 	e.mu.Lock()
@@ -83,7 +90,19 @@ func (e *Env) newShowtime(ctx context.Context) (string, error) {
 	if n >= showtimesMax {
 		return "", fmt.Errorf("the run created %d showtimes, the most it may", showtimesMax)
 	}
-	id, err := createShowtime(ctx, e.client, e.admin, e.venue)
+	// A node that fails (a fault, a restart) must not end the run: the
+	// next attempt goes to the next target. A showtime whose answer was
+	// lost is never sold, which changes nothing.
+	var id string
+	var err error
+	for attempt := range showtimeAttemptsMax {
+		if attempt > 0 && !sleepUntil(ctx, time.Now().Add(time.Duration(attempt)*showtimeRetryPause)) {
+			break
+		}
+		if id, err = createShowtime(ctx, e.client, e.admin, e.venue); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return "", err
 	}

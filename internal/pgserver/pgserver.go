@@ -64,6 +64,12 @@ type Options struct {
 	Fsync bool
 	// Settings are extra postgresql.conf lines ("max_connections = 50").
 	Settings []string
+	// Listen are addresses the server listens on besides 127.0.0.1 (a
+	// bridge address that network namespaces reach it by).
+	Listen []string
+	// Trust are networks (CIDR) whose TCP connections the server trusts,
+	// as it trusts loopback ones.
+	Trust []string
 }
 
 // Start initializes a cluster in a temporary directory and starts it.
@@ -109,6 +115,12 @@ func (s *Server) URL() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
 }
 
+// URLAt is URL with host in place of 127.0.0.1, for a client that reaches
+// the server on one of Options.Listen.
+func (s *Server) URLAt(host string) string {
+	return fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", net.JoinHostPort(host, strconv.Itoa(s.port)))
+}
+
 // Port is the server's TCP port on 127.0.0.1; it stays the same across
 // Stop and Start.
 func (s *Server) Port() int { return s.port }
@@ -120,8 +132,9 @@ func (s *Server) initdb(opts Options) {
 	// --no-sync: a test server need not survive a machine crash.
 	s.run(ctx, "initdb", "-D", s.data, "-U", "postgres", "--auth=trust", "--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C")
 	s.port = freePort(s.tb)
+	listen := strings.Join(append([]string{"127.0.0.1"}, opts.Listen...), ",")
 	conf := []string{
-		"listen_addresses = '127.0.0.1'",
+		"listen_addresses = '" + listen + "'",
 		"port = " + strconv.Itoa(s.port),
 		"unix_socket_directories = '" + s.dir + "'",
 		"max_connections = 100",
@@ -140,6 +153,21 @@ func (s *Server) initdb(opts Options) {
 	}
 	if err != nil {
 		s.tb.Fatalf("pgserver: write postgresql.conf: %v", err)
+	}
+	if len(opts.Trust) == 0 {
+		return
+	}
+	var hba strings.Builder
+	for _, n := range opts.Trust {
+		fmt.Fprintf(&hba, "host all all %s trust\n", n)
+	}
+	f, err = os.OpenFile(filepath.Join(s.data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString("# pgserver\n" + hba.String())
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		s.tb.Fatalf("pgserver: write pg_hba.conf: %v", err)
 	}
 }
 

@@ -82,3 +82,28 @@ func ping(s *pgserver.Server, d time.Duration) error {
 	defer c.Close(ctx)
 	return c.Ping(ctx)
 }
+
+// TestServerListensWhereTold: a server started with an extra listen
+// address answers there, as the clients in network namespaces reach it,
+// and trusts the networks it is told to.
+func TestServerListensWhereTold(t *testing.T) {
+	s := pgserver.Start(t, pgserver.Options{Listen: []string{"127.0.0.2"}, Trust: []string{"127.0.0.0/8"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(s.URLAt("127.0.0.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("connect on the extra address: %v", err)
+	}
+	defer c.Close(ctx)
+	var addr string
+	if err := c.QueryRow(ctx, "SELECT host(inet_server_addr())").Scan(&addr); err != nil {
+		t.Fatal(err)
+	}
+	if addr != "127.0.0.2" {
+		t.Fatalf("served on %s, want 127.0.0.2", addr)
+	}
+}
