@@ -63,8 +63,16 @@ type MemberlistConfig struct {
 	// then fences it for as long as this member lives (see Health). Default
 	// 10s (twice the notice period).
 	PauseProbation time.Duration
-	Logger         *slog.Logger // nil = discard
-	LogLevel       slog.Leveler // minimum level of memberlist's own logs; default Warn
+	// LeaseTimeout: a node of a cluster of two or more serves only while
+	// enough peers for a majority answered its probes within this long
+	// (see Health). It must stay below the earliest moment the peers can
+	// declare this node dead, about ProbeInterval + SuspicionMult x
+	// ProbeInterval (2s with the defaults), so that a node cut off stops
+	// serving from memory before another node may take its showtimes over.
+	// Default (2 x SuspicionMult - 1) x ProbeInterval / 2 (1.25s).
+	LeaseTimeout time.Duration
+	Logger       *slog.Logger // nil = discard
+	LogLevel     slog.Leveler // minimum level of memberlist's own logs; default Warn
 }
 
 func (cfg MemberlistConfig) withDefaults() MemberlistConfig {
@@ -94,6 +102,7 @@ func (cfg MemberlistConfig) withDefaults() MemberlistConfig {
 	}
 	def(&cfg.PauseLimit, time.Duration(cfg.SuspicionMult)*cfg.ProbeInterval)
 	def(&cfg.PauseProbation, 2*blockedNoticeEvery)
+	def(&cfg.LeaseTimeout, time.Duration(2*cfg.SuspicionMult-1)*cfg.ProbeInterval/2)
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger()
 	}
@@ -120,6 +129,7 @@ type Memberlist struct {
 	known     atomic.Int32
 	pause     *pauseWatch
 	resync    chan struct{} // a pause was noticed: exchange state with peers
+	lease     lease         // a majority's recent probe answers: see Health
 
 	mu      sync.Mutex
 	self    string // member id
@@ -148,6 +158,7 @@ func NewMemberlist(cfg MemberlistConfig) *Memberlist {
 	p.coalesce = newCoalescer(cfg.Quiet, 10*cfg.Quiet, p.flush)
 	p.resync = make(chan struct{}, 1)
 	p.pause = newPauseWatch(cfg.PauseLimit, cfg.PauseProbation, p.paused)
+	p.lease.base = time.Now()
 	return p
 }
 
@@ -311,6 +322,12 @@ func (p *Memberlist) upkeep(ctx context.Context) {
 // paused is the pause watch's report: the process stood still for gap.
 // It may run on any goroutine (whichever asked Health first), so it only
 // logs and hands the state exchange to upkeep.
+// leaseBack logs the end of a lease lapse, which starts a probation.
+func (p *Memberlist) leaseBack() {
+	p.log.Warn("cluster: the peers answer again after a silence longer than the lease; fencing until the peers confirm",
+		"lease", p.cfg.LeaseTimeout, "probation", p.cfg.PauseProbation)
+}
+
 func (p *Memberlist) paused(gap time.Duration) {
 	p.log.Warn("cluster: this process stood still longer than the failure timeout; fencing until the peers confirm",
 		"paused", gap.Round(time.Millisecond), "limit", p.cfg.PauseLimit, "probation", p.cfg.PauseProbation)

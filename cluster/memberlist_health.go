@@ -44,7 +44,10 @@ type Health struct {
 //     of a real crash fences itself too (it cannot tell that from a
 //     partition) until the dead are forgotten (ForgetAfter) or restart.
 //     Graceful leaves do not count, so scaling down does not fence;
-//  5. memberlist's health score >= MaxHealthScore: unhealthy (we are too
+//  5. the lease (two or more known nodes): unhealthy unless enough peers
+//     for a majority answered a probe within LeaseTimeout, and for
+//     PauseProbation after answers come back from a lapse (see lease);
+//  6. memberlist's health score >= MaxHealthScore: unhealthy (we are too
 //     slow to answer probes, or others keep suspecting us).
 //
 // Health is cheap (no lock held long, no allocation when healthy): the
@@ -65,7 +68,8 @@ func (p *Memberlist) Health() Health {
 		h.Reason = fmt.Sprintf("blocked by %s: declared dead once; it must rejoin under a new member id", by)
 		return h
 	}
-	if paused, d := p.pause.fenced(time.Now()); paused {
+	now := time.Now()
+	if paused, d := p.pause.fenced(now); paused {
 		h.PausedFor = d
 		h.Reason = fmt.Sprintf("this process stood still for %v (limit %v): the others may have declared it dead", d.Round(time.Millisecond), p.cfg.PauseLimit)
 		return h
@@ -73,6 +77,20 @@ func (p *Memberlist) Health() Health {
 	if 2*h.Alive <= h.Known {
 		h.Reason = fmt.Sprintf("isolated: %d of %d known nodes alive", h.Alive, h.Known)
 		return h
+	}
+	if 2*h.Known > 2 { // two or more nodes: the lease rule
+		ok, silent, probation := p.lease.check(now, p.cfg.LeaseTimeout)
+		switch {
+		case probation:
+			h.Reason = fmt.Sprintf("the peers answer again after a silence: fenced for %v, time for a blocked notice to arrive", p.cfg.PauseProbation)
+			return h
+		case !ok && silent > 0:
+			h.Reason = fmt.Sprintf("no majority of the nodes answered a probe for %v (limit %v)", silent.Round(time.Millisecond), p.cfg.LeaseTimeout)
+			return h
+		case !ok:
+			h.Reason = "no majority of the nodes has answered a probe yet"
+			return h
+		}
 	}
 	if h.Score >= p.cfg.MaxHealthScore {
 		h.Reason = fmt.Sprintf("memberlist health score %d >= %d", h.Score, p.cfg.MaxHealthScore)

@@ -73,7 +73,11 @@ func (p *Memberlist) onJoin(n *memberlist.Node) {
 	}
 	// The quorum counts names: two live nodes with one name count once.
 	twin := n.Name != p.self && meta.Name == p.name && !meta.Leaving
+	lapsed := p.renewLease(now)
 	p.mu.Unlock()
+	if lapsed {
+		p.leaseBack()
+	}
 	if twin {
 		p.log.Warn("memberlist: another live node has this node's name; give every node its own --node name", "name", meta.Name, "other", n.Name)
 	}
@@ -102,11 +106,17 @@ func (p *Memberlist) onLeave(n *memberlist.Node) {
 }
 
 func (p *Memberlist) onAck(n *memberlist.Node) {
+	now := time.Now()
 	p.mu.Lock()
+	lapsed := false
 	if pr, ok := p.peers[n.Name]; ok {
-		pr.lastAck = time.Now()
+		pr.lastAck = now
+		lapsed = p.renewLease(now)
 	}
 	p.mu.Unlock()
+	if lapsed {
+		p.leaseBack()
+	}
 }
 
 // suspectAfter is how long a peer may go without a direct probe ack before
@@ -202,5 +212,10 @@ func (p *Memberlist) topology() (pcluster.Members, []memberlist.Node) {
 	alive, known := p.quorum()
 	p.alive.Store(int32(alive))
 	p.known.Store(int32(known))
+	if known/2 == 0 {
+		// Alone: no lease to keep. A peer that joins later starts a new
+		// one rather than ending a lapse (no probation).
+		p.lease.at.Store(0)
+	}
 	return members, notify
 }
