@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -38,6 +39,7 @@ type bookingEnv struct {
 	clock         boxoffice.Clock
 	log           *slog.Logger
 	chargeTimeout time.Duration
+	active        atomic.Int64 // booking grains live on this node
 }
 
 // bookingGrain runs the saga of one booking: its commands run one at a
@@ -62,6 +64,10 @@ func newBookingGrain(e *bookingEnv) actor.Actor { return &bookingGrain{env: e} }
 // grain only: other bookings run in their own grains.
 func (g *bookingGrain) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		g.env.active.Add(1)
+	case *actor.Stopped:
+		g.env.active.Add(-1)
 	case *pcluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.log = g.env.log.With("booking", g.id)

@@ -133,6 +133,13 @@ func (e *Engine) Showtimes() *Showtimes { return e.showtimes }
 // (writes, showtimes and events written, commands refused as busy).
 func (e *Engine) JournalStats() JournalStats { return e.env.journal.Stats() }
 
+// Grains counts the grains live on this node: showtimes and bookings
+// (idle ones passivate, so both stay bounded under steady load).
+func (e *Engine) Grains() (showtimes, bookings int) {
+	e.env.active.Range(func(_, _ any) bool { showtimes++; return true })
+	return showtimes, int(e.bookingEnv.active.Load())
+}
+
 // ActiveShowtimes lists the showtime grains that live on this node.
 func (e *Engine) ActiveShowtimes() []string {
 	var ids []string

@@ -30,6 +30,7 @@ type Config struct {
 	JWTSecret      string
 	HoldTTL        time.Duration
 	IdleTimeout    time.Duration
+	Retention      persistence.Retention
 	Demo           bool
 	Node           string
 	GossipAddr     string
@@ -70,6 +71,7 @@ var envVars = map[string]string{
 	"db-max-conns":       "BOXOFFICE_DB_MAX_CONNS",
 	"hold-ttl":           "BOXOFFICE_HOLD_TTL",
 	"idle-timeout":       "BOXOFFICE_IDLE_TIMEOUT",
+	"retention":          "BOXOFFICE_RETENTION",
 	"demo":               "BOXOFFICE_DEMO",
 	"node":               "BOXOFFICE_NODE",
 	"gossip":             "BOXOFFICE_GOSSIP_ADDR",
@@ -100,7 +102,7 @@ var envVars = map[string]string{
 // twins, never from flags.
 func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	host, _ := os.Hostname()
-	c := Config{ServiceURLs: map[string]string{}}
+	c := Config{ServiceURLs: map[string]string{}, Retention: persistence.DefaultRetention()}
 	getenv, err := withSecretFiles(getenv)
 	if err != nil {
 		return c, err
@@ -119,6 +121,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	})
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", boxoffice.HoldTTLDefault, "how long a seat hold lasts")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", actors.IdleTimeoutDefault, "an idle showtime leaves memory after this long")
+	fs.Func("retention", "how long finished rows stay, and the sweep that deletes them: off, or overrides NAME=VALUE,... of "+
+		persistence.DefaultRetention().String(), func(v string) (err error) {
+		c.Retention, err = persistence.ParseRetention(v)
+		return err
+	})
 	fs.BoolVar(&c.Demo, "demo", false, "seed demo movies, a cinema and a week of showtimes when the catalog is empty")
 	fs.StringVar(&c.Node, "node", host, "this node's name in the cluster")
 	fs.StringVar(&c.GossipAddr, "gossip", "127.0.0.1:7946", "cluster gossip address (memberlist)")

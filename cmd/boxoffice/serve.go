@@ -40,6 +40,10 @@ type Main struct {
 	Gossip *cluster.Memberlist
 	HTTP   *bohttp.Server
 	debug  *debugServer
+	// stopSweeps ends the retention sweeps; sweepsDone is closed once
+	// they have.
+	stopSweeps context.CancelFunc
+	sweepsDone chan struct{}
 	// webhook delivers notifications when a webhook URL is set; Close
 	// closes its idle connections once the engine has stopped.
 	webhook *webhook.Sender
@@ -145,7 +149,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, SeatStreams: cfg.SeatStreams,
-		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine),
+		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine, m.Stores),
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)
@@ -156,8 +160,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 		m.Logger.Warn("serving Go profiles: keep this address private", "debug_addr", m.debug.Addr())
 	}
+	m.startSweeps()
 	m.banner()
 	return nil
+}
+
+// startSweeps runs the retention sweeps until Close.
+func (m *Main) startSweeps() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopSweeps, m.sweepsDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.sweepsDone)
+		m.Config.Retention.RunSweeps(ctx, m.Stores, m.Clock, m.Logger)
+	}()
 }
 
 // Close stops the node within ctx: HTTP first (no new work), then the
@@ -178,6 +193,13 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.Node != nil {
 		errs = append(errs, m.Node.Stop(ctx))
+	}
+	if m.stopSweeps != nil {
+		m.stopSweeps()
+		select {
+		case <-m.sweepsDone:
+		case <-ctx.Done():
+		}
 	}
 	if m.Stores != nil {
 		errs = append(errs, m.Stores.Close())
