@@ -31,15 +31,23 @@ func (s *bookingStore) DeleteIdempotencyBefore(ctx context.Context, before time.
 	return int(tag.RowsAffected()), s.db.translate(err)
 }
 
+// DeleteNotificationsBefore deletes the delivered ones first, then, with
+// what is left of limit, the given up ones (two statements: FOR UPDATE
+// does not combine with UNION).
 func (s *notificationStore) DeleteNotificationsBefore(ctx context.Context, before time.Time, limit int) (int, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
+	limit = boxoffice.ScanLimit(limit)
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM notifications WHERE id IN (
-		(SELECT id FROM notifications WHERE delivered_at < $1 ORDER BY delivered_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-		UNION ALL
-		(SELECT id FROM notifications WHERE delivered_at IS NULL AND attempts >= $2 AND created_at < $1
-			ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-		LIMIT $3)`,
-		before, boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
-	return int(tag.RowsAffected()), s.db.translate(err)
+		SELECT id FROM notifications WHERE delivered_at < $1 ORDER BY delivered_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		before, limit)
+	n := int(tag.RowsAffected())
+	if err != nil || n >= limit {
+		return n, s.db.translate(err)
+	}
+	tag, err = s.db.pool.Exec(ctx, `DELETE FROM notifications WHERE id IN (
+		SELECT id FROM notifications WHERE delivered_at IS NULL AND attempts >= $2 AND created_at < $1
+		ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+		before, boxoffice.NotifyAttemptsMax, limit-n)
+	return n + int(tag.RowsAffected()), s.db.translate(err)
 }

@@ -20,8 +20,8 @@ func (s *userStore) DeleteExpiredRefreshTokens(ctx context.Context, before time.
 }
 
 func (s *bookingStore) DeleteIdempotencyBefore(ctx context.Context, before time.Time, limit int) (int, error) {
-	res, err := s.db.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE rowid IN (
-		SELECT rowid FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
+	res, err := s.db.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+		SELECT user_id, key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
 		micros(before), boxoffice.ScanLimit(limit))
 	return deleted(res, err, "idempotency keys")
 }
