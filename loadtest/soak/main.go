@@ -105,6 +105,7 @@ type result struct {
 	MaxRate   float64   `json:"max_rate"` // steps a second of the closed-loop probe
 	Rate      float64   `json:"rate"`     // arrivals a second of the soak
 	RunS      float64   `json:"run_s"`
+	IntervalS float64   `json:"interval_s"`
 	Samples   []sample  `json:"samples"`
 	Verdicts  []verdict `json:"verdicts"`
 	Audit     string    `json:"audit"` // "ok" or why not
@@ -139,7 +140,7 @@ func run(ctx context.Context, o options) error {
 		targets = append(targets, n.url)
 		fmt.Fprintf(os.Stderr, "soak: %s on %s (pprof on http://%s/debug/pprof/)\n", n.name, n.url, n.debug)
 	}
-	res := &result{Command: strings.Join(os.Args, " "), StartedAt: time.Now().UTC(), Rate: o.rate}
+	res := &result{Command: strings.Join(os.Args, " "), StartedAt: time.Now().UTC(), Rate: o.rate, IntervalS: o.interval.Seconds()}
 	if res.Rate == 0 {
 		fmt.Fprintf(os.Stderr, "soak: measuring the maximum rate: mixed, closed loop, %d connections, %s\n", o.connections, o.probe)
 		probe, err := loadtestRun(ctx, o, targets, prefix, "probe", []string{"--duration", o.probe.String()})

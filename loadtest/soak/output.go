@@ -94,11 +94,15 @@ func markdown(res *result, svg string) string {
 	if !res.OK {
 		pass = "FAIL"
 	}
+	rate := fmt.Sprintf("%.1f arrivals/s (given with --rate)", res.Rate)
+	if res.MaxRate > 0 {
+		rate = fmt.Sprintf("%.1f arrivals/s, half the %.1f steps/s a closed-loop run of the same cluster measured", res.Rate, res.MaxRate)
+	}
 	fmt.Fprintf(&b, "## Soak\n\n`make soak` (%s): 3 nodes on loopback, PostgreSQL, the load test's mixed scenario in an open loop at "+
-		"%.1f arrivals/s, half the %.1f steps/s a closed-loop run of the same cluster measured, for %.0f min; a sample of every node's "+
-		"`/metrics` and of the row counts every 10 s. Each series' least-squares slope over the second half, extrapolated over the run, "+
-		"must stay under its tolerance (`loadtest/soak/detect.go`). Audit: %s. Verdict: **%s**.\n\n",
-		res.StartedAt.Format("2006-01-02 15:04 UTC"), res.Rate, res.MaxRate, res.RunS/60, res.Audit, pass)
+		"%s, for %.0f min; a sample of every node's `/metrics` and of the row counts every %.0f s. Each series' least-squares "+
+		"slope over the second half, extrapolated over the run, must stay under its tolerance (`loadtest/soak/detect.go`). "+
+		"Audit: %s. Verdict: **%s**.\n\n",
+		res.StartedAt.Format("2006-01-02 15:04 UTC"), rate, res.RunS/60, res.IntervalS, res.Audit, pass)
 	b.WriteString("| series | level (2nd half mean) | slope /h | growth over the run | allowed | verdict |\n|---|---|---|---|---|---|\n")
 	worst := map[string]verdict{}
 	var order []string
