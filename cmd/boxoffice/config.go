@@ -13,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	bohttp "github.com/boxoffice/boxoffice/http"
 	"github.com/boxoffice/boxoffice/persistence"
@@ -31,6 +32,7 @@ type Config struct {
 	HoldTTL        time.Duration
 	IdleTimeout    time.Duration
 	Retention      persistence.Retention
+	CardChargesMax int // charges the simulated card gateway remembers; 0: cardgateway.ChargesMax
 	Demo           bool
 	Node           string
 	GossipAddr     string
@@ -72,6 +74,7 @@ var envVars = map[string]string{
 	"hold-ttl":           "BOXOFFICE_HOLD_TTL",
 	"idle-timeout":       "BOXOFFICE_IDLE_TIMEOUT",
 	"retention":          "BOXOFFICE_RETENTION",
+	"card-charges-max":   "BOXOFFICE_CARD_CHARGES_MAX",
 	"demo":               "BOXOFFICE_DEMO",
 	"node":               "BOXOFFICE_NODE",
 	"gossip":             "BOXOFFICE_GOSSIP_ADDR",
@@ -126,6 +129,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		c.Retention, err = persistence.ParseRetention(v)
 		return err
 	})
+	fs.IntVar(&c.CardChargesMax, "card-charges-max", cardgateway.ChargesMax, "charges (idempotency keys) the simulated card gateway remembers; it forgets the oldest past it")
 	fs.BoolVar(&c.Demo, "demo", false, "seed demo movies, a cinema and a week of showtimes when the catalog is empty")
 	fs.StringVar(&c.Node, "node", host, "this node's name in the cluster")
 	fs.StringVar(&c.GossipAddr, "gossip", "127.0.0.1:7946", "cluster gossip address (memberlist)")
@@ -225,6 +229,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.HoldTTL <= 0 || c.HoldTTL > boxoffice.HoldTTLMax:
 		return fmt.Errorf("--hold-ttl must be between 1ms and %s, got %s", boxoffice.HoldTTLMax, c.HoldTTL)
+	case c.CardChargesMax < 1:
+		return errors.New("--card-charges-max must be at least 1")
 	case c.IdleTimeout <= 0:
 		return errors.New("--idle-timeout must be positive")
 	case c.JWTSecret != "" && len(c.JWTSecret) < bohttp.JWTSecretLenMin:

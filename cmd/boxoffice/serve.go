@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -126,7 +127,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
-		CardGateway: cardgateway.NewSimulator(), NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
+		CardGateway: cardgateway.NewBoundedSimulator(cmp.Or(cfg.CardChargesMax, cardgateway.ChargesMax)), NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
 		HoldCaps: cfg.EngineHoldCaps(),
 	})
 	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
