@@ -52,8 +52,10 @@ func startNode(o options, dir, prefix, name, join string) (*node, string, error)
 	remote, gossip, debug := addrs[0], addrs[1], addrs[2]
 	args := []string{"--node", name, "--remote", remote, "--gossip", gossip, "--debug-addr", debug,
 		"--log-level", "warn", "--database-url", o.databaseURL, "--database-prefix", prefix,
-		"--db-max-conns", o.dbMaxConns, "--idle-timeout", o.idleTimeout.String(), "--retention", o.retention,
-		"--card-charges-max", fmt.Sprint(o.cardCharges)}
+		"--db-max-conns", o.dbMaxConns, "--idle-timeout", o.idleTimeout.String(), "--retention", o.retention}
+	if o.cardCharges > 0 {
+		args = append(args, "--card-charges-max", fmt.Sprint(o.cardCharges))
+	}
 	if join != "" {
 		args = append(args, "--join", join)
 	}
