@@ -3,6 +3,7 @@ GO        ?= go
 BIN       ?= bin/boxoffice
 BENCH_RUNS     ?= 3
 BENCH_DURATION ?= 10s
+SOAK_DURATION  ?= 30m
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Packages whose tests run under the race detector. actors/ and cluster/
@@ -71,6 +72,13 @@ faults: ## the fault harness as root: a flash sale on 3 nodes in network namespa
 	BOXOFFICE_FAULTS=1 FAULTS_RUNS=$(FAULTS_RUNS) FAULTS_NEMESES=$(FAULTS_NEMESES) \
 		$(GO) test -count=1 -v -timeout 120m -run '^TestFaults$$' ./loadtest/faults/
 	@# disk-full (SQLite on a tiny file system) is its own test; its command goes here.
+
+.PHONY: soak
+soak: build ## 3 nodes on PostgreSQL (BOXOFFICE_TEST_DATABASE_URL) under the mixed scenario at half their max rate for SOAK_DURATION (30m); fails if a series grows; curves in FAULTS.md and docs/soak.svg
+	@if [ -z "$$BOXOFFICE_TEST_DATABASE_URL" ]; then \
+		echo "make soak: set BOXOFFICE_TEST_DATABASE_URL to a PostgreSQL server (the cluster makes and drops databases soak_*)"; exit 2; fi
+	$(GO) run ./loadtest/soak --bin $(BIN) --database-url "$$BOXOFFICE_TEST_DATABASE_URL" \
+		--duration $(SOAK_DURATION) --svg docs/soak.svg --markdown FAULTS.md
 
 .PHONY: fuzz
 fuzz: ## run the fuzz targets for a minute each

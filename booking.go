@@ -85,6 +85,10 @@ type BookingStore interface {
 	// PutIdempotency stores r unless (UserID, Key) exists; it returns the
 	// stored record either way, and created tells which.
 	PutIdempotency(ctx context.Context, r *IdempotencyRecord) (stored *IdempotencyRecord, created bool, err error)
+	// DeleteIdempotencyBefore deletes at most limit idempotency records
+	// created before before (a key is honoured for the retention period
+	// only) and returns how many it deleted.
+	DeleteIdempotencyBefore(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // CreateBookingRequest is POST /bookings.

@@ -61,6 +61,11 @@ type NotificationStore interface {
 	MarkAttempt(ctx context.Context, id string, nextAt time.Time, lastErr string) error
 	// NotificationsByUser lists a user's notifications, newest first.
 	NotificationsByUser(ctx context.Context, userID string, p Page) ([]*Notification, string, error)
+	// DeleteNotificationsBefore deletes at most limit finished
+	// notifications: delivered before before, or given up (NotifyAttemptsMax
+	// attempts) and created before before. Undelivered ones still being
+	// retried are kept. It returns how many it deleted.
+	DeleteNotificationsBefore(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // NotificationService lists what the notification actor has sent.

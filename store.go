@@ -19,4 +19,14 @@ type Stores struct {
 	Ping func(ctx context.Context) error
 	// Close closes every database.
 	Close func() error
+	// Conns reports each service's connection pool by service name; nil
+	// when the stores have no pools (the embedded store).
+	Conns func() map[string]ConnStats
+}
+
+// ConnStats is one connection pool at a moment.
+type ConnStats struct {
+	Open  int // connections open (idle, in use or being made)
+	InUse int // connections lent out
+	Max   int // the pool's bound
 }

@@ -177,4 +177,8 @@ type UserStore interface {
 	// Revoking a revoked family succeeds. Returns EUNAUTHORIZED if no
 	// token has this hash.
 	RevokeRefreshFamily(ctx context.Context, hash string, now time.Time) (*RefreshToken, error)
+	// DeleteExpiredRefreshTokens deletes at most limit refresh tokens that
+	// expired before before (a sweep keeps the table bounded) and returns
+	// how many it deleted.
+	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, limit int) (int, error)
 }

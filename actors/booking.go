@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -21,7 +22,7 @@ const KindBooking = "booking"
 const (
 	stepTimeout          = 5 * time.Second  // one store write or showtime call
 	chargeTimeoutDefault = 10 * time.Second // one card gateway call
-	bookingIdle          = time.Minute      // an idle booking grain passivates
+	bookingIdle          = time.Minute      // an idle booking grain passivates (default of Config.BookingIdleTimeout)
 	confirmTries         = 3                // Confirm is idempotent: retried on unknown outcomes
 	confirmRetryPause    = 200 * time.Millisecond
 )
@@ -38,6 +39,8 @@ type bookingEnv struct {
 	clock         boxoffice.Clock
 	log           *slog.Logger
 	chargeTimeout time.Duration
+	idleTimeout   time.Duration // an idle grain passivates after it
+	active        atomic.Int64  // booking grains live on this node
 }
 
 // bookingGrain runs the saga of one booking: its commands run one at a
@@ -62,10 +65,14 @@ func newBookingGrain(e *bookingEnv) actor.Actor { return &bookingGrain{env: e} }
 // grain only: other bookings run in their own grains.
 func (g *bookingGrain) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		g.env.active.Add(1)
+	case *actor.Stopped:
+		g.env.active.Add(-1)
 	case *pcluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.log = g.env.log.With("booking", g.id)
-		ctx.SetReceiveTimeout(bookingIdle)
+		ctx.SetReceiveTimeout(g.env.idleTimeout)
 	case *actor.ReceiveTimeout:
 		ctx.Stop(ctx.Self())
 	case *StartBooking, *ResumeBooking, *CancelBooking:

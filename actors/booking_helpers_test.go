@@ -31,7 +31,8 @@ type BookingOptions struct {
 	Provider      boxoffice.PaymentProvider // wraps Gateway; default Gateway itself
 	WebhookURL    string
 	ChargeTimeout time.Duration
-	ShowtimeID    string // reuse; "" creates one 48h ahead of the clock
+	ShowtimeID    string        // reuse; "" creates one 48h ahead of the clock
+	IdleTimeout   time.Duration // booking grains passivate after it; 0: the default
 }
 
 // BookingEnv is one node running the booking, payment and notification
@@ -86,7 +87,7 @@ func MustOpenBookingEngine(tb testing.TB, opts BookingOptions) *BookingEnv {
 	e.Engine = actors.New(actors.Config{
 		Stores: opts.Stores, Clock: opts.Clock, Logger: bkLogger(tb),
 		CardGateway: opts.Provider, ChargeTimeout: opts.ChargeTimeout,
-		NotificationSender: sender, NotifySweepEvery: 20 * time.Millisecond,
+		NotificationSender: sender, NotifySweepEvery: 20 * time.Millisecond, BookingIdleTimeout: opts.IdleTimeout,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -21,7 +21,10 @@ type Config struct {
 	Clock       boxoffice.Clock // default SystemClock
 	HoldTTL     time.Duration   // default boxoffice.HoldTTLDefault
 	IdleTimeout time.Duration   // an idle showtime grain passivates after it; default IdleTimeoutDefault
-	Logger      *slog.Logger    // default slog.Default()
+	// BookingIdleTimeout: an idle booking grain passivates after it
+	// (its state is in the store); default one minute.
+	BookingIdleTimeout time.Duration
+	Logger             *slog.Logger // default slog.Default()
 
 	// CardGateway takes the money (cmd/boxoffice wires the simulator of
 	// package cardgateway). Nil: every charge fails with EUNAVAILABLE.
@@ -96,6 +99,9 @@ func New(cfg Config) *Engine {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = IdleTimeoutDefault
 	}
+	if cfg.BookingIdleTimeout <= 0 {
+		cfg.BookingIdleTimeout = bookingIdle
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -132,6 +138,13 @@ func (e *Engine) Showtimes() *Showtimes { return e.showtimes }
 // JournalStats returns the counters of the node's seat journal committer
 // (writes, showtimes and events written, commands refused as busy).
 func (e *Engine) JournalStats() JournalStats { return e.env.journal.Stats() }
+
+// Grains counts the grains live on this node: showtimes and bookings
+// (idle ones passivate, so both stay bounded under steady load).
+func (e *Engine) Grains() (showtimes, bookings int) {
+	e.env.active.Range(func(_, _ any) bool { showtimes++; return true })
+	return showtimes, int(e.bookingEnv.active.Load())
+}
 
 // ActiveShowtimes lists the showtime grains that live on this node.
 func (e *Engine) ActiveShowtimes() []string {
@@ -182,6 +195,7 @@ func (e *Engine) initBookings() {
 		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, paymentLog: e.paymentSvc, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, payments: e.life.payments, notifier: e.notifier,
 		clock: cfg.Clock, log: cfg.Logger.With("kind", KindBooking), chargeTimeout: chargeTimeout,
+		idleTimeout: cfg.BookingIdleTimeout,
 	}
 	e.bookings = &Bookings{cluster: e.cluster.Load, store: cfg.Stores.Bookings, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, clock: cfg.Clock, log: cfg.Logger.With("service", "bookings")}

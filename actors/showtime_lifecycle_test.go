@@ -131,7 +131,11 @@ func TestShowtimePassivation(t *testing.T) {
 			t.Fatal(err)
 		}
 		loads := spy.loads.Load()
+		if n, _ := e.Engine.Grains(); n != 1 {
+			t.Fatalf("%d showtime grains counted live, want 1", n)
+		}
 		testwait.Until(t, 3*time.Second, "passivation", func() bool { return !activation(e, e.ShowtimeID) })
+		testwait.Until(t, 3*time.Second, "grain count after passivation", func() bool { n, _ := e.Engine.Grains(); return n == 0 })
 		got, err := h.HoldByID(ctx, hold.ID, boxoffice.Caller{UserID: "alice"})
 		if err != nil || !slices.Equal(got.Seats, hold.Seats) {
 			t.Fatalf("hold after passivation: %+v %v", got, err)

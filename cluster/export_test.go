@@ -37,3 +37,14 @@ func untimedFuture(ctx context.Context, c *pcluster.Cluster, pid *actor.PID, msg
 	}
 	return res, err
 }
+
+// PIDCacheMax is the bound on the pids a node caches.
+const PIDCacheMax = pidCacheMax
+
+// ResolveRemote resolves (identity, kind) on n as a call does, with the
+// owner answering that the grain lives at pid (another node's, say).
+func ResolveRemote(ctx context.Context, n *Node, identity, kind string, pid *actor.PID) (*actor.PID, error) {
+	return resolve(ctx, n.cluster, identity, kind, func(context.Context, *pcluster.Cluster, *actor.PID, any) (any, error) {
+		return &pcluster.ActivationResponse{Pid: pid}, nil
+	})
+}

@@ -153,7 +153,7 @@ func resolve(ctx context.Context, c *pcluster.Cluster, identity, kind string, se
 	if !ok || ar.Pid == nil || ar.Failed {
 		return nil, fmt.Errorf("activate on %s: refused (%T)", owner, res)
 	}
-	c.PidCache.Set(identity, kind, ar.Pid)
+	cachePID(c, identity, kind, ar.Pid, pidCacheMax)
 	return ar.Pid, nil
 }
 

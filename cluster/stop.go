@@ -18,6 +18,9 @@ import (
 // background.
 func (n *Node) Stop(ctx context.Context) error {
 	n.stopOnce.Do(func() {
+		if n.cluster != nil {
+			forgetPIDs(n.cluster)
+		}
 		n.stopping.Store(true)
 		go n.shutdown()
 	})

@@ -34,6 +34,7 @@ func drive(ctx context.Context, env *Env, sc scenario, workers []*Worker) {
 		wg.Go(func() {
 			for ctx.Err() == nil && !env.isStopped() && time.Now().Before(deadline) && steps.Add(1) <= closedStepsMax {
 				sc.step(ctx, w, time.Now())
+				env.stepsDone.Add(1)
 			}
 		})
 	}
@@ -57,6 +58,7 @@ func driveOpen(ctx context.Context, env *Env, sc scenario, workers []*Worker) {
 					continue
 				}
 				sc.step(ctx, w, due)
+				env.stepsDone.Add(1)
 			}
 		})
 	}

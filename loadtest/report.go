@@ -30,6 +30,7 @@ type Report struct {
 	Errors        int64              `json:"errors"`
 	Dropped       int64              `json:"dropped,omitempty"`
 	ThroughputRPS float64            `json:"throughput_rps"`
+	StepsPerS     float64            `json:"steps_per_s"` // scenario steps finished a second (--rate counts steps)
 	LatencyMs     Latency            `json:"latency_ms"`
 	Outcomes      map[string]int64   `json:"outcomes"`
 	Operations    map[Op]OpReport    `json:"operations"`

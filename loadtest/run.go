@@ -139,6 +139,7 @@ func newReport(env *Env, sc scenario, elapsed time.Duration) *Report {
 		r.Mode, r.RatePerSecond = "open", cfg.Rate
 	}
 	r.fill(env.rec.snapshot(), elapsed, cfg.OpenLoop())
+	r.StepsPerS = float64(env.stepsDone.Load()) / elapsed.Seconds()
 	if cfg.OpenLoop() {
 		if r.Figures == nil {
 			r.Figures = map[string]float64{}

@@ -67,6 +67,10 @@ type Env struct {
 	// due time and its queueing, in nanoseconds: a harness starved of CPU
 	// shows here rather than as server latency alone.
 	dispatchLagMax atomic.Int64
+	// stepsDone counts finished scenario steps (arrivals in the open
+	// loop): a closed run's steps per second is the rate an open run at
+	// full load would ask for.
+	stepsDone atomic.Int64
 
 	mu        sync.Mutex
 	showtimes []string // every showtime the run created, for the audit

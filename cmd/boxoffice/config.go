@@ -13,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cardgateway"
 	"github.com/boxoffice/boxoffice/cluster"
 	bohttp "github.com/boxoffice/boxoffice/http"
 	"github.com/boxoffice/boxoffice/persistence"
@@ -30,6 +31,8 @@ type Config struct {
 	JWTSecret      string
 	HoldTTL        time.Duration
 	IdleTimeout    time.Duration
+	Retention      persistence.Retention
+	CardChargesMax int // charges the simulated card gateway remembers; 0: cardgateway.ChargesMax
 	Demo           bool
 	Node           string
 	GossipAddr     string
@@ -71,6 +74,8 @@ var envVars = map[string]string{
 	"db-max-conns":       "BOXOFFICE_DB_MAX_CONNS",
 	"hold-ttl":           "BOXOFFICE_HOLD_TTL",
 	"idle-timeout":       "BOXOFFICE_IDLE_TIMEOUT",
+	"retention":          "BOXOFFICE_RETENTION",
+	"card-charges-max":   "BOXOFFICE_CARD_CHARGES_MAX",
 	"demo":               "BOXOFFICE_DEMO",
 	"node":               "BOXOFFICE_NODE",
 	"gossip":             "BOXOFFICE_GOSSIP_ADDR",
@@ -102,7 +107,7 @@ var envVars = map[string]string{
 // twins, never from flags.
 func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	host, _ := os.Hostname()
-	c := Config{ServiceURLs: map[string]string{}}
+	c := Config{ServiceURLs: map[string]string{}, Retention: persistence.DefaultRetention()}
 	getenv, err := withSecretFiles(getenv)
 	if err != nil {
 		return c, err
@@ -121,6 +126,12 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	})
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", boxoffice.HoldTTLDefault, "how long a seat hold lasts")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", actors.IdleTimeoutDefault, "an idle showtime leaves memory after this long")
+	fs.Func("retention", "how long finished rows stay, and the sweep that deletes them: off, or overrides NAME=VALUE,... of "+
+		persistence.DefaultRetention().String(), func(v string) (err error) {
+		c.Retention, err = persistence.ParseRetention(v)
+		return err
+	})
+	fs.IntVar(&c.CardChargesMax, "card-charges-max", cardgateway.ChargesMax, "charges (idempotency keys) the simulated card gateway of a clustered node remembers; it forgets the oldest past it")
 	fs.BoolVar(&c.Demo, "demo", false, "seed demo movies, a cinema and a week of showtimes when the catalog is empty")
 	fs.StringVar(&c.Node, "node", host, "this node's name in the cluster")
 	fs.StringVar(&c.GossipAddr, "gossip", "127.0.0.1:7946", "cluster gossip address (memberlist)")
@@ -221,6 +232,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.HoldTTL <= 0 || c.HoldTTL > boxoffice.HoldTTLMax:
 		return fmt.Errorf("--hold-ttl must be between 1ms and %s, got %s", boxoffice.HoldTTLMax, c.HoldTTL)
+	case c.CardChargesMax < 1:
+		return errors.New("--card-charges-max must be at least 1")
 	case c.IdleTimeout <= 0:
 		return errors.New("--idle-timeout must be positive")
 	case c.JWTSecret != "" && len(c.JWTSecret) < bohttp.JWTSecretLenMin:
@@ -293,8 +306,8 @@ func (c Config) String() string {
 	if c.DebugClock {
 		debug += " debug-clock=on"
 	}
-	return fmt.Sprintf("http=%s store=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t %s",
-		c.HTTPAddr, store, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,
+	return fmt.Sprintf("http=%s store=%s retention=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t %s",
+		c.HTTPAddr, store, c.Retention, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,
 		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams, c.TLSCert != "", c.clusterSecurityString())
 }
 

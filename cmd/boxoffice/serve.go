@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,10 @@ type Main struct {
 	// debugClock is the node's clock when started with --debug-clock: the
 	// debug listener moves it.
 	debugClock *boxoffice.OffsetClock
+	// stopSweeps ends the retention sweeps; sweepsDone is closed once
+	// they have.
+	stopSweeps context.CancelFunc
+	sweepsDone chan struct{}
 	// webhook delivers notifications when a webhook URL is set; Close
 	// closes its idle connections once the engine has stopped.
 	webhook *webhook.Sender
@@ -166,7 +171,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Fenced: m.fenced, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, SeatStreams: cfg.SeatStreams,
-		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine, &m.rejoin),
+		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine, &m.rejoin, m.Stores),
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)
@@ -178,8 +183,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 		m.Logger.Warn("serving Go profiles: keep this address private", "debug_addr", m.debug.Addr())
 	}
+	m.startSweeps()
 	m.banner()
 	return nil
+}
+
+// startSweeps runs the retention sweeps until Close.
+func (m *Main) startSweeps() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopSweeps, m.sweepsDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.sweepsDone)
+		m.Config.Retention.RunSweeps(ctx, m.Stores, m.Clock, m.Logger)
+	}()
 }
 
 // Close stops the node within ctx: HTTP first (no new work), then the
@@ -205,6 +221,13 @@ func (m *Main) Close(ctx context.Context) error {
 	if n := m.node.Load(); n != nil {
 		errs = append(errs, n.Stop(ctx))
 	}
+	if m.stopSweeps != nil {
+		m.stopSweeps()
+		select {
+		case <-m.sweepsDone:
+		case <-ctx.Done():
+		}
+	}
 	if m.Stores != nil {
 		errs = append(errs, m.Stores.Close())
 	}
@@ -221,7 +244,7 @@ const cardGatewayFile = "card-simulator.jsonl"
 // clustered node keeps them in memory.
 func (m *Main) cardGateway() (*cardgateway.Simulator, error) {
 	if m.Config.Clustered() {
-		return cardgateway.NewSimulator(), nil
+		return cardgateway.NewBoundedSimulator(cmp.Or(m.Config.CardChargesMax, cardgateway.ChargesMax)), nil
 	}
 	return cardgateway.OpenSimulator(filepath.Join(m.Config.DataDir, cardGatewayFile))
 }

@@ -11,7 +11,8 @@
 //   - "newest first" and "oldest first" order by CreatedAt, then ID;
 //   - UpsertAdmin on an existing email changes only role and password hash;
 //   - a refresh token expires at ExpiresAt (usable strictly before it);
-//   - DeleteMovie is blocked only by scheduled or cancelling showtimes strictly after now.
+//   - DeleteMovie is blocked only by scheduled or cancelling showtimes strictly after now;
+//   - the retention deletes take rows strictly before their bound.
 package conformance
 
 import (
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) *boxoffice.Stores) {
 		{"Bookings", bookingTests},
 		{"Payments", paymentTests},
 		{"Notifications", notificationTests},
+		{"Retention", retentionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

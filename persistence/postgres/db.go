@@ -58,7 +58,18 @@ func Open(ctx context.Context, cfg Config) (*boxoffice.Stores, error) {
 		Notifications: &notificationStore{db: dbs["notifications"]},
 		Ping:          func(ctx context.Context) error { return pingAll(ctx, dbs) },
 		Close:         func() error { closeAll(dbs); return nil },
+		Conns:         func() map[string]boxoffice.ConnStats { return connStats(dbs) },
 	}, nil
+}
+
+// connStats reads each service pool's counters.
+func connStats(dbs map[string]*db) map[string]boxoffice.ConnStats {
+	out := make(map[string]boxoffice.ConnStats, len(dbs))
+	for name, d := range dbs {
+		st := d.pool.Stat()
+		out[name] = boxoffice.ConnStats{Open: int(st.TotalConns()), InUse: int(st.AcquiredConns()), Max: int(st.MaxConns())}
+	}
+	return out
 }
 
 // Migrate creates the missing service databases, applies pending
