@@ -71,7 +71,11 @@ FAULTS_NEMESES ?=
 faults: ## the fault harness as root: a flash sale on 3 nodes in network namespaces under every nemesis, FAULTS_RUNS runs each (FAULTS_NEMESES=a,b to choose; FAULTS_SEED=n replays one run), table into FAULTS.md, runs in faults-out/
 	BOXOFFICE_FAULTS=1 FAULTS_RUNS=$(FAULTS_RUNS) FAULTS_NEMESES=$(FAULTS_NEMESES) \
 		$(GO) test -count=1 -v -timeout 120m -run '^TestFaults$$' ./loadtest/faults/
-	@# disk-full (SQLite on a tiny file system) is its own test; its command goes here.
+	@# disk-full: SQLite on a 4 MB tmpfs filling up, a process test of its own.
+	@case ",$(FAULTS_NEMESES)," in ,,|*,disk-full,*) \
+		echo "disk-full: $(FAULTS_RUNS) runs"; \
+		BOXOFFICE_FAULTS=1 $(GO) test -count=$(FAULTS_RUNS) -v -timeout 60m -run '^TestDiskFull$$' ./cmd/boxoffice/ ;; \
+	esac
 
 .PHONY: soak
 soak: build ## 3 nodes on PostgreSQL (BOXOFFICE_TEST_DATABASE_URL) under the mixed scenario at half their max rate for SOAK_DURATION (30m); fails if a series grows; curves in FAULTS.md and docs/soak.svg

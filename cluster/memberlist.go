@@ -209,8 +209,9 @@ func (p *Memberlist) StartMember(c *pcluster.Cluster) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel
-	p.wg.Add(3)
+	p.wg.Add(4)
 	go func() { defer p.wg.Done(); p.coalesce.run(ctx) }()
+	go func() { defer p.wg.Done(); p.beat(ctx) }()
 	go func() { defer p.wg.Done(); p.upkeep(ctx) }()
 	go func() { defer p.wg.Done(); p.pause.run(ctx) }()
 	p.log.Info("memberlist started", "gossip", ml.LocalNode().Address(), "label", conf.Label, "encrypted", len(conf.SecretKey) > 0, "members", ml.NumMembers())

@@ -34,7 +34,7 @@ func (d *mlDelegate) NotifyLeave(n *memberlist.Node)  { d.p.onLeave(n) }
 func (d *mlDelegate) NotifyUpdate(n *memberlist.Node) { d.p.onUpdate(n) }
 func (d *mlDelegate) AckPayload() []byte              { return nil }
 func (d *mlDelegate) NotifyPingComplete(n *memberlist.Node, _ time.Duration, _ []byte) {
-	d.p.onAck(n)
+	d.p.ackFrom(n.Name)
 }
 
 // blockedNotice tells a member that the sender's protoactor has blocked
@@ -66,7 +66,18 @@ func (p *Memberlist) sendBlocked(n memberlist.Node) {
 
 func (p *Memberlist) onMessage(b []byte) {
 	var m blockedNotice
-	if json.Unmarshal(b, &m) != nil || m.Type != "blocked" {
+	if json.Unmarshal(b, &m) != nil {
+		return
+	}
+	switch m.Type {
+	case beatType:
+		p.answerBeat(m.ID)
+		return
+	case beatAckType:
+		p.ackFrom(m.ID)
+		return
+	case "blocked":
+	default:
 		return
 	}
 	p.mu.Lock()

@@ -1,9 +1,27 @@
 package cluster
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// The lease's own round trips: every LeaseTimeout/leaseBeats a node sends
+// each peer it sees alive a beat, and each answers at once. memberlist's
+// probes alone are too sparse for the lease: a node probes one peer per
+// ProbeInterval, and a probe of a peer that does not answer takes the
+// whole interval or longer (indirect probes, then a TCP fallback), so the
+// answers of a healthy peer may come more than LeaseTimeout apart while
+// another peer is down. A beat answered proves both directions, as an ack
+// does.
+const (
+	beatType    = "beat"
+	beatAckType = "beat-ack"
+	leaseBeats  = 5
 )
 
 // lease is this node's right to serve from memory in a cluster of two or
@@ -105,4 +123,63 @@ func (p *Memberlist) renewLease(now time.Time) bool {
 		return false
 	}
 	return p.lease.renew(at, now, p.cfg.LeaseTimeout, p.cfg.PauseProbation)
+}
+
+// beat sends the lease's beats until ctx is done.
+func (p *Memberlist) beat(ctx context.Context) {
+	t := time.NewTicker(max(p.cfg.LeaseTimeout/leaseBeats, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.sendBeats()
+		}
+	}
+}
+
+// sendBeats sends a beat to every peer seen alive (best effort: UDP).
+func (p *Memberlist) sendBeats() {
+	ml := p.ml.Load()
+	if ml == nil {
+		return
+	}
+	p.mu.Lock()
+	self := p.self
+	to := make([]memberlist.Node, 0, len(p.peers))
+	for id, pr := range p.peers {
+		if id != self && pr.state == StatusAlive {
+			to = append(to, pr.node)
+		}
+	}
+	p.mu.Unlock()
+	if len(to) == 0 {
+		return
+	}
+	b, _ := json.Marshal(blockedNotice{Type: beatType, ID: self})
+	for i := range to {
+		_ = ml.SendBestEffort(&to[i], b) // a lost beat is a missed one
+	}
+}
+
+// answerBeat answers a peer's beat, if the peer is known.
+func (p *Memberlist) answerBeat(from string) {
+	ml := p.ml.Load()
+	if ml == nil {
+		return
+	}
+	p.mu.Lock()
+	self := p.self
+	pr, ok := p.peers[from]
+	var n memberlist.Node
+	if ok {
+		n = pr.node
+	}
+	p.mu.Unlock()
+	if !ok || from == self {
+		return
+	}
+	b, _ := json.Marshal(blockedNotice{Type: beatAckType, ID: self})
+	_ = ml.SendBestEffort(&n, b)
 }

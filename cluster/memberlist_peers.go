@@ -105,11 +105,13 @@ func (p *Memberlist) onLeave(n *memberlist.Node) {
 	p.coalesce.Kick()
 }
 
-func (p *Memberlist) onAck(n *memberlist.Node) {
+// ackFrom records an answer from peer id (a probe's ack, or a beat's) and
+// moves the lease.
+func (p *Memberlist) ackFrom(id string) {
 	now := time.Now()
 	p.mu.Lock()
 	lapsed := false
-	if pr, ok := p.peers[n.Name]; ok {
+	if pr, ok := p.peers[id]; ok {
 		pr.lastAck = now
 		lapsed = p.renewLease(now)
 	}

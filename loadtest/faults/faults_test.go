@@ -44,7 +44,15 @@ func TestFaults(t *testing.T) {
 	}
 	names := Names()
 	if s := os.Getenv(envNemeses); s != "" {
-		names = strings.Split(s, ",")
+		names = nil
+		for _, n := range strings.Split(s, ",") {
+			if n != "disk-full" { // a test of its own: make faults runs it after this one
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			t.Skip("only disk-full chosen: make faults runs it as its own test (TestDiskFull)")
+		}
 	}
 	runs := runsDefault
 	if s := os.Getenv(envRuns); s != "" {

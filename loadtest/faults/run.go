@@ -26,8 +26,11 @@ const (
 	loadTimeout     = 10 * time.Second
 	holdTTL         = 2 * time.Second
 	// recoverMax bounds the wait for every gateway to answer 2xx after the
-	// heal; a node still failing then is marked as never recovered.
-	recoverMax   = 10 * time.Second
+	// heal; a node still failing then is marked as never recovered. A node
+	// cut off from its peers stays fenced for the cluster's probation
+	// (10s) after the heal, then, if the peers had declared it dead,
+	// rejoins under a new member id: 30s leaves room for both.
+	recoverMax   = 30 * time.Second
 	recoverEvery = 100 * time.Millisecond
 )
 
