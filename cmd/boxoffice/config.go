@@ -232,8 +232,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.HoldTTL <= 0 || c.HoldTTL > boxoffice.HoldTTLMax:
 		return fmt.Errorf("--hold-ttl must be between 1ms and %s, got %s", boxoffice.HoldTTLMax, c.HoldTTL)
-	case c.CardChargesMax < 1:
-		return errors.New("--card-charges-max must be at least 1")
+	case c.CardChargesMax < 0:
+		return errors.New("--card-charges-max must be at least 1 (0 keeps the default)")
 	case c.IdleTimeout <= 0:
 		return errors.New("--idle-timeout must be positive")
 	case c.JWTSecret != "" && len(c.JWTSecret) < bohttp.JWTSecretLenMin:
