@@ -316,19 +316,25 @@ func (p *Memberlist) upkeep(ctx context.Context) {
 		if ml := p.ml.Load(); ml != nil && ml.NumMembers() <= 1 {
 			p.join()
 		}
+		if alive, known := p.alive.Load(), p.known.Load(); 2*alive <= known {
+			// In a minority: the peers it declared dead may be back (a
+			// healed partition) while both sides, each thinking the other
+			// dead, no longer probe. Ask them, as after a pause.
+			p.pushPull()
+		}
 		p.coalesce.Kick()
 	}
 }
 
-// paused is the pause watch's report: the process stood still for gap.
-// It may run on any goroutine (whichever asked Health first), so it only
-// logs and hands the state exchange to upkeep.
 // leaseBack logs the end of a lease lapse, which starts a probation.
 func (p *Memberlist) leaseBack() {
 	p.log.Warn("cluster: the peers answer again after a silence longer than the lease; fencing until the peers confirm",
 		"lease", p.cfg.LeaseTimeout, "probation", p.cfg.PauseProbation)
 }
 
+// paused is the pause watch's report: the process stood still for gap.
+// It may run on any goroutine (whichever asked Health first), so it only
+// logs and hands the state exchange to upkeep.
 func (p *Memberlist) paused(gap time.Duration) {
 	p.log.Warn("cluster: this process stood still longer than the failure timeout; fencing until the peers confirm",
 		"paused", gap.Round(time.Millisecond), "limit", p.cfg.PauseLimit, "probation", p.cfg.PauseProbation)
@@ -361,7 +367,7 @@ func (p *Memberlist) pushPull() {
 		return
 	}
 	if _, err := ml.Join(addrs); err != nil {
-		p.log.Warn("memberlist: state exchange after a pause failed", "error", err)
+		p.log.Warn("memberlist: state exchange with the peers failed", "error", err)
 	}
 }
 
