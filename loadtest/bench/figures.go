@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/boxoffice/boxoffice/internal/pgdb"
 	"github.com/boxoffice/boxoffice/loadtest"
 )
 
@@ -131,7 +132,7 @@ func (b *bench) measure(ctx context.Context) error {
 	defer func() {
 		for _, p := range b.prefixes {
 			b.progress("dropping the databases %s_*", p)
-			if err := dropDatabases(ctx, b.o.databaseURL, p); err != nil {
+			if err := pgdb.DropPrefixed(ctx, b.o.databaseURL, p); err != nil {
 				b.note("dropping the node's databases %s_*: %v", p, err)
 			}
 		}

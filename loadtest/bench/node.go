@@ -64,32 +64,6 @@ func startNode(bin, dir, databaseURL, prefix string) (*node, error) {
 	return &node{url: n.URL, stop: stop}, nil
 }
 
-// dropDatabases drops the databases a node made with prefix (prefix_*),
-// also after an interrupt.
-func dropDatabases(ctx context.Context, serverURL, prefix string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	c, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		return err
-	}
-	defer c.Close(ctx)
-	rows, err := c.Query(ctx, `SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1`, prefix+"_")
-	if err != nil {
-		return err
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // freeConnections is how many more connections the server accepts from
 // ordinary users: max_connections less its reserved ones and those open.
 func freeConnections(ctx context.Context, serverURL string) (int, error) {

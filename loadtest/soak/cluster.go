@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/boxoffice/boxoffice/internal/nodeproc"
 )
@@ -101,31 +98,6 @@ func exited(nodes []*node) []string {
 		}
 	}
 	return out
-}
-
-// dropDatabases drops the databases prefix_*.
-func dropDatabases(serverURL, prefix string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		return err
-	}
-	defer c.Close(ctx)
-	rows, err := c.Query(ctx, `SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1`, prefix+"_")
-	if err != nil {
-		return err
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func tail(s string, n int) string {

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/boxoffice/boxoffice/internal/pgdb"
 	"github.com/boxoffice/boxoffice/loadtest"
 )
 
@@ -133,7 +134,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Fprintf(os.Stderr, "soak: output in %s\n", o.out)
 	prefix := fmt.Sprintf("soak_%d", time.Now().Unix())
 	defer func() {
-		if err := dropDatabases(o.databaseURL, prefix); err != nil {
+		if err := pgdb.DropPrefixed(context.Background(), o.databaseURL, prefix); err != nil {
 			fmt.Fprintf(os.Stderr, "soak: drop databases %s_*: %v\n", prefix, err)
 		}
 	}()
