@@ -17,7 +17,9 @@ func TestDropPrefixedDropsOnlyItsOwn(t *testing.T) {
 	for _, name := range []string{cfg.Prefix + "_a", cfg.Prefix + "_b", cfg.Prefix + "x_keep"} {
 		pgtest.Exec(t, cfg, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	}
-	t.Cleanup(func() { pgtest.Exec(t, cfg, "DROP DATABASE IF EXISTS "+pgx.Identifier{cfg.Prefix + "x_keep"}.Sanitize()) })
+	t.Cleanup(func() {
+		pgtest.Exec(t, cfg, "DROP DATABASE IF EXISTS "+pgx.Identifier{cfg.Prefix + "x_keep"}.Sanitize())
+	})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // an interrupted run still cleans up
