@@ -79,6 +79,13 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 
 	_ = ml.Shutdown() // silent: a pause, as n1 sees it
 	testwait.Until(t, 8*time.Second, "x dead", func() bool { return statusOf(n1, "x") == cluster.StatusDead })
+	// protoactor blocks x only once the topology without x reaches it (the
+	// coalescer's next flush). Were x back before that, protoactor would
+	// never have seen it leave, and rightly not block it.
+	testwait.Until(t, 8*time.Second, "x out of protoactor's topology", func() bool {
+		x, ok := memberByID(n1, "raw-x")
+		return ok && x.Blocked && len(n1.node.Topology()) == 1
+	})
 
 	ml = startRaw(t, r, "raw-x", port, n1.provider.GossipAddr()) // back, same id
 	defer ml.Shutdown()
