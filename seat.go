@@ -57,6 +57,11 @@ const (
 	EventConfirmed         SeatEventKind = "confirmed" // a hold became a booking
 	EventCancelled         SeatEventKind = "cancelled" // a booking was cancelled
 	EventShowtimeCancelled SeatEventKind = "closed"    // the showtime was cancelled: no more holds (stored value kept from journals written before the rename)
+	// EventActivated changes no seat: a clustered node writes it when it
+	// loads a showtime, so that an older activation elsewhere can no
+	// longer write, before the new one answers anything (see the showtime
+	// grain's load).
+	EventActivated SeatEventKind = "activated"
 )
 
 // SeatEvent is one entry of a showtime's journal. Seq numbers a showtime's

@@ -22,7 +22,7 @@ const (
 // seatEventKinds numbers the kinds in the binary form; 0 is a kind spelled
 // out, so that a kind added later is stored before this table knows it.
 var seatEventKinds = [...]SeatEventKind{0: "", 1: EventHeld, 2: EventReleased,
-	3: EventExpired, 4: EventConfirmed, 5: EventCancelled, 6: EventShowtimeCancelled}
+	3: EventExpired, 4: EventConfirmed, 5: EventCancelled, 6: EventShowtimeCancelled, 7: EventActivated}
 
 // AppendSeatEvent appends the binary form of e to dst and returns it.
 func AppendSeatEvent(dst []byte, e *SeatEvent) []byte {

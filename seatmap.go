@@ -478,6 +478,7 @@ func (m *SeatMap) Apply(e SeatEvent) error {
 			}
 		}
 		m.cancelled = true
+	case EventActivated:
 	default:
 		err = fmt.Errorf("unknown event kind %q", e.Kind)
 	}

@@ -53,6 +53,21 @@ type Config struct {
 	// here refuse commands with EUNAVAILABLE and stop. Nil: always.
 	// Called on every showtime command, so it must be cheap.
 	Healthy func() bool
+	// Epoch is the node's fence epoch (see cluster.Memberlist.Epoch): it
+	// moves when the node's right to serve from memory was in doubt, and a
+	// showtime grain loaded before it moved loads again before answering.
+	// Nil: it never moves (a single node).
+	Epoch func() uint64
+	// FenceLoads makes every showtime load write an activated event to
+	// the journal before the grain answers anything, so that an older
+	// activation on another node (one that has not noticed yet that it
+	// lost the showtime) can no longer write: every write it makes after
+	// the load fails the store's sequence check, and every write it made
+	// before is in what the new one loaded. Without it, a grain that
+	// loads while a stale one elsewhere still writes could refuse a
+	// confirmation of a hold the other one has just granted. For
+	// clustered nodes; a single node has one activation per showtime.
+	FenceLoads bool
 	// JournalWrites is how many seat journal writes (each carrying the
 	// batches of many showtimes) the node keeps in flight. Default:
 	// JournalWritesDefault, or what the seat store says it can run at once
@@ -108,7 +123,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, dispatcher: newDispatcher()}
 	e.env = &env{
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, bookings: cfg.Stores.Bookings, clock: cfg.Clock, log: cfg.Logger,
-		idleTimeout: cfg.IdleTimeout, healthy: e.healthy, holdCaps: cfg.HoldCaps,
+		idleTimeout: cfg.IdleTimeout, healthy: e.healthy, epoch: e.epoch, fenceLoads: cfg.FenceLoads, holdCaps: cfg.HoldCaps,
 		journal: newJournal(cfg.Stores.Seats, cfg.Logger.With("actor", "journal"), cfg.JournalWrites),
 	}
 	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}
@@ -124,6 +139,14 @@ func (e *Engine) Kinds() []*pcluster.Kind {
 		pcluster.NewKind(KindBooking, actor.PropsFromProducer(func() actor.Actor { return newBookingGrain(e.bookingEnv) },
 			actor.WithDispatcher(e.dispatcher))),
 	}
+}
+
+// epoch is Config.Epoch, 0 when unset.
+func (e *Engine) epoch() uint64 {
+	if e.cfg.Epoch == nil {
+		return 0
+	}
+	return e.cfg.Epoch()
 }
 
 // healthy is Config.Healthy, true when unset.

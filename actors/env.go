@@ -25,8 +25,12 @@ type env struct {
 	// healthy is the node's self-fencing verdict (Config.Healthy, true
 	// when unset); showtime grains check it on every command.
 	healthy func() bool
-	active  sync.Map // showtime ID -> struct{}: grains live on this node
-	layouts layoutCache
+	// epoch is the node's fence epoch (Config.Epoch) and fenceLoads
+	// Config.FenceLoads: see showtimeGrain.load.
+	epoch      func() uint64
+	fenceLoads bool
+	active     sync.Map // showtime ID -> struct{}: grains live on this node
+	layouts    layoutCache
 	// holdCaps bound what one user may hold (zero fields: off); the seat
 	// maps check the caps per showtime, openHolds the one across them.
 	holdCaps  boxoffice.HoldCaps

@@ -41,6 +41,7 @@ type showtimeGrain struct {
 	log *slog.Logger
 
 	m        *boxoffice.SeatMap // nil until loaded, and after a failed write
+	epoch    uint64             // the node's fence epoch when m was loaded
 	counted  map[string]int     // open holds per user this grain added to the node's count
 	loadErr  error              // a permanent load error (not found)
 	lastSnap uint64
@@ -154,6 +155,10 @@ func (g *showtimeGrain) command(ctx actor.Context, msg proto.Message) {
 		ctx.Respond(failureOf(unavailable("showtime %s is moving; retry shortly", g.id)))
 		return
 	}
+	if g.m != nil && g.epoch != g.env.epoch() && !g.unload() {
+		ctx.Respond(failureOf(unavailable("showtime %s is loading again; retry shortly", g.id)))
+		return
+	}
 	if g.waiting >= waitersMax {
 		ctx.Respond(failureOf(boxoffice.Errorf(boxoffice.ETOOMANYREQUESTS, "showtime is overloaded; retry shortly")))
 		return
@@ -265,14 +270,34 @@ func (g *showtimeGrain) ready(ctx actor.Context) error {
 	return nil
 }
 
+// Bounds of a fenced load (Config.FenceLoads).
+const fenceTries = 3 // loads in a row that another activation's writes may overtake
+
 // load builds the seat map from the catalog and the journal. Every
 // activation loads: a showtime may have lived on another node a moment ago.
+// On a clustered node it then writes an activated event after the journal's
+// last one (env.fence), so that no older activation can write after this
+// load; if one wrote in between, it loads again.
 func (g *showtimeGrain) load() error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	m, err := g.env.loadSeatMap(ctx, g.id)
-	if err == nil {
-		err = g.env.checkJournal(ctx, g.id, m)
+	epoch := g.env.epoch() // before reading: a move during the load loads again
+	var (
+		m   *boxoffice.SeatMap
+		err error
+	)
+	for try := 1; ; try++ {
+		m, err = g.env.loadSeatMap(ctx, g.id)
+		if err == nil {
+			err = g.env.checkJournal(ctx, g.id, m)
+		}
+		if err == nil && g.env.fenceLoads {
+			err = g.env.fence(ctx, g.id, m)
+		}
+		if boxoffice.ErrorCode(err) != boxoffice.ECONFLICT || try == fenceTries {
+			break
+		}
+		g.log.Info("showtime grain: another activation wrote during the load; loading again", "try", try)
 	}
 	if err != nil {
 		if boxoffice.ErrorCode(err) == boxoffice.ENOTFOUND {
@@ -283,11 +308,37 @@ func (g *showtimeGrain) load() error {
 		g.loadFailedAt = time.Now()
 		return unavailable("seats of showtime %s cannot be loaded now; retry shortly", g.id)
 	}
-	g.m, g.lastSnap = m, m.Seq()
+	g.m, g.lastSnap, g.epoch = m, m.Seq(), epoch
 	g.uncountHolds() // a reload counts the holds it finds afresh
 	g.countHolds("")
 	g.feed = nil // versions before this load may have been rewritten
 	return nil
+}
+
+// fence writes an activated event right after the last one m has, and
+// applies it: from then on an older activation of the showtime cannot
+// write (its next event's Seq is taken), and what it wrote before is in m.
+// ECONFLICT when another activation wrote since m was read.
+func (e *env) fence(ctx context.Context, showtimeID string, m *boxoffice.SeatMap) error {
+	ev := boxoffice.SeatEvent{Seq: m.Seq() + 1, Kind: boxoffice.EventActivated, At: e.clock.Now()}
+	if err := e.seats.AppendSeatsMany(ctx, []boxoffice.SeatAppend{{ShowtimeID: showtimeID, Events: []boxoffice.SeatEvent{ev}}})[0]; err != nil {
+		return fmt.Errorf("fence the journal of showtime %s at seq %d: %w", showtimeID, ev.Seq, err)
+	}
+	return m.Apply(ev)
+}
+
+// unload drops the seat map loaded before the node's fence epoch moved, so
+// that the next command loads it again; false while a write is in flight
+// or decided (their replies must come from the map that decided them).
+func (g *showtimeGrain) unload() bool {
+	if g.inflight != nil || g.pending != nil {
+		return false
+	}
+	g.log.Info("showtime grain: the node's right to serve was in doubt since the load; loading again",
+		"loaded_epoch", g.epoch, "epoch", g.env.epoch())
+	g.m = nil
+	g.uncountHolds()
+	return true
 }
 
 // checkJournal refuses a seat journal that is behind the bookings store.

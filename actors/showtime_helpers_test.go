@@ -38,6 +38,9 @@ type ShowtimeOptions struct {
 	HoldCaps boxoffice.HoldCaps
 	// JournalWrites is the engine's journal writes in flight (0: default).
 	JournalWrites int
+	// Epoch and FenceLoads are the engine's (Config.Epoch, FenceLoads).
+	Epoch      func() uint64
+	FenceLoads bool
 }
 
 // ShowtimeEnv is one node hosting showtime grains.
@@ -174,7 +177,7 @@ func startEngine(tb, owner testing.TB, opts ShowtimeOptions) (*actors.Engine, *c
 	}
 	e := actors.New(actors.Config{Stores: &stores, Clock: opts.Clock, HoldTTL: opts.HoldTTL,
 		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb), HoldCaps: opts.HoldCaps,
-		JournalWrites: opts.JournalWrites})
+		JournalWrites: opts.JournalWrites, Epoch: opts.Epoch, FenceLoads: opts.FenceLoads})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	n, err := cluster.Start(ctx, cluster.Config{Name: "n1", Kinds: e.Kinds(), RemoteAddr: "127.0.0.1:0", Logger: testLogger(tb)})

@@ -76,6 +76,7 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 	ml := startRaw(t, r, "raw-x", 0, n1.provider.GossipAddr())
 	port := int(ml.LocalNode().Port)
 	testwait.Until(t, 3*time.Second, "x in topology", func() bool { return len(n1.node.Topology()) == 2 })
+	epoch := n1.provider.Epoch()
 
 	_ = ml.Shutdown() // silent: a pause, as n1 sees it
 	testwait.Until(t, 8*time.Second, "x dead", func() bool { return statusOf(n1, "x") == cluster.StatusDead })
@@ -86,11 +87,18 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 		x, ok := memberByID(n1, "raw-x")
 		return ok && x.Blocked && len(n1.node.Topology()) == 1
 	})
+	// Alone of two: a minority, whose grains may go stale.
+	if e := n1.provider.Epoch(); e <= epoch {
+		t.Errorf("fence epoch %d after x died, was %d: want it moved", e, epoch)
+	}
+	epoch = n1.provider.Epoch()
 
 	ml = startRaw(t, r, "raw-x", port, n1.provider.GossipAddr()) // back, same id
 	defer ml.Shutdown()
 	d := testwait.Until(t, 10*time.Second, "blocked notice", func() bool { return r.got(`"id":"raw-x"`) })
 	t.Logf("notice after %v", d)
+	// x answers again after a silence longer than the lease: a lapse ended.
+	testwait.Until(t, 3*time.Second, "fence epoch moved at the lapse's end", func() bool { return n1.provider.Epoch() > epoch })
 	if x, ok := memberByID(n1, "raw-x"); !ok {
 		t.Errorf("raw-x not listed in %+v, want it alive and blocked", n1.provider.Members())
 	} else if !x.Blocked || x.Status != cluster.StatusAlive {

@@ -130,6 +130,7 @@ type Memberlist struct {
 	pause     *pauseWatch
 	resync    chan struct{} // a pause was noticed: exchange state with peers
 	lease     lease         // a majority's recent probe answers: see Health
+	epoch     atomic.Uint64 // fence epoch: see Epoch
 
 	mu      sync.Mutex
 	self    string // member id
@@ -328,6 +329,7 @@ func (p *Memberlist) upkeep(ctx context.Context) {
 
 // leaseBack logs the end of a lease lapse, which starts a probation.
 func (p *Memberlist) leaseBack() {
+	p.epoch.Add(1)
 	p.log.Warn("cluster: the peers answer again after a silence longer than the lease; fencing until the peers confirm",
 		"lease", p.cfg.LeaseTimeout, "probation", p.cfg.PauseProbation)
 }
@@ -336,6 +338,7 @@ func (p *Memberlist) leaseBack() {
 // It may run on any goroutine (whichever asked Health first), so it only
 // logs and hands the state exchange to upkeep.
 func (p *Memberlist) paused(gap time.Duration) {
+	p.epoch.Add(1)
 	p.log.Warn("cluster: this process stood still longer than the failure timeout; fencing until the peers confirm",
 		"paused", gap.Round(time.Millisecond), "limit", p.cfg.PauseLimit, "probation", p.cfg.PauseProbation)
 	select {

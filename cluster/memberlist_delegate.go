@@ -91,6 +91,7 @@ func (p *Memberlist) onMessage(b []byte) {
 		by = "a peer"
 	}
 	if p.blockedBy.CompareAndSwap(nil, by) {
+		p.epoch.Add(1)
 		p.log.Warn("memberlist: a peer has blocked this node; it must rejoin under a new member id", "by", by)
 	}
 }

@@ -100,6 +100,18 @@ func (p *Memberlist) Health() Health {
 	return h
 }
 
+// Epoch counts the times this node's right to serve from memory was in
+// doubt: a lease lapse that ended (the peers answer again after a silence),
+// a pause of the process, a fall into a minority, a peer's blocked notice.
+// It only grows, and it grows before the node is healthy again. Whatever a
+// node loaded into memory before the epoch moved may be stale: while it was
+// cut off or stood still the others may have served the same showtimes and
+// written past it. The showtime grains note the epoch when they load and
+// load again when it has moved, so that a grain which sat idle through a
+// partition does not answer from the state it had before (its writes are
+// fenced by the store anyway; its reads are not).
+func (p *Memberlist) Epoch() uint64 { return p.epoch.Load() }
+
 // Healthy is Health().Healthy.
 func (p *Memberlist) Healthy() bool { return p.Health().Healthy }
 

@@ -212,6 +212,9 @@ func (p *Memberlist) topology() (pcluster.Members, []memberlist.Node) {
 		pr.inTopology = true
 	}
 	alive, known := p.quorum()
+	if was := p.alive.Load(); 2*alive <= known && 2*int(was) > int(p.known.Load()) {
+		p.epoch.Add(1) // into a minority
+	}
 	p.alive.Store(int32(alive))
 	p.known.Store(int32(known))
 	if known/2 == 0 {

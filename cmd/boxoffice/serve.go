@@ -153,6 +153,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
 		CardGateway: m.card, NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
+		Epoch: m.epoch, FenceLoads: cfg.Clustered(),
 		HoldCaps: cfg.EngineHoldCaps(),
 	})
 	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
@@ -308,6 +309,17 @@ func (m *Main) healthy() bool {
 		return g.Healthy()
 	}
 	return true
+}
+
+// epoch is the fence epoch of the node's current member (see
+// cluster.Memberlist.Epoch), counted on from the members before it: a
+// rejoin starts a new member whose own count starts at zero again.
+func (m *Main) epoch() uint64 {
+	e := m.rejoin.rejoins.Load() << 32
+	if g := m.gossip.Load(); g != nil {
+		e += g.Epoch()
+	}
+	return e
 }
 
 // ready answers /readyz: the node has not fenced itself and every store

@@ -268,6 +268,7 @@ func (m *Model) Apply(e boxoffice.SeatEvent) error {
 			m.end(id, boxoffice.EventReleased)
 		}
 		m.cancelled = true
+	case boxoffice.EventActivated:
 	}
 	m.seq = e.Seq
 	return nil
@@ -325,6 +326,7 @@ func (m *Model) check(e boxoffice.SeatEvent) error {
 				return fmt.Errorf("closing releases hold %s at or after its deadline", h.ID)
 			}
 		}
+	case boxoffice.EventActivated: // changes no seat
 	default:
 		return fmt.Errorf("unknown kind")
 	}

@@ -35,7 +35,8 @@ var seatTests = []test{
 // field set, so that a lossy encoding shows.
 func seatEvents(from uint64, n int, owner string) []boxoffice.SeatEvent {
 	kinds := []boxoffice.SeatEventKind{boxoffice.EventHeld, boxoffice.EventConfirmed,
-		boxoffice.EventReleased, boxoffice.EventExpired, boxoffice.EventCancelled, boxoffice.EventShowtimeCancelled}
+		boxoffice.EventReleased, boxoffice.EventExpired, boxoffice.EventCancelled, boxoffice.EventShowtimeCancelled,
+		boxoffice.EventActivated}
 	out := make([]boxoffice.SeatEvent, n)
 	for i := range out {
 		seq := from + uint64(i)
