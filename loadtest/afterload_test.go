@@ -45,7 +45,7 @@ func TestAfterLoadAndSavedHistory(t *testing.T) {
 
 	seats, _, _ := r.History.Export()
 	require.NotEmpty(t, seats)
-	again := loadtest.LinearizableSeats(loadtest.ImportSeats(seats), 0, 0)
+	again := loadtest.LinearizableSeats(loadtest.ImportSeats(seats), 0, 0, nil)
 	require.Equal(t, checks[loadtest.CheckLinearizableSeats].Status, again.Status)
 	require.Equal(t, loadtest.StatusFailed, again.Status, again.Detail)
 

@@ -91,7 +91,7 @@ func read(status boxoffice.SeatStatus, callMs, retMs int64) loadtest.SeatOp {
 }
 
 func linearizable(ops ...loadtest.SeatOp) loadtest.Check {
-	return loadtest.LinearizableSeats(map[loadtest.SeatKey][]loadtest.SeatOp{{Showtime: "st", Seat: "A1"}: ops}, 0, 0)
+	return loadtest.LinearizableSeats(map[loadtest.SeatKey][]loadtest.SeatOp{{Showtime: "st", Seat: "A1"}: ops}, 0, 0, nil)
 }
 
 // TestLinearizableSeats checks seat histories against the seat register:
@@ -153,33 +153,33 @@ func TestHoldsExpireOnTime(t *testing.T) {
 	good := loadtest.HoldProbe{Seat: "A1", HoldID: "h1", ExpiresAt: exp, OwnerGet: http.StatusGone,
 		Before: loadtest.ProbeTry{Sent: exp.Add(-500 * time.Millisecond), Done: exp.Add(-499 * time.Millisecond), Status: http.StatusConflict},
 		After:  loadtest.ProbeTry{Sent: exp.Add(time.Second), Done: exp.Add(time.Second + time.Millisecond), Status: http.StatusCreated}}
-	require.True(t, loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good}, true, "").OK)
+	require.True(t, loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good}, true, "", nil).OK)
 
 	late := good
 	late.After.Status = http.StatusConflict
-	c := loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good, late}, true, "")
+	c := loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good, late}, true, "", nil)
 	require.False(t, c.OK)
 	require.Contains(t, c.Detail, "still held 1s after its expiry")
 
 	early := good
 	early.Before.Status, early.Before.Released = http.StatusCreated, true
-	require.False(t, loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{early}, true, "").OK)
+	require.False(t, loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{early}, true, "", nil).OK)
 
-	c = loadtest.HoldsExpireOnTime(nil, false, "")
+	c = loadtest.HoldsExpireOnTime(nil, false, "", nil)
 	require.NotEqual(t, loadtest.StatusFailed, c.Status, "not measured is not a failure")
 	require.Equal(t, loadtest.StatusSkipped, c.Status, "nor is it ok")
 	require.False(t, c.OK)
-	c = loadtest.HoldsExpireOnTime(nil, true, "the server's hold TTL is about 10m0s")
+	c = loadtest.HoldsExpireOnTime(nil, true, "the server's hold TTL is about 10m0s", nil)
 	require.Equal(t, loadtest.StatusSkipped, c.Status)
 	require.Contains(t, c.Detail, "not measured")
 
 	unanswered := good
 	unanswered.After.Status = 0
-	c = loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good, unanswered}, true, "")
+	c = loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good, unanswered}, true, "", nil)
 	require.Equal(t, loadtest.StatusInconclusive, c.Status, c.Detail)
 	require.Equal(t, 1, c.Decided)
 	require.Equal(t, 1, c.Undecided)
-	c = loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good}, true, "")
+	c = loadtest.HoldsExpireOnTime([]loadtest.HoldProbe{good}, true, "", nil)
 	require.Equal(t, loadtest.StatusOK, c.Status)
 	require.Equal(t, 1, c.Decided)
 }
@@ -219,7 +219,7 @@ func TestRunVerdict(t *testing.T) {
 		checks := loadtest.AuditChecks(d, acks)
 		hist := map[loadtest.SeatKey][]loadtest.SeatOp{{Showtime: "st", Seat: "A1"}: {
 			op(loadtest.SeatHold, loadtest.ResultOK, "h1", 0, 10), op(loadtest.SeatConfirm, loadtest.ResultOK, "h1", 11, 20)}}
-		checks = append(checks, loadtest.HoldsExpireOnTime(nil, false, ""), loadtest.LinearizableSeats(hist, 0, 0),
+		checks = append(checks, loadtest.HoldsExpireOnTime(nil, false, "", nil), loadtest.LinearizableSeats(hist, 0, 0, nil),
 			loadtest.RunCompleted(stopped))
 		return checks
 	}
@@ -266,9 +266,9 @@ func TestRunVerdict(t *testing.T) {
 // status and counts, in upper case when it fails the run.
 func TestSummaryShowsStatuses(t *testing.T) {
 	seats := loadtest.LinearizableSeats(map[loadtest.SeatKey][]loadtest.SeatOp{{Showtime: "st", Seat: "A1"}: {
-		op(loadtest.SeatHold, loadtest.ResultOK, "h1", 0, 10)}}, 0, 0)
+		op(loadtest.SeatHold, loadtest.ResultOK, "h1", 0, 10)}}, 0, 0, nil)
 	r := &loadtest.Report{Scenario: loadtest.ScenarioFlashSale, Invariants: loadtest.Judge([]loadtest.Check{
-		loadtest.HoldsExpireOnTime(nil, false, ""), seats, loadtest.RunCompleted("new showtime: no more")},
+		loadtest.HoldsExpireOnTime(nil, false, "", nil), seats, loadtest.RunCompleted("new showtime: no more")},
 		loadtest.Config{Scenario: loadtest.ScenarioFlashSale})}
 	var sb strings.Builder
 	r.WriteSummary(&sb)

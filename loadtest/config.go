@@ -91,6 +91,12 @@ type Config struct {
 	// the end state through them alone (nodes that never recovered are
 	// left out); an error is reported as the run stopping early.
 	AfterLoad func(ctx context.Context) (auditTargets []string, err error)
+	// ClockJumps, when set, is called at the audit (after DuringLoad and
+	// AfterLoad returned) for the spans during which a node's clock ran
+	// ahead: the expiry probe and the seat histories then excuse holds
+	// that ended early by no more than the offset within them (see
+	// ClockJump). Nil for every run that moves no clock.
+	ClockJumps func() []ClockJump
 
 	Seed     int64     // random seed; 0 picks one
 	Progress io.Writer // live progress lines; nil for none

@@ -19,7 +19,8 @@ import (
 // server-side event the harness never sees; the model lets the expiry
 // happen at any linearization point that the operation's interval allows,
 // give or take clockSlack for the difference between the harness's clock
-// and the server's.
+// and the server's, and earlier by up to a clock jump's offset while that
+// jump was in force (see ClockWindow).
 const (
 	regFree uint8 = iota
 	regHeld
@@ -36,6 +37,9 @@ type seatReg struct {
 	kind    uint8
 	hold    string
 	expires int64
+	// early is the earliest the hold may expire: expires-clockSlack, or
+	// earlier within a clock window (expiryFrom).
+	early int64
 	// fuzzy marks a hold whose answer never came: it may have been placed
 	// at any time after its call, so it expires at some unknown time after
 	// expires (the call plus the shortest TTL seen).
@@ -44,7 +48,8 @@ type seatReg struct {
 
 // seatModel is the nondeterministic specification of a seat.
 type seatModel struct {
-	ttlMin int64 // shortest hold TTL observed, for holds with no answer
+	ttlMin  int64         // shortest hold TTL observed, for holds with no answer
+	windows []ClockWindow // when a node's clock ran ahead
 }
 
 // live returns the states the seat may be in at the operation's
@@ -55,9 +60,13 @@ func (m seatModel) live(s seatReg, op SeatOp) []seatReg {
 	}
 	var out []seatReg
 	if s.fuzzy || op.Call < s.expires+clockSlack {
-		out = append(out, s)
+		// Still held at a point after op's call: it did not expire in a
+		// clock window that was over by then.
+		held := s
+		held.early = expiryFrom(s.expires, op.Call, m.windows)
+		out = append(out, held)
 	}
-	if op.Return > s.expires-clockSlack {
+	if op.Return > s.early {
 		out = append(out, seatReg{kind: regFree})
 	}
 	return out
@@ -81,6 +90,7 @@ func (m seatModel) apply(cur seatReg, op SeatOp) []seatReg {
 		if op.Result == ResultUnknown {
 			next = seatReg{kind: regHeld, expires: op.Call + m.ttlMin, fuzzy: true}
 		}
+		next.early = expiryFrom(next.expires, op.Call, m.windows)
 		return transition(cur, op.Result, cur.kind == regFree, next)
 	case SeatConfirm:
 		return transition(cur, op.Result, cur.kind == regHeld && mine, seatReg{kind: regBooked, hold: op.Hold})
@@ -157,7 +167,9 @@ func ttlMin(seats map[SeatKey][]SeatOp) int64 {
 // with porcupine, after reduceOps has dropped the observers that cannot
 // change the verdict. A seat porcupine cannot decide within its time
 // budget is undecided and counted: the check is then inconclusive, not ok.
-func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check {
+// windows are when a node's clock ran ahead (nil when none did): a hold
+// may expire early by up to a window's offset while it lasted.
+func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64, windows []ClockWindow) Check {
 	keys := slices.SortedFunc(func(yield func(SeatKey) bool) {
 		for k := range seats {
 			if !yield(k) {
@@ -171,7 +183,7 @@ func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check
 		return newCheck(CheckLinearizableSeats, StatusSkipped, "no seat operation was recorded")
 	}
 	ttl := ttlMin(seats)
-	model := seatModel{ttlMin: ttl}.porcupine()
+	model := seatModel{ttlMin: ttl, windows: windows}.porcupine()
 	results := make([]porcupine.CheckResult, len(keys))
 	checked := make([]int, len(keys))
 	deadline := time.Now().Add(linBudget)
@@ -185,7 +197,7 @@ func LinearizableSeats(seats map[SeatKey][]SeatOp, thinned, skipped int64) Check
 					results[i] = porcupine.Unknown
 					continue
 				}
-				ops := reduceOps(seats[keys[i]], ttl)
+				ops := reduceOps(seats[keys[i]], ttl, windows)
 				checked[i] = len(ops)
 				results[i] = porcupine.CheckOperationsTimeout(model, operations(ops), left)
 			}

@@ -19,7 +19,9 @@ import (
 // write (an operation that took effect or whose outcome is unknown) or at
 // a hold's expiry, which the model lets happen anywhere in [expiry-slack,
 // expiry+slack] (after the call plus the shortest TTL for a hold with no
-// answer). Take observers that test the same thing (same kind, result,
+// answer), or earlier within a clock window (expiryFrom): its interval
+// here is the hull of those moments, which only widens what it overlaps,
+// and the argument below holds for any point the model picks in it. Take observers that test the same thing (same kind, result,
 // hold and status) and see the same writes: the same writes wholly before
 // their interval (P) and the same writes overlapping it (O).
 //   - O empty: the state over each of their intervals is the state after
@@ -35,8 +37,8 @@ import (
 //
 // Writes are kept whole, in their order; the observers kept keep their
 // own times.
-func reduceOps(ops []SeatOp, ttlMin int64) []SeatOp {
-	writes := writeWindows(ops, ttlMin)
+func reduceOps(ops []SeatOp, ttlMin int64, clocks []ClockWindow) []SeatOp {
+	writes := writeWindows(ops, ttlMin, clocks)
 	groups := map[string]*observerGroup{}
 	var order []*observerGroup
 	var out []SeatOp
@@ -79,8 +81,8 @@ func isObserver(op SeatOp) bool {
 type window struct{ from, to int64 }
 
 // writeWindows lists the intervals of the writes and of the expiries the
-// model allows.
-func writeWindows(ops []SeatOp, ttlMin int64) []window {
+// model allows (earlier within a clock window: expiryFrom).
+func writeWindows(ops []SeatOp, ttlMin int64, clocks []ClockWindow) []window {
 	var out []window
 	for _, op := range ops {
 		if isObserver(op) {
@@ -96,9 +98,9 @@ func writeWindows(ops []SeatOp, ttlMin int64) []window {
 		}
 		switch op.Result {
 		case ResultOK:
-			out = append(out, window{op.Expires - clockSlack, op.Expires + clockSlack})
+			out = append(out, window{expiryFrom(op.Expires, op.Call, clocks), op.Expires + clockSlack})
 		case ResultUnknown:
-			out = append(out, window{op.Call + ttlMin - clockSlack, math.MaxInt64})
+			out = append(out, window{expiryFrom(op.Call+ttlMin, op.Call, clocks), math.MaxInt64})
 		}
 	}
 	return out

@@ -94,7 +94,7 @@ func TestLinearizableSeatsDecidesAFlashSale(t *testing.T) {
 	for _, ops := range hist {
 		nops += len(ops)
 	}
-	c := loadtest.LinearizableSeats(hist, 0, 0)
+	c := loadtest.LinearizableSeats(hist, 0, 0, nil)
 	require.Equal(t, loadtest.StatusOK, c.Status, c.Detail)
 	require.Equal(t, seats, c.Decided)
 	require.Zero(t, c.Undecided)
@@ -106,7 +106,7 @@ func TestLinearizableSeatsDecidesAFlashSale(t *testing.T) {
 	hist[k] = append(hist[k],
 		loadtest.SeatOp{Kind: loadtest.SeatHold, Result: loadtest.ResultOK, Hold: "second", Call: end, Return: end + 5*ms, Expires: end + 2005*ms, Client: 9},
 		loadtest.SeatOp{Kind: loadtest.SeatConfirm, Result: loadtest.ResultOK, Hold: "second", Call: end + 6*ms, Return: end + 30*ms, Client: 9})
-	c = loadtest.LinearizableSeats(hist, 0, 0)
+	c = loadtest.LinearizableSeats(hist, 0, 0, nil)
 	require.Equal(t, loadtest.StatusFailed, c.Status, c.Detail)
 	require.False(t, c.OK)
 	require.Contains(t, c.Detail, "NOT linearizable: 1 seats")
@@ -116,7 +116,9 @@ func TestLinearizableSeatsDecidesAFlashSale(t *testing.T) {
 // TestReductionKeepsTheVerdict compares porcupine on whole seat histories
 // with porcupine on the reduced ones: thousands of small random histories,
 // linearizable ones generated from a correct seat and broken ones from a
-// planted fault, must get the same verdict both ways.
+// planted fault, must get the same verdict both ways. Half of them come
+// from a seat whose clock jumps ahead for a while, checked with that
+// clock window.
 func TestReductionKeepsTheVerdict(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	runs := 3000
@@ -125,12 +127,17 @@ func TestReductionKeepsTheVerdict(t *testing.T) {
 	}
 	legal, illegal := 0, 0
 	for i := range runs {
-		ops, ttlMin := randomSeatHistory(rng)
+		var windows []loadtest.ClockWindow
+		if i%4 >= 2 {
+			from := rng.Int64N(800 * ms)
+			windows = []loadtest.ClockWindow{{From: from, To: from + 50*ms + rng.Int64N(400*ms), Offset: 100*ms + rng.Int64N(250*ms)}}
+		}
+		ops, ttlMin := randomSeatHistory(rng, windows)
 		if i%2 == 1 {
 			plantFault(rng, ops)
 		}
-		full := loadtest.LinearizableSeatFull(ops, ttlMin)
-		require.Equal(t, full, loadtest.LinearizableSeatReduced(ops, ttlMin), "history %d: %v", i, ops)
+		full := loadtest.LinearizableSeatFull(ops, ttlMin, windows)
+		require.Equal(t, full, loadtest.LinearizableSeatReduced(ops, ttlMin, windows), "history %d: %v (windows %v)", i, ops, windows)
 		if full {
 			legal++
 		} else {
@@ -145,8 +152,9 @@ func TestReductionKeepsTheVerdict(t *testing.T) {
 // a 300 ms TTL, bookings, releases, cancellations, reads) at random
 // instants, and records each with an interval around its instant; one in
 // twelve has no answer, one in three takes long. Reads come one to four
-// at a time.
-func randomSeatHistory(rng *rand.Rand) ([]loadtest.SeatOp, int64) {
+// at a time. Within a clock window the seat's clock runs ahead by the
+// window's offset: its holds expire and are stamped by that clock.
+func randomSeatHistory(rng *rand.Rand, windows []loadtest.ClockWindow) ([]loadtest.SeatOp, int64) {
 	const ttl = 300 * ms
 	var (
 		ops     []loadtest.SeatOp
@@ -155,10 +163,18 @@ func randomSeatHistory(rng *rand.Rand) ([]loadtest.SeatOp, int64) {
 		expires int64
 		t       int64
 	)
+	clock := func(t int64) int64 {
+		for _, w := range windows {
+			if w.From <= t && t <= w.To {
+				return t + w.Offset
+			}
+		}
+		return t
+	}
 	n := 4 + rng.IntN(10)
 	for i := range n {
 		t += rng.Int64N(120 * ms)
-		if status == boxoffice.SeatHeld && t >= expires {
+		if status == boxoffice.SeatHeld && clock(t) >= expires {
 			status, holder = boxoffice.SeatFree, ""
 		}
 		op := loadtest.SeatOp{Call: t - rng.Int64N(40*ms), Return: t + rng.Int64N(40*ms), Client: i}
@@ -172,8 +188,8 @@ func randomSeatHistory(rng *rand.Rand) ([]loadtest.SeatOp, int64) {
 		case 1:
 			op.Kind, op.Result = loadtest.SeatHold, loadtest.ResultRefused
 			if status == boxoffice.SeatFree {
-				holder, expires = fmt.Sprintf("h%d", i), t+ttl
-				status, op.Result, op.Hold, op.Expires = boxoffice.SeatHeld, loadtest.ResultOK, holder, t+ttl
+				holder, expires = fmt.Sprintf("h%d", i), clock(t)+ttl
+				status, op.Result, op.Hold, op.Expires = boxoffice.SeatHeld, loadtest.ResultOK, holder, expires
 			}
 		case 2:
 			op.Kind, op.Hold, op.Result = loadtest.SeatConfirm, holder, loadtest.ResultRefused
@@ -233,12 +249,12 @@ func BenchmarkLinearizableFlashSale(b *testing.B) {
 	ttlMin := 1985 * ms
 	for _, bc := range []struct {
 		name  string
-		check func([]loadtest.SeatOp, int64) bool
+		check func([]loadtest.SeatOp, int64, []loadtest.ClockWindow) bool
 	}{{"PorcupineAlone", loadtest.LinearizableSeatFull}, {"Reduced", loadtest.LinearizableSeatReduced}} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
 				for _, ops := range hist {
-					if !bc.check(ops, ttlMin) {
+					if !bc.check(ops, ttlMin, nil) {
 						b.Fatal("a correct history found not linearizable")
 					}
 				}

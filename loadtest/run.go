@@ -173,9 +173,13 @@ func audit(ctx context.Context, env *Env, probe *expiryProbe, stopped string) In
 	if probe != nil {
 		probes, skip = probe.results()
 	}
-	checks = append(checks, HoldsExpireOnTime(probes, env.cfg.HoldTTLCheck, skip))
+	var jumps []ClockJump
+	if env.cfg.ClockJumps != nil {
+		jumps = env.cfg.ClockJumps()
+	}
+	checks = append(checks, HoldsExpireOnTime(probes, env.cfg.HoldTTLCheck, skip, jumps))
 	seats, thinned, skipped := env.hist.Seats()
-	checks = append(checks, LinearizableSeats(seats, thinned, skipped))
+	checks = append(checks, LinearizableSeats(seats, thinned, skipped, env.hist.Windows(jumps)))
 	checks = append(checks, RunCompleted(stopped))
 	return Judge(checks, env.cfg)
 }

@@ -66,9 +66,9 @@ func CheckSaved(path string) (RunResult, loadtest.Check, error) {
 	if err != nil {
 		return res, loadtest.Check{}, err
 	}
-	c := loadtest.LinearizableSeats(loadtest.ImportSeats(res.Seats), res.Thinned, 0)
+	c := loadtest.LinearizableSeats(loadtest.ImportSeats(res.Seats), res.Thinned, 0, res.ClockWindows)
 	if c.Status == loadtest.StatusFailed {
-		w := writesAlone(res.Seats, res.Thinned)
+		w := writesAlone(res.Seats, res.Thinned, res.ClockWindows)
 		c.Detail += "; without the map reads: " + string(w.Status) + ": " + w.Detail
 	}
 	return res, c, nil

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"syscall"
 	"time"
+
+	"github.com/boxoffice/boxoffice/loadtest"
 )
 
 // A nemesis injects one kind of fault: begin starts it, heal ends it (and
@@ -41,6 +43,9 @@ type fault struct {
 	// measures are the figures a nemesis measures itself (pg-stop).
 	measures map[string]float64
 	pgw      *pgWatch // pg-stop's probes while the server is down
+	// jumps are the clock nemesis's spans with the target's clock ahead,
+	// for the audit.
+	jumps []loadtest.ClockJump
 }
 
 // database is what a nemesis does to PostgreSQL.
@@ -131,9 +136,18 @@ func (f *fault) pickNodes(rng *rand.Rand, n int) {
 
 // setClock moves node target's clock by offset through the debug
 // endpoint; a node without it (404) makes the nemesis skipped, never ok.
+//
+// It notes the span with the clock ahead in f.jumps, wide rather than
+// narrow: from before a forward move is sent (kept unless the node
+// answered that it did not move: a move without an answer may have
+// happened) to after the move back answered 200; a move back that failed
+// leaves the span open to the run's end.
 func setClock(ctx context.Context, f *fault, offset time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	if offset != 0 {
+		f.jumps = append(f.jumps, loadtest.ClockJump{From: time.Now(), Offset: offset})
+	}
 	u := "http://" + nodeIP(f.target) + ":" + debugPort + "/debug/clock?offset=" + url.QueryEscape(offset.String())
 	req, _ := http.NewRequestWithContext(ctx, "POST", u, nil)
 	res, err := probeClient.Do(req)
@@ -145,12 +159,37 @@ func setClock(ctx context.Context, f *fault, offset time.Duration) error {
 	switch {
 	case res.StatusCode == http.StatusNotFound:
 		f.skipped = "POST /debug/clock answered 404: the node has no --debug-clock"
+		if offset != 0 {
+			f.dropOpenJump()
+		}
 		return nil
 	case res.StatusCode != http.StatusOK:
+		if offset != 0 {
+			f.dropOpenJump()
+		}
 		return fmt.Errorf("POST /debug/clock: %d %s", res.StatusCode, body)
+	}
+	if offset == 0 {
+		f.closeJumps(time.Now())
 	}
 	f.note("clock of %s offset %s: %s", f.c.name(f.target), offset, body)
 	return nil
+}
+
+// dropOpenJump forgets the last span, which the node refused to make.
+func (f *fault) dropOpenJump() {
+	if n := len(f.jumps); n > 0 && f.jumps[n-1].To.IsZero() {
+		f.jumps = f.jumps[:n-1]
+	}
+}
+
+// closeJumps ends the open spans at t: the clock is back.
+func (f *fault) closeJumps(t time.Time) {
+	for i := range f.jumps {
+		if f.jumps[i].To.IsZero() {
+			f.jumps[i].To = t
+		}
+	}
 }
 
 // errNotRecovered: a node answered no 2xx within the recovery bound.

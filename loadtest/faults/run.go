@@ -66,13 +66,18 @@ type RunResult struct {
 	HealAt  time.Duration `json:"heal_at_ns"`
 	// FaultOps and HealOps are FaultAt and HealAt on the history's clock,
 	// as the operations' Call and Return times are.
-	FaultOps int64                  `json:"fault_at_history_ns"`
-	HealOps  int64                  `json:"heal_at_history_ns"`
-	Notes    []string               `json:"notes,omitempty"`
-	Measures map[string]float64     `json:"measures,omitempty"`
-	Report   *loadtest.Report       `json:"report,omitempty"`
-	Seats    []loadtest.SeatHistory `json:"seats,omitempty"`
-	File     string                 `json:"-"`
+	FaultOps int64 `json:"fault_at_history_ns"`
+	HealOps  int64 `json:"heal_at_history_ns"`
+	// ClockWindows are when the clock nemesis had a node's clock ahead,
+	// on the history's clock (from before it moved the clock to after it
+	// moved it back); the audit excused what they explain. Empty for the
+	// other nemeses.
+	ClockWindows []loadtest.ClockWindow `json:"clock_windows,omitempty"`
+	Notes        []string               `json:"notes,omitempty"`
+	Measures     map[string]float64     `json:"measures,omitempty"`
+	Report       *loadtest.Report       `json:"report,omitempty"`
+	Seats        []loadtest.SeatHistory `json:"seats,omitempty"`
+	File         string                 `json:"-"`
 }
 
 // harness is one nemesis's cluster and database.
@@ -150,6 +155,8 @@ func (h *harness) run(ctx context.Context, nem nemesis, seed int64) RunResult {
 			heal(ctx)
 			h.logf("%s: healed", runName)
 		},
+		// Read at the audit, once DuringLoad and AfterLoad are done with f.
+		ClockJumps: func() []loadtest.ClockJump { return f.jumps },
 		AfterLoad: func(ctx context.Context) ([]string, error) {
 			heal(ctx)
 			rec.wait()
@@ -178,6 +185,9 @@ func (h *harness) run(ctx context.Context, nem nemesis, seed int64) RunResult {
 	if !faulted.IsZero() {
 		res.FaultOps, res.HealOps = r.History.At(faulted), r.History.At(healed)
 	}
+	if len(f.jumps) > 0 {
+		res.ClockWindows = r.History.Windows(f.jumps)
+	}
 	res.judge(r)
 	return h.save(res)
 }
@@ -203,7 +213,7 @@ func (res *RunResult) judge(r *loadtest.Report) {
 	seats, thinned, _ := r.History.Export()
 	res.Seats, res.Thinned = seats, thinned
 	if c := checkNamed(r, loadtest.CheckLinearizableSeats); c.Status == loadtest.StatusFailed {
-		res.WritesAlone = string(writesAlone(seats, thinned).Status)
+		res.WritesAlone = string(writesAlone(seats, thinned, res.ClockWindows).Status)
 	}
 	for _, s := range seats {
 		for _, op := range s.Ops {
@@ -288,7 +298,7 @@ func checkNamed(r *loadtest.Report, name string) loadtest.Check {
 }
 
 // writesAlone checks the histories again without the map reads.
-func writesAlone(seats []loadtest.SeatHistory, thinned int64) loadtest.Check {
+func writesAlone(seats []loadtest.SeatHistory, thinned int64, windows []loadtest.ClockWindow) loadtest.Check {
 	out := make([]loadtest.SeatHistory, len(seats))
 	for i, s := range seats {
 		out[i] = loadtest.SeatHistory{Showtime: s.Showtime, Seat: s.Seat}
@@ -298,5 +308,5 @@ func writesAlone(seats []loadtest.SeatHistory, thinned int64) loadtest.Check {
 			}
 		}
 	}
-	return loadtest.LinearizableSeats(loadtest.ImportSeats(out), thinned, 0)
+	return loadtest.LinearizableSeats(loadtest.ImportSeats(out), thinned, 0, windows)
 }
