@@ -30,6 +30,9 @@ type SeatMap struct {
 
 	seq       uint64
 	cancelled bool
+	// activation names the activation that last fenced the journal (the
+	// Owner of the last activated event): see EventActivated.
+	activation string
 	seats     []seatState              // by position in layout
 	holds     map[string]*Hold         // live holds
 	deadline  deadlineHeap             // live holds by expiry
@@ -109,6 +112,10 @@ func (m *SeatMap) Seq() uint64 { return m.seq }
 
 // Cancelled reports whether the showtime was cancelled.
 func (m *SeatMap) Cancelled() bool { return m.cancelled }
+
+// Activation is the Owner of the journal's last activated event: who last
+// loaded the showtime on a clustered node ("" if none did).
+func (m *SeatMap) Activation() string { return m.activation }
 
 // HoldRequest asks for seats for an owner. The caller picks the hold ID
 // (NewHoldID) so that deciding stays deterministic.
@@ -479,6 +486,7 @@ func (m *SeatMap) Apply(e SeatEvent) error {
 		}
 		m.cancelled = true
 	case EventActivated:
+		m.activation = e.Owner
 	default:
 		err = fmt.Errorf("unknown event kind %q", e.Kind)
 	}

@@ -57,6 +57,8 @@ type seatMapState struct {
 	Ended     []string                 `json:"ended"`
 	EndedWhy  map[string]SeatEventKind `json:"ended_why"`
 	Cooling   []coolingState           `json:"cooling,omitempty"`
+	// Activation is SeatMap.activation.
+	Activation string `json:"activation,omitempty"`
 }
 
 // coolingState is a seatCooling in a snapshot.
@@ -68,7 +70,8 @@ type coolingState struct {
 
 // Snapshot serializes the seat map for a SeatSnapshot.
 func (m *SeatMap) Snapshot() (*SeatSnapshot, error) {
-	st := seatMapState{Seq: m.seq, Cancelled: m.cancelled, Bookings: m.bookings, Ended: m.endedQ, EndedWhy: m.ended}
+	st := seatMapState{Seq: m.seq, Cancelled: m.cancelled, Bookings: m.bookings, Ended: m.endedQ, EndedWhy: m.ended,
+		Activation: m.activation}
 	for _, id := range slices.Sorted(maps.Keys(m.holds)) {
 		st.Holds = append(st.Holds, m.holds[id])
 		st.Owners = append(st.Owners, m.holds[id].Owner)
@@ -164,6 +167,6 @@ func (m *SeatMap) restoreSnapshot(snap *SeatSnapshot) error {
 	for _, id := range st.Ended {
 		m.ended[id] = st.EndedWhy[id]
 	}
-	m.cancelled, m.seq = st.Cancelled, st.Seq
+	m.cancelled, m.seq, m.activation = st.Cancelled, st.Seq, st.Activation
 	return nil
 }

@@ -11,14 +11,13 @@
 package actors
 
 import (
-	reflect "reflect"
-	sync "sync"
-	unsafe "unsafe"
-
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	reflect "reflect"
+	sync "sync"
+	unsafe "unsafe"
 )
 
 const (
@@ -684,6 +683,55 @@ func (*GetSeats) Descriptor() ([]byte, []int) {
 	return file_actors_boxoffice_proto_rawDescGZIP(), []int{11}
 }
 
+// Supersede tells an activation of a showtime that a newer one has loaded
+// and fenced the journal: it must answer nothing more and stop. The newer
+// one sends it to the older one's own PID, named by the journal's last
+// activated event, not through the cluster (whose routing already leads to
+// the sender), and serves only once it is answered or timed out.
+type Supersede struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	By            string                 `protobuf:"bytes,1,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Supersede) Reset() {
+	*x = Supersede{}
+	mi := &file_actors_boxoffice_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Supersede) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Supersede) ProtoMessage() {}
+
+func (x *Supersede) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_boxoffice_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Supersede.ProtoReflect.Descriptor instead.
+func (*Supersede) Descriptor() ([]byte, []int) {
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Supersede) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
 type SeatInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -696,7 +744,7 @@ type SeatInfo struct {
 
 func (x *SeatInfo) Reset() {
 	*x = SeatInfo{}
-	mi := &file_actors_boxoffice_proto_msgTypes[12]
+	mi := &file_actors_boxoffice_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +756,7 @@ func (x *SeatInfo) String() string {
 func (*SeatInfo) ProtoMessage() {}
 
 func (x *SeatInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[12]
+	mi := &file_actors_boxoffice_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +769,7 @@ func (x *SeatInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatInfo.ProtoReflect.Descriptor instead.
 func (*SeatInfo) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{12}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SeatInfo) GetId() string {
@@ -762,7 +810,7 @@ type SeatsReply struct {
 
 func (x *SeatsReply) Reset() {
 	*x = SeatsReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[13]
+	mi := &file_actors_boxoffice_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +822,7 @@ func (x *SeatsReply) String() string {
 func (*SeatsReply) ProtoMessage() {}
 
 func (x *SeatsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[13]
+	mi := &file_actors_boxoffice_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +835,7 @@ func (x *SeatsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatsReply.ProtoReflect.Descriptor instead.
 func (*SeatsReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{13}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SeatsReply) GetVersion() uint64 {
@@ -814,7 +862,7 @@ type WatchSeats struct {
 
 func (x *WatchSeats) Reset() {
 	*x = WatchSeats{}
-	mi := &file_actors_boxoffice_proto_msgTypes[14]
+	mi := &file_actors_boxoffice_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +874,7 @@ func (x *WatchSeats) String() string {
 func (*WatchSeats) ProtoMessage() {}
 
 func (x *WatchSeats) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[14]
+	mi := &file_actors_boxoffice_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +887,7 @@ func (x *WatchSeats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSeats.ProtoReflect.Descriptor instead.
 func (*WatchSeats) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{14}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchSeats) GetSinceVersion() uint64 {
@@ -866,7 +914,7 @@ type SeatChange struct {
 
 func (x *SeatChange) Reset() {
 	*x = SeatChange{}
-	mi := &file_actors_boxoffice_proto_msgTypes[15]
+	mi := &file_actors_boxoffice_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -878,7 +926,7 @@ func (x *SeatChange) String() string {
 func (*SeatChange) ProtoMessage() {}
 
 func (x *SeatChange) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[15]
+	mi := &file_actors_boxoffice_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -891,7 +939,7 @@ func (x *SeatChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChange.ProtoReflect.Descriptor instead.
 func (*SeatChange) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{15}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SeatChange) GetId() string {
@@ -919,7 +967,7 @@ type SeatChangesReply struct {
 
 func (x *SeatChangesReply) Reset() {
 	*x = SeatChangesReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[16]
+	mi := &file_actors_boxoffice_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +979,7 @@ func (x *SeatChangesReply) String() string {
 func (*SeatChangesReply) ProtoMessage() {}
 
 func (x *SeatChangesReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[16]
+	mi := &file_actors_boxoffice_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +992,7 @@ func (x *SeatChangesReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatChangesReply.ProtoReflect.Descriptor instead.
 func (*SeatChangesReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{16}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SeatChangesReply) GetVersion() uint64 {
@@ -977,7 +1025,7 @@ type GetBookingSeats struct {
 
 func (x *GetBookingSeats) Reset() {
 	*x = GetBookingSeats{}
-	mi := &file_actors_boxoffice_proto_msgTypes[17]
+	mi := &file_actors_boxoffice_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -989,7 +1037,7 @@ func (x *GetBookingSeats) String() string {
 func (*GetBookingSeats) ProtoMessage() {}
 
 func (x *GetBookingSeats) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[17]
+	mi := &file_actors_boxoffice_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1002,7 +1050,7 @@ func (x *GetBookingSeats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBookingSeats.ProtoReflect.Descriptor instead.
 func (*GetBookingSeats) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{17}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetBookingSeats) GetBookingId() string {
@@ -1023,7 +1071,7 @@ type BookingSeatsReply struct {
 
 func (x *BookingSeatsReply) Reset() {
 	*x = BookingSeatsReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[18]
+	mi := &file_actors_boxoffice_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1083,7 @@ func (x *BookingSeatsReply) String() string {
 func (*BookingSeatsReply) ProtoMessage() {}
 
 func (x *BookingSeatsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[18]
+	mi := &file_actors_boxoffice_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1096,7 @@ func (x *BookingSeatsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingSeatsReply.ProtoReflect.Descriptor instead.
 func (*BookingSeatsReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{18}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BookingSeatsReply) GetSeats() []string {
@@ -1085,7 +1133,7 @@ type StartBooking struct {
 
 func (x *StartBooking) Reset() {
 	*x = StartBooking{}
-	mi := &file_actors_boxoffice_proto_msgTypes[19]
+	mi := &file_actors_boxoffice_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1145,7 @@ func (x *StartBooking) String() string {
 func (*StartBooking) ProtoMessage() {}
 
 func (x *StartBooking) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[19]
+	mi := &file_actors_boxoffice_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1158,7 @@ func (x *StartBooking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartBooking.ProtoReflect.Descriptor instead.
 func (*StartBooking) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{19}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StartBooking) GetBookingId() string {
@@ -1158,7 +1206,7 @@ type ResumeBooking struct {
 
 func (x *ResumeBooking) Reset() {
 	*x = ResumeBooking{}
-	mi := &file_actors_boxoffice_proto_msgTypes[20]
+	mi := &file_actors_boxoffice_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1170,7 +1218,7 @@ func (x *ResumeBooking) String() string {
 func (*ResumeBooking) ProtoMessage() {}
 
 func (x *ResumeBooking) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[20]
+	mi := &file_actors_boxoffice_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1183,7 +1231,7 @@ func (x *ResumeBooking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeBooking.ProtoReflect.Descriptor instead.
 func (*ResumeBooking) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{20}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResumeBooking) GetBookingId() string {
@@ -1205,7 +1253,7 @@ type CancelBooking struct {
 
 func (x *CancelBooking) Reset() {
 	*x = CancelBooking{}
-	mi := &file_actors_boxoffice_proto_msgTypes[21]
+	mi := &file_actors_boxoffice_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1265,7 @@ func (x *CancelBooking) String() string {
 func (*CancelBooking) ProtoMessage() {}
 
 func (x *CancelBooking) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[21]
+	mi := &file_actors_boxoffice_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1278,7 @@ func (x *CancelBooking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelBooking.ProtoReflect.Descriptor instead.
 func (*CancelBooking) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{21}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CancelBooking) GetBookingId() string {
@@ -1271,7 +1319,7 @@ type BookingReply struct {
 
 func (x *BookingReply) Reset() {
 	*x = BookingReply{}
-	mi := &file_actors_boxoffice_proto_msgTypes[22]
+	mi := &file_actors_boxoffice_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1283,7 +1331,7 @@ func (x *BookingReply) String() string {
 func (*BookingReply) ProtoMessage() {}
 
 func (x *BookingReply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[22]
+	mi := &file_actors_boxoffice_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +1344,7 @@ func (x *BookingReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingReply.ProtoReflect.Descriptor instead.
 func (*BookingReply) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{22}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BookingReply) GetBooking() *BookingInfo {
@@ -1327,7 +1375,7 @@ type BookingInfo struct {
 
 func (x *BookingInfo) Reset() {
 	*x = BookingInfo{}
-	mi := &file_actors_boxoffice_proto_msgTypes[23]
+	mi := &file_actors_boxoffice_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1387,7 @@ func (x *BookingInfo) String() string {
 func (*BookingInfo) ProtoMessage() {}
 
 func (x *BookingInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[23]
+	mi := &file_actors_boxoffice_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1400,7 @@ func (x *BookingInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingInfo.ProtoReflect.Descriptor instead.
 func (*BookingInfo) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{23}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BookingInfo) GetId() string {
@@ -1456,7 +1504,7 @@ type PaymentSummaryInfo struct {
 
 func (x *PaymentSummaryInfo) Reset() {
 	*x = PaymentSummaryInfo{}
-	mi := &file_actors_boxoffice_proto_msgTypes[24]
+	mi := &file_actors_boxoffice_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1468,7 +1516,7 @@ func (x *PaymentSummaryInfo) String() string {
 func (*PaymentSummaryInfo) ProtoMessage() {}
 
 func (x *PaymentSummaryInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_boxoffice_proto_msgTypes[24]
+	mi := &file_actors_boxoffice_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1481,7 +1529,7 @@ func (x *PaymentSummaryInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentSummaryInfo.ProtoReflect.Descriptor instead.
 func (*PaymentSummaryInfo) Descriptor() ([]byte, []int) {
-	return file_actors_boxoffice_proto_rawDescGZIP(), []int{24}
+	return file_actors_boxoffice_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PaymentSummaryInfo) GetId() string {
@@ -1547,7 +1595,9 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"booking_id\x18\x01 \x01(\tR\tbookingId\"\x10\n" +
 	"\x0eCancelShowtime\"\n" +
 	"\n" +
-	"\bGetSeats\"o\n" +
+	"\bGetSeats\"\x1b\n" +
+	"\tSupersede\x12\x0e\n" +
+	"\x02by\x18\x01 \x01(\tR\x02by\"o\n" +
 	"\bSeatInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x1f\n" +
@@ -1616,7 +1666,7 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"updated_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"<\n" +
 	"\x12PaymentSummaryInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\tR\x06status2\xea\x05\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status2\xac\x06\n" +
 	"\rShowtimeGrain\x12;\n" +
 	"\x04Hold\x12\x16.boxoffice.actors.Hold\x1a\x1b.boxoffice.actors.HoldReply\x12A\n" +
 	"\aGetHold\x12\x19.boxoffice.actors.GetHold\x1a\x1b.boxoffice.actors.HoldReply\x12D\n" +
@@ -1628,7 +1678,8 @@ const file_actors_boxoffice_proto_rawDesc = "" +
 	"\bGetSeats\x12\x1a.boxoffice.actors.GetSeats\x1a\x1c.boxoffice.actors.SeatsReply\x12N\n" +
 	"\n" +
 	"WatchSeats\x12\x1c.boxoffice.actors.WatchSeats\x1a\".boxoffice.actors.SeatChangesReply\x12Y\n" +
-	"\x0fGetBookingSeats\x12!.boxoffice.actors.GetBookingSeats\x1a#.boxoffice.actors.BookingSeatsReply2\x82\x02\n" +
+	"\x0fGetBookingSeats\x12!.boxoffice.actors.GetBookingSeats\x1a#.boxoffice.actors.BookingSeatsReply\x12@\n" +
+	"\tSupersede\x12\x1b.boxoffice.actors.Supersede\x1a\x16.boxoffice.actors.Done2\x82\x02\n" +
 	"\fBookingGrain\x12N\n" +
 	"\fStartBooking\x12\x1e.boxoffice.actors.StartBooking\x1a\x1e.boxoffice.actors.BookingReply\x12P\n" +
 	"\rResumeBooking\x12\x1f.boxoffice.actors.ResumeBooking\x1a\x1e.boxoffice.actors.BookingReply\x12P\n" +
@@ -1646,7 +1697,7 @@ func file_actors_boxoffice_proto_rawDescGZIP() []byte {
 	return file_actors_boxoffice_proto_rawDescData
 }
 
-var file_actors_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_actors_boxoffice_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_actors_boxoffice_proto_goTypes = []any{
 	(*Failure)(nil),               // 0: boxoffice.actors.Failure
 	(*HoldInfo)(nil),              // 1: boxoffice.actors.HoldInfo
@@ -1660,31 +1711,32 @@ var file_actors_boxoffice_proto_goTypes = []any{
 	(*CancelSeats)(nil),           // 9: boxoffice.actors.CancelSeats
 	(*CancelShowtime)(nil),        // 10: boxoffice.actors.CancelShowtime
 	(*GetSeats)(nil),              // 11: boxoffice.actors.GetSeats
-	(*SeatInfo)(nil),              // 12: boxoffice.actors.SeatInfo
-	(*SeatsReply)(nil),            // 13: boxoffice.actors.SeatsReply
-	(*WatchSeats)(nil),            // 14: boxoffice.actors.WatchSeats
-	(*SeatChange)(nil),            // 15: boxoffice.actors.SeatChange
-	(*SeatChangesReply)(nil),      // 16: boxoffice.actors.SeatChangesReply
-	(*GetBookingSeats)(nil),       // 17: boxoffice.actors.GetBookingSeats
-	(*BookingSeatsReply)(nil),     // 18: boxoffice.actors.BookingSeatsReply
-	(*StartBooking)(nil),          // 19: boxoffice.actors.StartBooking
-	(*ResumeBooking)(nil),         // 20: boxoffice.actors.ResumeBooking
-	(*CancelBooking)(nil),         // 21: boxoffice.actors.CancelBooking
-	(*BookingReply)(nil),          // 22: boxoffice.actors.BookingReply
-	(*BookingInfo)(nil),           // 23: boxoffice.actors.BookingInfo
-	(*PaymentSummaryInfo)(nil),    // 24: boxoffice.actors.PaymentSummaryInfo
-	(*structpb.Struct)(nil),       // 25: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*Supersede)(nil),             // 12: boxoffice.actors.Supersede
+	(*SeatInfo)(nil),              // 13: boxoffice.actors.SeatInfo
+	(*SeatsReply)(nil),            // 14: boxoffice.actors.SeatsReply
+	(*WatchSeats)(nil),            // 15: boxoffice.actors.WatchSeats
+	(*SeatChange)(nil),            // 16: boxoffice.actors.SeatChange
+	(*SeatChangesReply)(nil),      // 17: boxoffice.actors.SeatChangesReply
+	(*GetBookingSeats)(nil),       // 18: boxoffice.actors.GetBookingSeats
+	(*BookingSeatsReply)(nil),     // 19: boxoffice.actors.BookingSeatsReply
+	(*StartBooking)(nil),          // 20: boxoffice.actors.StartBooking
+	(*ResumeBooking)(nil),         // 21: boxoffice.actors.ResumeBooking
+	(*CancelBooking)(nil),         // 22: boxoffice.actors.CancelBooking
+	(*BookingReply)(nil),          // 23: boxoffice.actors.BookingReply
+	(*BookingInfo)(nil),           // 24: boxoffice.actors.BookingInfo
+	(*PaymentSummaryInfo)(nil),    // 25: boxoffice.actors.PaymentSummaryInfo
+	(*structpb.Struct)(nil),       // 26: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_actors_boxoffice_proto_depIdxs = []int32{
-	25, // 0: boxoffice.actors.Failure.details:type_name -> google.protobuf.Struct
+	26, // 0: boxoffice.actors.Failure.details:type_name -> google.protobuf.Struct
 	1,  // 1: boxoffice.actors.HoldReply.hold:type_name -> boxoffice.actors.HoldInfo
-	12, // 2: boxoffice.actors.SeatsReply.seats:type_name -> boxoffice.actors.SeatInfo
-	15, // 3: boxoffice.actors.SeatChangesReply.changes:type_name -> boxoffice.actors.SeatChange
-	23, // 4: boxoffice.actors.BookingReply.booking:type_name -> boxoffice.actors.BookingInfo
-	24, // 5: boxoffice.actors.BookingInfo.payment:type_name -> boxoffice.actors.PaymentSummaryInfo
-	26, // 6: boxoffice.actors.BookingInfo.created_at:type_name -> google.protobuf.Timestamp
-	26, // 7: boxoffice.actors.BookingInfo.updated_at:type_name -> google.protobuf.Timestamp
+	13, // 2: boxoffice.actors.SeatsReply.seats:type_name -> boxoffice.actors.SeatInfo
+	16, // 3: boxoffice.actors.SeatChangesReply.changes:type_name -> boxoffice.actors.SeatChange
+	24, // 4: boxoffice.actors.BookingReply.booking:type_name -> boxoffice.actors.BookingInfo
+	25, // 5: boxoffice.actors.BookingInfo.payment:type_name -> boxoffice.actors.PaymentSummaryInfo
+	27, // 6: boxoffice.actors.BookingInfo.created_at:type_name -> google.protobuf.Timestamp
+	27, // 7: boxoffice.actors.BookingInfo.updated_at:type_name -> google.protobuf.Timestamp
 	2,  // 8: boxoffice.actors.ShowtimeGrain.Hold:input_type -> boxoffice.actors.Hold
 	4,  // 9: boxoffice.actors.ShowtimeGrain.GetHold:input_type -> boxoffice.actors.GetHold
 	5,  // 10: boxoffice.actors.ShowtimeGrain.ReleaseHold:input_type -> boxoffice.actors.ReleaseHold
@@ -1693,26 +1745,28 @@ var file_actors_boxoffice_proto_depIdxs = []int32{
 	9,  // 13: boxoffice.actors.ShowtimeGrain.CancelSeats:input_type -> boxoffice.actors.CancelSeats
 	10, // 14: boxoffice.actors.ShowtimeGrain.CancelShowtime:input_type -> boxoffice.actors.CancelShowtime
 	11, // 15: boxoffice.actors.ShowtimeGrain.GetSeats:input_type -> boxoffice.actors.GetSeats
-	14, // 16: boxoffice.actors.ShowtimeGrain.WatchSeats:input_type -> boxoffice.actors.WatchSeats
-	17, // 17: boxoffice.actors.ShowtimeGrain.GetBookingSeats:input_type -> boxoffice.actors.GetBookingSeats
-	19, // 18: boxoffice.actors.BookingGrain.StartBooking:input_type -> boxoffice.actors.StartBooking
-	20, // 19: boxoffice.actors.BookingGrain.ResumeBooking:input_type -> boxoffice.actors.ResumeBooking
-	21, // 20: boxoffice.actors.BookingGrain.CancelBooking:input_type -> boxoffice.actors.CancelBooking
-	3,  // 21: boxoffice.actors.ShowtimeGrain.Hold:output_type -> boxoffice.actors.HoldReply
-	3,  // 22: boxoffice.actors.ShowtimeGrain.GetHold:output_type -> boxoffice.actors.HoldReply
-	6,  // 23: boxoffice.actors.ShowtimeGrain.ReleaseHold:output_type -> boxoffice.actors.Done
-	3,  // 24: boxoffice.actors.ShowtimeGrain.ConfirmHold:output_type -> boxoffice.actors.HoldReply
-	3,  // 25: boxoffice.actors.ShowtimeGrain.ClaimHold:output_type -> boxoffice.actors.HoldReply
-	6,  // 26: boxoffice.actors.ShowtimeGrain.CancelSeats:output_type -> boxoffice.actors.Done
-	6,  // 27: boxoffice.actors.ShowtimeGrain.CancelShowtime:output_type -> boxoffice.actors.Done
-	13, // 28: boxoffice.actors.ShowtimeGrain.GetSeats:output_type -> boxoffice.actors.SeatsReply
-	16, // 29: boxoffice.actors.ShowtimeGrain.WatchSeats:output_type -> boxoffice.actors.SeatChangesReply
-	18, // 30: boxoffice.actors.ShowtimeGrain.GetBookingSeats:output_type -> boxoffice.actors.BookingSeatsReply
-	22, // 31: boxoffice.actors.BookingGrain.StartBooking:output_type -> boxoffice.actors.BookingReply
-	22, // 32: boxoffice.actors.BookingGrain.ResumeBooking:output_type -> boxoffice.actors.BookingReply
-	22, // 33: boxoffice.actors.BookingGrain.CancelBooking:output_type -> boxoffice.actors.BookingReply
-	21, // [21:34] is the sub-list for method output_type
-	8,  // [8:21] is the sub-list for method input_type
+	15, // 16: boxoffice.actors.ShowtimeGrain.WatchSeats:input_type -> boxoffice.actors.WatchSeats
+	18, // 17: boxoffice.actors.ShowtimeGrain.GetBookingSeats:input_type -> boxoffice.actors.GetBookingSeats
+	12, // 18: boxoffice.actors.ShowtimeGrain.Supersede:input_type -> boxoffice.actors.Supersede
+	20, // 19: boxoffice.actors.BookingGrain.StartBooking:input_type -> boxoffice.actors.StartBooking
+	21, // 20: boxoffice.actors.BookingGrain.ResumeBooking:input_type -> boxoffice.actors.ResumeBooking
+	22, // 21: boxoffice.actors.BookingGrain.CancelBooking:input_type -> boxoffice.actors.CancelBooking
+	3,  // 22: boxoffice.actors.ShowtimeGrain.Hold:output_type -> boxoffice.actors.HoldReply
+	3,  // 23: boxoffice.actors.ShowtimeGrain.GetHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 24: boxoffice.actors.ShowtimeGrain.ReleaseHold:output_type -> boxoffice.actors.Done
+	3,  // 25: boxoffice.actors.ShowtimeGrain.ConfirmHold:output_type -> boxoffice.actors.HoldReply
+	3,  // 26: boxoffice.actors.ShowtimeGrain.ClaimHold:output_type -> boxoffice.actors.HoldReply
+	6,  // 27: boxoffice.actors.ShowtimeGrain.CancelSeats:output_type -> boxoffice.actors.Done
+	6,  // 28: boxoffice.actors.ShowtimeGrain.CancelShowtime:output_type -> boxoffice.actors.Done
+	14, // 29: boxoffice.actors.ShowtimeGrain.GetSeats:output_type -> boxoffice.actors.SeatsReply
+	17, // 30: boxoffice.actors.ShowtimeGrain.WatchSeats:output_type -> boxoffice.actors.SeatChangesReply
+	19, // 31: boxoffice.actors.ShowtimeGrain.GetBookingSeats:output_type -> boxoffice.actors.BookingSeatsReply
+	6,  // 32: boxoffice.actors.ShowtimeGrain.Supersede:output_type -> boxoffice.actors.Done
+	23, // 33: boxoffice.actors.BookingGrain.StartBooking:output_type -> boxoffice.actors.BookingReply
+	23, // 34: boxoffice.actors.BookingGrain.ResumeBooking:output_type -> boxoffice.actors.BookingReply
+	23, // 35: boxoffice.actors.BookingGrain.CancelBooking:output_type -> boxoffice.actors.BookingReply
+	22, // [22:36] is the sub-list for method output_type
+	8,  // [8:22] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name
@@ -1729,7 +1783,7 @@ func file_actors_boxoffice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_boxoffice_proto_rawDesc), len(file_actors_boxoffice_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

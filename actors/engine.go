@@ -68,6 +68,10 @@ type Config struct {
 	// confirmation of a hold the other one has just granted. For
 	// clustered nodes; a single node has one activation per showtime.
 	FenceLoads bool
+	// Gone reports whether the node at a remote address (host:port of its
+	// actor system) is known to have died or left the cluster: a load
+	// does not wait for an older activation there to stop. Nil: none is.
+	Gone func(remoteAddr string) bool
 	// JournalWrites is how many seat journal writes (each carrying the
 	// batches of many showtimes) the node keeps in flight. Default:
 	// JournalWritesDefault, or what the seat store says it can run at once
@@ -123,7 +127,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, dispatcher: newDispatcher()}
 	e.env = &env{
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, bookings: cfg.Stores.Bookings, clock: cfg.Clock, log: cfg.Logger,
-		idleTimeout: cfg.IdleTimeout, healthy: e.healthy, epoch: e.epoch, fenceLoads: cfg.FenceLoads, holdCaps: cfg.HoldCaps,
+		idleTimeout: cfg.IdleTimeout, healthy: e.healthy, epoch: e.epoch, fenceLoads: cfg.FenceLoads, gone: cfg.Gone, holdCaps: cfg.HoldCaps,
 		journal: newJournal(cfg.Stores.Seats, cfg.Logger.With("actor", "journal"), cfg.JournalWrites),
 	}
 	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}

@@ -29,8 +29,10 @@ type env struct {
 	// Config.FenceLoads: see showtimeGrain.load.
 	epoch      func() uint64
 	fenceLoads bool
-	active     sync.Map // showtime ID -> struct{}: grains live on this node
-	layouts    layoutCache
+	// gone is Config.Gone.
+	gone    func(remoteAddr string) bool
+	active  sync.Map // showtime ID -> struct{}: grains live on this node
+	layouts layoutCache
 	// holdCaps bound what one user may hold (zero fields: off); the seat
 	// maps check the caps per showtime, openHolds the one across them.
 	holdCaps  boxoffice.HoldCaps

@@ -26,6 +26,7 @@ const (
 	snapshotEvery  = 500 // events between snapshots
 	writeTimeout   = 5 * time.Second
 	stopWriteWait  = 8 * time.Second        // a stopping grain waits this long for its write
+	supersedeWait  = time.Second            // a load waits this long for the older activation to stop
 	loadRetryPause = 250 * time.Millisecond // see showtimeGrain.loadFailedAt
 	expiryCheckMax = time.Second            // longest expiry timer: see armExpiry
 )
@@ -36,9 +37,11 @@ const (
 // and collects the next batch (group commit), so one showtime takes many
 // holds per database round trip.
 type showtimeGrain struct {
-	env *env
-	id  string
-	log *slog.Logger
+	env  *env
+	id   string
+	log  *slog.Logger
+	self *actor.PID         // this activation, named in the activated events it writes
+	root *actor.RootContext // to tell an older activation to stop: see supersede
 
 	m        *boxoffice.SeatMap // nil until loaded, and after a failed write
 	epoch    uint64             // the node's fence epoch when m was loaded
@@ -112,6 +115,7 @@ func (g *showtimeGrain) Receive(ctx actor.Context) {
 	case *pcluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.log = g.env.log.With("showtime", g.id)
+		g.self, g.root = ctx.Self(), ctx.ActorSystem().Root
 		g.env.active.Store(g.id, struct{}{})
 		g.lastCmd = time.Now()
 		g.armIdle(ctx, g.env.idleTimeout)
@@ -130,6 +134,8 @@ func (g *showtimeGrain) Receive(ctx actor.Context) {
 		g.expire(ctx)
 	case *watchTimeout:
 		g.unpark(ctx, msg.w, nil)
+	case *Supersede:
+		g.superseded(ctx, msg)
 	case proto.Message:
 		g.command(ctx, msg)
 	}
@@ -291,8 +297,13 @@ func (g *showtimeGrain) load() error {
 		if err == nil {
 			err = g.env.checkJournal(ctx, g.id, m)
 		}
+		var older string
 		if err == nil && g.env.fenceLoads {
-			err = g.env.fence(ctx, g.id, m)
+			older = m.Activation()
+			err = g.env.fence(ctx, g.id, m, activationName(g.self))
+		}
+		if err == nil {
+			g.supersede(older)
 		}
 		if boxoffice.ErrorCode(err) != boxoffice.ECONFLICT || try == fenceTries {
 			break
@@ -315,12 +326,12 @@ func (g *showtimeGrain) load() error {
 	return nil
 }
 
-// fence writes an activated event right after the last one m has, and
-// applies it: from then on an older activation of the showtime cannot
-// write (its next event's Seq is taken), and what it wrote before is in m.
-// ECONFLICT when another activation wrote since m was read.
-func (e *env) fence(ctx context.Context, showtimeID string, m *boxoffice.SeatMap) error {
-	ev := boxoffice.SeatEvent{Seq: m.Seq() + 1, Kind: boxoffice.EventActivated, At: e.clock.Now()}
+// fence writes an activated event naming activation right after the last
+// event m has, and applies it: from then on an older activation of the
+// showtime cannot write (its next event's Seq is taken), and what it wrote
+// before is in m. ECONFLICT when another activation wrote since m was read.
+func (e *env) fence(ctx context.Context, showtimeID string, m *boxoffice.SeatMap, activation string) error {
+	ev := boxoffice.SeatEvent{Seq: m.Seq() + 1, Kind: boxoffice.EventActivated, At: e.clock.Now(), Owner: activation}
 	if err := e.seats.AppendSeatsMany(ctx, []boxoffice.SeatAppend{{ShowtimeID: showtimeID, Events: []boxoffice.SeatEvent{ev}}})[0]; err != nil {
 		return fmt.Errorf("fence the journal of showtime %s at seq %d: %w", showtimeID, ev.Seq, err)
 	}

@@ -77,6 +77,12 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 	port := int(ml.LocalNode().Port)
 	testwait.Until(t, 3*time.Second, "x in topology", func() bool { return len(n1.node.Topology()) == 2 })
 	epoch := n1.provider.Epoch()
+	if n1.provider.Gone("127.0.0.1:1") {
+		t.Error("x's address is gone while x is alive")
+	}
+	if n1.provider.Gone("127.0.0.1:2") {
+		t.Error("an address never heard of is gone")
+	}
 
 	_ = ml.Shutdown() // silent: a pause, as n1 sees it
 	testwait.Until(t, 8*time.Second, "x dead", func() bool { return statusOf(n1, "x") == cluster.StatusDead })
@@ -87,6 +93,9 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 		x, ok := memberByID(n1, "raw-x")
 		return ok && x.Blocked && len(n1.node.Topology()) == 1
 	})
+	if !n1.provider.Gone("127.0.0.1:1") {
+		t.Error("x's address is not gone after x died")
+	}
 	// Alone of two: a minority, whose grains may go stale.
 	if e := n1.provider.Epoch(); e <= epoch {
 		t.Errorf("fence epoch %d after x died, was %d: want it moved", e, epoch)
@@ -97,6 +106,9 @@ func TestMemberlistBlockedPeerIsTold(t *testing.T) {
 	defer ml.Shutdown()
 	d := testwait.Until(t, 10*time.Second, "blocked notice", func() bool { return r.got(`"id":"raw-x"`) })
 	t.Logf("notice after %v", d)
+	if n1.provider.Gone("127.0.0.1:1") {
+		t.Error("x's address is gone after x came back")
+	}
 	// x answers again after a silence longer than the lease: a lapse ended.
 	testwait.Until(t, 3*time.Second, "fence epoch moved at the lapse's end", func() bool { return n1.provider.Epoch() > epoch })
 	if x, ok := memberByID(n1, "raw-x"); !ok {

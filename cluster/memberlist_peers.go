@@ -224,3 +224,26 @@ func (p *Memberlist) topology() (pcluster.Members, []memberlist.Node) {
 	}
 	return members, notify
 }
+
+// Gone reports whether the node whose actor system listens at remoteAddr
+// (host:port, as in its metadata) is known to have died or left: some
+// member with that address is dead or left and none with it is alive (a
+// restarted node may reuse the address). An address this node never heard
+// of is not gone: it may be a member that joined a moment ago.
+func (p *Memberlist) Gone(remoteAddr string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	gone := false
+	for _, pr := range p.peers {
+		if pr.meta.Remote != remoteAddr {
+			continue
+		}
+		switch pr.state {
+		case StatusDead, StatusLeft:
+			gone = true
+		default:
+			return false
+		}
+	}
+	return gone
+}

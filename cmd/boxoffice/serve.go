@@ -153,7 +153,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
 		CardGateway: m.card, NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
-		Epoch: m.epoch, FenceLoads: cfg.Clustered(),
+		Epoch: m.epoch, FenceLoads: cfg.Clustered(), Gone: m.gone,
 		HoldCaps: cfg.EngineHoldCaps(),
 	})
 	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
@@ -320,6 +320,12 @@ func (m *Main) epoch() uint64 {
 		e += g.Epoch()
 	}
 	return e
+}
+
+// gone is the current member's Memberlist.Gone; false for a single node.
+func (m *Main) gone(remoteAddr string) bool {
+	g := m.gossip.Load()
+	return g != nil && g.Gone(remoteAddr)
 }
 
 // ready answers /readyz: the node has not fenced itself and every store
