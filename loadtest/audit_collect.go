@@ -23,7 +23,30 @@ const (
 	bookingPagesMax = 1_000
 	adminGetsMax    = 20_000
 	auditParallel   = 16
+	// An audit read answered 503 (a node fenced, or rejoining the cluster
+	// under a new id after a fault) or not at all is asked again, every
+	// auditRetryPoll for at most auditRetryMax: 503 means "retry", and the
+	// end state is the same through any node.
+	auditRetryMax  = 30 * time.Second
+	auditRetryPoll = 250 * time.Millisecond
 )
+
+// auditDo makes an audit read, asking again while the answer is 503 or
+// missing (see auditRetryMax).
+func auditDo(ctx context.Context, env *Env, req Request) Result {
+	deadline := time.Now().Add(auditRetryMax)
+	for {
+		r := env.client.Do(ctx, req)
+		if (r.Err == nil && r.Status != http.StatusServiceUnavailable) || time.Now().After(deadline) || ctx.Err() != nil {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			return r
+		case <-time.After(auditRetryPoll):
+		}
+	}
+}
 
 // bookingJSON is a booking as the API shows it.
 type bookingJSON struct {
@@ -72,7 +95,7 @@ func collectAPI(ctx context.Context, env *Env, acks []Ack) (*AuditData, error) {
 	for _, st := range env.Showtimes() {
 		g.Go(func() error {
 			var v seatMapView
-			r := env.client.Do(gctx, Request{Method: "GET", Path: "/api/v1/showtimes/" + st + "/seats"})
+			r := auditDo(gctx, env, Request{Method: "GET", Path: "/api/v1/showtimes/" + st + "/seats"})
 			if err := r.expect(http.StatusOK, "audit seat map "+st, &v); err != nil {
 				return err
 			}
@@ -104,7 +127,7 @@ func listAllBookings(ctx context.Context, env *Env) (map[string]*AuditBooking, e
 					NextCursor string        `json:"next_cursor"`
 				}
 				path := fmt.Sprintf("/api/v1/bookings?limit=%d&cursor=%s", boxoffice.PageLimitMax, url.QueryEscape(cursor))
-				r := env.client.Do(ctx, Request{Method: "GET", Path: path, Token: u.Token(ctx, env.client)})
+				r := auditDo(ctx, env, Request{Method: "GET", Path: path, Token: u.Token(ctx, env.client)})
 				if err := r.expect(http.StatusOK, "audit bookings of "+u.Email, &page); err != nil {
 					return err
 				}
@@ -133,7 +156,7 @@ func adminReadAcks(ctx context.Context, env *Env, acks []Ack, into map[string]*A
 	for _, a := range acks[:min(len(acks), adminGetsMax)] {
 		g.Go(func() error {
 			var b bookingJSON
-			r := env.client.Do(ctx, Request{Method: "GET", Path: "/api/v1/bookings/" + a.BookingID, Token: env.admin.Token(ctx, env.client)})
+			r := auditDo(ctx, env, Request{Method: "GET", Path: "/api/v1/bookings/" + a.BookingID, Token: env.admin.Token(ctx, env.client)})
 			if r.Status == http.StatusNotFound {
 				return nil
 			}
