@@ -33,12 +33,12 @@ type SeatMap struct {
 	// activation names the activation that last fenced the journal (the
 	// Owner of the last activated event): see EventActivated.
 	activation string
-	seats     []seatState              // by position in layout
-	holds     map[string]*Hold         // live holds
-	deadline  deadlineHeap             // live holds by expiry
-	bookings  map[string]*seatBooking  // confirmed and cancelled bookings
-	ended     map[string]SeatEventKind // recently finished holds: why
-	endedQ    []string                 // FIFO of ended, bounded by endedHoldsMax
+	seats      []seatState              // by position in layout
+	holds      map[string]*Hold         // live holds
+	deadline   deadlineHeap             // live holds by expiry
+	bookings   map[string]*seatBooking  // confirmed and cancelled bookings
+	ended      map[string]SeatEventKind // recently finished holds: why
+	endedQ     []string                 // FIFO of ended, bounded by endedHoldsMax
 
 	// The hold caps and what they need, kept only for the caps that are
 	// on, so a map without caps costs nothing more.
