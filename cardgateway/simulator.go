@@ -7,6 +7,8 @@ package cardgateway
 import (
 	"context"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,10 +25,12 @@ const (
 // ChargesMax is how many charges a NewSimulator remembers. Past it the
 // oldest charge is forgotten first, the way a real acquirer forgets
 // idempotency keys after a retention period: a retry of a forgotten key is
-// a new charge and a refund of a forgotten ref is ENOTFOUND. The saga
-// retries a key within seconds or minutes, far inside that window at the
-// rates the product runs at, and a node's memory stays bounded (about
-// 200 bytes per remembered charge) however long it runs.
+// a new charge. The saga retries a key within seconds or minutes, far
+// inside that window at the rates the product runs at, and a node's memory
+// stays bounded (about 200 bytes per remembered charge) however long it
+// runs. A forgotten charge can still be refunded, as at a real acquirer,
+// which refunds a charge for months: its ref carries its amount (see
+// Refund).
 const ChargesMax = 100_000
 
 // slowMax bounds how long a tok_timeout charge sleeps when the caller's
@@ -115,7 +119,7 @@ func (s *Simulator) charge(req boxoffice.ChargeRequest) (c *charge, slow bool, e
 	}
 	switch req.Token {
 	case TokenVisa, TokenTimeout:
-		c = &charge{key: req.Key, ref: "ch_" + boxoffice.NewID(), amount: req.AmountCents}
+		c = &charge{key: req.Key, ref: chargeRef(req.AmountCents), amount: req.AmountCents}
 		if err := s.record(ledgerLine{Op: "charge", Key: c.key, Ref: c.ref, Amount: c.amount}); err != nil {
 			return nil, false, err
 		}
@@ -161,9 +165,10 @@ func (s *Simulator) Refund(ctx context.Context, ref string, amountCents int64) e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.byRef[ref]
+	if c == nil {
+		return s.refundForgotten(ref, amountCents)
+	}
 	switch {
-	case c == nil:
-		return boxoffice.Errorf(boxoffice.ENOTFOUND, "charge %s not found", ref)
 	case c.refunded:
 		return nil
 	case amountCents != c.amount:
@@ -175,6 +180,45 @@ func (s *Simulator) Refund(ctx context.Context, ref string, amountCents int64) e
 	c.refunded = true
 	s.refunded += amountCents
 	return nil
+}
+
+// refundForgotten refunds a charge the simulator no longer remembers, from
+// the amount its ref carries. Refunding it twice cannot be told from once
+// any more: both count in Totals. The booking saga refunds a payment once
+// (the payment's state says so), so that happens only when a refund's
+// answer was lost and it is asked again. The caller holds the lock.
+func (s *Simulator) refundForgotten(ref string, amountCents int64) error {
+	amount, ok := refAmount(ref)
+	switch {
+	case !ok:
+		return boxoffice.Errorf(boxoffice.ENOTFOUND, "charge %s not found", ref)
+	case amountCents != amount:
+		return boxoffice.Errorf(boxoffice.EINVALID, "refund of %d does not match the charge of %d", amountCents, amount)
+	}
+	if err := s.record(ledgerLine{Op: "refund", Ref: ref}); err != nil {
+		return err
+	}
+	s.refunded += amountCents
+	return nil
+}
+
+// chargeRef is a new charge's ref: "ch_", a random ID, "_" and the amount.
+func chargeRef(amountCents int64) string {
+	return "ch_" + boxoffice.NewID() + "_" + strconv.FormatInt(amountCents, 10)
+}
+
+// refAmount is the amount a ref made by chargeRef carries.
+func refAmount(ref string) (int64, bool) {
+	rest, ok := strings.CutPrefix(ref, "ch_")
+	if !ok {
+		return 0, false
+	}
+	id, amount, ok := strings.Cut(rest, "_")
+	if !ok || !boxoffice.ValidID(id) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(amount, 10, 64)
+	return n, err == nil && n >= 0
 }
 
 // Totals returns the money captured and refunded so far, and the number of

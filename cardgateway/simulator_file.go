@@ -60,6 +60,10 @@ func (s *Simulator) replay(r io.Reader) error {
 			if c := s.byRef[l.Ref]; c != nil && !c.refunded {
 				c.refunded = true
 				s.refunded += c.amount
+			} else if c == nil {
+				if amount, ok := refAmount(l.Ref); ok { // a forgotten charge's refund
+					s.refunded += amount
+				}
 			}
 		}
 	}

@@ -146,7 +146,18 @@ func TestSimulatorForgetsOldestCharges(t *testing.T) {
 		t.Fatalf("recent keys charged again: %d charges, want %d", after, before)
 	}
 
-	wantCode(t, s.Refund(context.Background(), refs["k0"], 1000), boxoffice.ENOTFOUND)
+	// A forgotten charge is still refunded, from the amount its ref
+	// carries, and only for that amount.
+	ctx := context.Background()
+	wantCode(t, s.Refund(ctx, refs["k0"], 999), boxoffice.EINVALID)
+	_, refunded, _ := s.Totals()
+	if err := s.Refund(ctx, refs["k0"], 1000); err != nil {
+		t.Fatalf("refund of forgotten k0: %v", err)
+	}
+	if _, r, _ := s.Totals(); r != refunded+1000 {
+		t.Fatalf("refunded %d after refunding forgotten k0, want %d", r, refunded+1000)
+	}
+	wantCode(t, s.Refund(ctx, "ch_"+boxoffice.NewID()+"_x", 1000), boxoffice.ENOTFOUND)
 	if ref, err := charge(s, "k0", cardgateway.TokenVisa); err != nil || ref == refs["k0"] {
 		t.Fatalf("forgotten k0: %q, %v; want a new charge", ref, err)
 	}
