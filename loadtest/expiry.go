@@ -240,8 +240,12 @@ func (v *probeVerdicts) judge(p HoldProbe) []string {
 		v.heldBefore++
 	}
 	// A rival that still holds the seat from its first try would explain
-	// a 409 at expiry+1s by itself.
-	rivalHolds := p.Before.Status == http.StatusCreated && !p.Before.Released
+	// a 409 at expiry+1s by itself: a first try granted and not let go, or
+	// one without an answer or answered 5xx, which may have been granted
+	// (the answer lost, or the write done after the error) and so never
+	// let go.
+	rivalHolds := p.Before.Status == http.StatusCreated && !p.Before.Released ||
+		p.Before.Status == probeStatusNone || p.Before.Status >= http.StatusInternalServerError
 	switch {
 	case rivalHolds || p.After.Status == probeStatusNone:
 		v.inconclusive++
