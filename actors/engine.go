@@ -68,10 +68,10 @@ type Config struct {
 	// confirmation of a hold the other one has just granted. For
 	// clustered nodes; a single node has one activation per showtime.
 	FenceLoads bool
-	// Gone reports whether the node at a remote address (host:port of its
-	// actor system) is known to have died or left the cluster: a load
-	// does not wait for an older activation there to stop. Nil: none is.
-	Gone func(remoteAddr string) bool
+	// Gone reports whether a cluster member (by id) is known to have died
+	// or left: a load does not wait for an older activation there to
+	// stop. Nil: none is.
+	Gone func(memberID string) bool
 	// JournalWrites is how many seat journal writes (each carrying the
 	// batches of many showtimes) the node keeps in flight. Default:
 	// JournalWritesDefault, or what the seat store says it can run at once

@@ -30,7 +30,7 @@ type env struct {
 	epoch      func() uint64
 	fenceLoads bool
 	// gone is Config.Gone.
-	gone    func(remoteAddr string) bool
+	gone    func(memberID string) bool
 	active  sync.Map // showtime ID -> struct{}: grains live on this node
 	layouts layoutCache
 	// holdCaps bound what one user may hold (zero fields: off); the seat

@@ -293,14 +293,18 @@ func (g *showtimeGrain) load() error {
 		err error
 	)
 	for try := 1; ; try++ {
-		m, err = g.env.loadSeatMap(ctx, g.id)
+		var confirmed []string
+		confirmed, err = g.env.confirmedBookings(ctx, g.id) // before the journal: see checkJournal
 		if err == nil {
-			err = g.env.checkJournal(ctx, g.id, m)
+			m, err = g.env.loadSeatMap(ctx, g.id)
+		}
+		if err == nil {
+			err = checkJournal(g.id, m, confirmed)
 		}
 		var older string
 		if err == nil && g.env.fenceLoads {
 			older = m.Activation()
-			err = g.env.fence(ctx, g.id, m, activationName(g.self))
+			err = g.env.fence(ctx, g.id, m, g.activation())
 		}
 		if err == nil {
 			g.supersede(older)
@@ -354,30 +358,41 @@ func (g *showtimeGrain) unload() bool {
 
 // checkJournal refuses a seat journal that is behind the bookings store.
 // The booking saga confirms the seats in the journal before it records the
-// booking confirmed, and a cancellation records the booking cancelling
-// before it frees the seats, so every booking the store holds as confirmed
-// is confirmed in the journal. One that is not means the seat store lost
-// writes (restored from an old backup, recreated empty): serving the map
-// would sell its seats again, so the showtime stays unavailable (and says
-// so in the log) until an operator restores the seat store. It runs at
-// every load, not at node start, so its cost is one showtime's confirmed
-// bookings (at most one per seat), read a page at a time, and not every
-// booking ever made.
-func (e *env) checkJournal(ctx context.Context, showtimeID string, m *boxoffice.SeatMap) error {
+// booking confirmed, so every booking the store holds as confirmed is in
+// the journal read after the store (confirmed, or cancelled since: a
+// cancellation records the booking cancelling, then frees the seats). One
+// that is not means the seat store lost writes (restored from an old
+// backup, recreated empty): serving the map would sell its seats again, so
+// the showtime stays unavailable (and says so in the log) until an
+// operator restores the seat store. Reading the journal first instead would
+// race with the saga: a booking confirmed between the two reads would look
+// lost. It runs at every load, not at node start, so its cost is one
+// showtime's confirmed bookings (at most one per seat), read a page at a
+// time, and not every booking ever made.
+func checkJournal(showtimeID string, m *boxoffice.SeatMap, confirmed []string) error {
+	for _, id := range confirmed {
+		if _, _, ok := m.BookingSeats(id); !ok {
+			return fmt.Errorf("the seat journal of showtime %s is behind its bookings (confirmed booking %s is not booked in it, "+
+				"journal at seq %d): the seats store lost writes; restore it from a backup that has them", showtimeID, id, m.Seq())
+		}
+	}
+	return nil
+}
+
+// confirmedBookings lists the IDs of a showtime's confirmed bookings.
+func (e *env) confirmedBookings(ctx context.Context, showtimeID string) ([]string, error) {
+	var ids []string
 	p := boxoffice.Page{Limit: boxoffice.PageLimitMax}
 	for {
 		bs, next, err := e.bookings.BookingsByShowtime(ctx, showtimeID, p, boxoffice.BookingConfirmed)
 		if err != nil {
-			return fmt.Errorf("confirmed bookings of showtime %s: %w", showtimeID, err)
+			return nil, fmt.Errorf("confirmed bookings of showtime %s: %w", showtimeID, err)
 		}
 		for _, b := range bs {
-			if _, confirmed, ok := m.BookingSeats(b.ID); !ok || !confirmed {
-				return fmt.Errorf("the seat journal of showtime %s is behind its bookings (confirmed booking %s is not booked in it, "+
-					"journal at seq %d): the seats store lost writes; restore it from a backup that has them", showtimeID, b.ID, m.Seq())
-			}
+			ids = append(ids, b.ID)
 		}
 		if next == "" {
-			return nil
+			return ids, nil
 		}
 		p.Cursor = next
 	}

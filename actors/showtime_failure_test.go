@@ -264,3 +264,65 @@ func TestShowtimeRefusesJournalBehindBookings(t *testing.T) {
 	_, err := e.Holds().Hold(ctx, e.ShowtimeID, "bob", []string{"A1", "A2"})
 	mustCode(t, err, boxoffice.EUNAVAILABLE)
 }
+
+// confirmDuringLoad is a seat store on which another activation confirms a
+// booking of seat J1 right after the first load has read the journal: the
+// journal grows by a hold and its confirmation, and the booking is then
+// recorded confirmed, in the booking saga's order.
+type confirmDuringLoad struct {
+	boxoffice.SeatStore
+	bookings boxoffice.BookingStore
+	once     sync.Once
+	booking  string
+}
+
+func (s *confirmDuringLoad) LoadSeats(ctx context.Context, id string) (*boxoffice.SeatSnapshot, []boxoffice.SeatEvent, error) {
+	snap, evs, err := s.SeatStore.LoadSeats(ctx, id)
+	s.once.Do(func() {
+		last := uint64(0)
+		if snap != nil {
+			last = snap.Seq
+		}
+		if len(evs) > 0 {
+			last = evs[len(evs)-1].Seq
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		hold := boxoffice.NewHoldID(id)
+		s.booking = boxoffice.NewID()
+		if e := s.SeatStore.AppendSeats(ctx, id, []boxoffice.SeatEvent{
+			{Seq: last + 1, Kind: boxoffice.EventHeld, At: now, HoldID: hold, Owner: "carol", Seats: []string{"J1"}, ExpiresAt: now.Add(time.Minute)},
+			{Seq: last + 2, Kind: boxoffice.EventConfirmed, At: now, HoldID: hold, BookingID: s.booking},
+		}, nil); e != nil {
+			panic(e)
+		}
+		b := &boxoffice.Booking{ID: s.booking, UserID: "carol", ShowtimeID: id, HoldID: hold, Seats: []string{"J1"}, TotalCents: 1800,
+			Currency: "EUR", Status: boxoffice.BookingConfirmed, CreatedAt: now, UpdatedAt: now}
+		if e := s.bookings.CreateBooking(ctx, b); e != nil {
+			panic(e)
+		}
+	})
+	return snap, evs, err
+}
+
+// A booking confirmed elsewhere while a showtime loads is no sign of a
+// seat store that lost writes: the load reads the bookings before the
+// journal (the saga writes them in the other order), and loads again when
+// the journal moved meanwhile. Reading the journal first refused the
+// showtime as "behind its bookings" (the fault harness's pause runs).
+func TestShowtimeLoadRacingAConfirmation(t *testing.T) {
+	parallel(t)
+	stores := MustOpenStores(t)
+	spy := &confirmDuringLoad{bookings: stores.Bookings}
+	e := MustOpenShowtimes(t, ShowtimeOptions{Stores: stores, FenceLoads: true,
+		Seats: func(s boxoffice.SeatStore) boxoffice.SeatStore { spy.SeatStore = s; return spy }})
+	ctx := testCtx(t)
+	if _, err := e.Holds().Hold(ctx, e.ShowtimeID, "bob", []string{"A1"}); err != nil {
+		t.Fatalf("hold while another activation confirms a booking: %v", err)
+	}
+	if st, _ := seatStatuses(t, e); st["J1"] != boxoffice.SeatBooked {
+		t.Errorf("J1 %s, want booked by the booking confirmed during the load", st["J1"])
+	}
+	if spy.booking == "" {
+		t.Fatal("the confirmation during the load never ran")
+	}
+}

@@ -18,23 +18,26 @@ import (
 // moved past. Asked here, it stops first; one that does not answer in time
 // is on a node that is paused or cut off, which fences itself (its grains
 // answer nothing while unhealthy, and load again afterwards: see the fence
-// epoch). It is asked even when its node is not in this node's view of the
-// cluster: that view may be the one behind (a node that has just joined).
-// Only a node known to have died or left is not asked (Config.Gone).
+// epoch). It is asked even when its member is not in this node's view of
+// the cluster: that view may be the one behind (a member that has just
+// joined, maybe at the address of one that died). Only a member known to
+// have died or left is not asked (Config.Gone): a member id is never used
+// again, and a member declared dead is fenced (a paused or cut-off node) or
+// gone (a crash, a rejoin under a new id, which stops its grains).
 func (g *showtimeGrain) supersede(older string) {
-	self := activationName(g.self)
+	self := g.activation()
 	if older == "" || older == self {
 		return
 	}
-	addr, id, ok := strings.Cut(older, "/")
-	if !ok || addr == "" || id == "" {
+	member, pid, ok := parseActivation(older)
+	if !ok {
 		g.log.Warn("showtime grain: unreadable activation in the journal", "activation", older)
 		return
 	}
-	if g.env.gone != nil && g.env.gone(addr) {
-		return // its node died or left: nothing there answers
+	if g.env.gone != nil && g.env.gone(member) {
+		return // its member died or left: it serves nothing any more
 	}
-	_, err := g.root.RequestFuture(actor.NewPID(addr, id), &Supersede{By: self}, supersedeWait).Result()
+	_, err := g.root.RequestFuture(pid, &Supersede{By: self}, supersedeWait).Result()
 	switch err {
 	case nil:
 		g.log.Info("showtime grain: the older activation stopped", "older", older)
@@ -46,8 +49,26 @@ func (g *showtimeGrain) supersede(older string) {
 }
 
 // activationName is how the activated events name an activation: its
-// PID's address and id (the address has no "/").
-func activationName(pid *actor.PID) string { return pid.Address + "/" + pid.Id }
+// cluster member's id, "@", and its PID's address, "/" and id (member ids
+// have no "@", addresses no "/").
+func activationName(member string, pid *actor.PID) string {
+	return member + "@" + pid.Address + "/" + pid.Id
+}
+
+// parseActivation reads a name made by activationName.
+func parseActivation(name string) (member string, pid *actor.PID, ok bool) {
+	member, rest, ok1 := strings.Cut(name, "@")
+	addr, id, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || member == "" || addr == "" || id == "" {
+		return "", nil, false
+	}
+	return member, actor.NewPID(addr, id), true
+}
+
+// activation is this activation's name (activationName).
+func (g *showtimeGrain) activation() string {
+	return activationName(g.root.ActorSystem().ID, g.self)
+}
 
 // superseded stops this activation: a newer one has fenced the journal
 // and waits for this one to answer nothing more. Requests already in the

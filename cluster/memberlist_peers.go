@@ -225,25 +225,12 @@ func (p *Memberlist) topology() (pcluster.Members, []memberlist.Node) {
 	return members, notify
 }
 
-// Gone reports whether the node whose actor system listens at remoteAddr
-// (host:port, as in its metadata) is known to have died or left: some
-// member with that address is dead or left and none with it is alive (a
-// restarted node may reuse the address). An address this node never heard
-// of is not gone: it may be a member that joined a moment ago.
-func (p *Memberlist) Gone(remoteAddr string) bool {
+// Gone reports whether member id is known to have died or left. A member
+// this node never heard of (or has forgotten) is not gone: it may have
+// joined a moment ago.
+func (p *Memberlist) Gone(id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	gone := false
-	for _, pr := range p.peers {
-		if pr.meta.Remote != remoteAddr {
-			continue
-		}
-		switch pr.state {
-		case StatusDead, StatusLeft:
-			gone = true
-		default:
-			return false
-		}
-	}
-	return gone
+	pr, ok := p.peers[id]
+	return ok && (pr.state == StatusDead || pr.state == StatusLeft)
 }

@@ -323,9 +323,9 @@ func (m *Main) epoch() uint64 {
 }
 
 // gone is the current member's Memberlist.Gone; false for a single node.
-func (m *Main) gone(remoteAddr string) bool {
+func (m *Main) gone(memberID string) bool {
 	g := m.gossip.Load()
-	return g != nil && g.Gone(remoteAddr)
+	return g != nil && g.Gone(memberID)
 }
 
 // ready answers /readyz: the node has not fenced itself and every store
