@@ -6,7 +6,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// supersede tells the activation named older (a PID, as written in the
+// supersede tells the activation named older (by activationName, in the
 // journal's last activated event) that this one has fenced the journal,
 // and waits for it to stop answering, at most supersedeWait.
 //
