@@ -164,11 +164,10 @@ func (s *Simulator) Refund(ctx context.Context, ref string, amountCents int64) e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.byRef[ref]
-	if c == nil {
-		return s.refundForgotten(ref, amountCents)
-	}
+	c := s.chargeByRef(ref)
 	switch {
+	case c == nil:
+		return boxoffice.Errorf(boxoffice.ENOTFOUND, "charge %s not found", ref)
 	case c.refunded:
 		return nil
 	case amountCents != c.amount:
@@ -182,23 +181,19 @@ func (s *Simulator) Refund(ctx context.Context, ref string, amountCents int64) e
 	return nil
 }
 
-// refundForgotten refunds a charge the simulator no longer remembers, from
-// the amount its ref carries. Refunding it twice cannot be told from once
-// any more: both count in Totals. The booking saga refunds a payment once
-// (the payment's state says so), so that happens only when a refund's
-// answer was lost and it is asked again. The caller holds the lock.
-func (s *Simulator) refundForgotten(ref string, amountCents int64) error {
-	amount, ok := refAmount(ref)
-	switch {
-	case !ok:
-		return boxoffice.Errorf(boxoffice.ENOTFOUND, "charge %s not found", ref)
-	case amountCents != amount:
-		return boxoffice.Errorf(boxoffice.EINVALID, "refund of %d does not match the charge of %d", amountCents, amount)
+// chargeByRef is the charge with this ref: the one remembered or, for a
+// forgotten one, a charge made from the amount its ref carries (and not
+// kept, so refunding a forgotten charge twice cannot be told from once:
+// both count in Totals; the booking saga refunds a payment once, as the
+// payment's state says, so that takes a refund whose answer was lost).
+// Nil for a ref this simulator never made. The caller holds the lock.
+func (s *Simulator) chargeByRef(ref string) *charge {
+	if c := s.byRef[ref]; c != nil {
+		return c
 	}
-	if err := s.record(ledgerLine{Op: "refund", Ref: ref}); err != nil {
-		return err
+	if amount, ok := refAmount(ref); ok {
+		return &charge{ref: ref, amount: amount}
 	}
-	s.refunded += amountCents
 	return nil
 }
 

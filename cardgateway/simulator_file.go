@@ -57,13 +57,9 @@ func (s *Simulator) replay(r io.Reader) error {
 				s.charges++
 			}
 		case "refund":
-			if c := s.byRef[l.Ref]; c != nil && !c.refunded {
+			if c := s.chargeByRef(l.Ref); c != nil && !c.refunded {
 				c.refunded = true
 				s.refunded += c.amount
-			} else if c == nil {
-				if amount, ok := refAmount(l.Ref); ok { // a forgotten charge's refund
-					s.refunded += amount
-				}
 			}
 		}
 	}
