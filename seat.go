@@ -60,8 +60,8 @@ const (
 	// EventActivated changes no seat: a clustered node writes it when it
 	// loads a showtime, so that an older activation elsewhere can no
 	// longer write, before the new one answers anything (see the showtime
-	// grain's load). Its Owner is the new activation's address (an actor
-	// PID), for the next one to tell it to stop.
+	// grain's load). Its Owner names the new activation (its cluster member
+	// and actor PID), for the next one to tell it to stop.
 	EventActivated SeatEventKind = "activated"
 )
 

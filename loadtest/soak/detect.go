@@ -114,13 +114,8 @@ func fit(xs, ys []float64) (slope, mean float64) {
 func judgeAll(samples []sample, runS float64) []verdict {
 	type key struct{ series, node string }
 	pts := map[key][]point{}
-	var nodes []string
-	seen := map[string]bool{}
+	nodes := sampleNodes(samples)
 	for _, s := range samples {
-		if !seen[s.Node] {
-			seen[s.Node] = true
-			nodes = append(nodes, s.Node)
-		}
 		for name, v := range s.Values {
 			pts[key{name, s.Node}] = append(pts[key{name, s.Node}], point{s.T, v})
 		}

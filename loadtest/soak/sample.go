@@ -48,6 +48,19 @@ type sample struct {
 	Values map[string]float64 `json:"values"`
 }
 
+// sampleNodes lists the nodes of the samples in the order they first come.
+func sampleNodes(samples []sample) []string {
+	var nodes []string
+	seen := map[string]bool{}
+	for _, s := range samples {
+		if !seen[s.Node] {
+			seen[s.Node] = true
+			nodes = append(nodes, s.Node)
+		}
+	}
+	return nodes
+}
+
 // scraper reads a node's /metrics and keeps the request histogram of the
 // previous reading, so that each reading's latency is of its interval.
 type scraper struct {

@@ -34,14 +34,7 @@ var seriesTitle = map[string]string{
 // soakSVG draws every series of the samples against time, a standalone
 // SVG document (no script, no external resource).
 func soakSVG(samples []sample, runS float64, title string) string {
-	var nodes []string
-	seen := map[string]bool{}
-	for _, s := range samples {
-		if !seen[s.Node] {
-			seen[s.Node] = true
-			nodes = append(nodes, s.Node)
-		}
-	}
+	nodes := sampleNodes(samples)
 	var present []string
 	for _, name := range seriesOrder {
 		for _, s := range samples {
