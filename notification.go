@@ -3,6 +3,8 @@ package boxoffice
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -55,6 +57,14 @@ type NotificationStore interface {
 	// DueNotifications lists undelivered notifications with NextAt <= now
 	// and Attempts below max, oldest first, at most limit.
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]*Notification, error)
+	// ClaimNotifications takes the due notifications DueNotifications
+	// would list, at most limit, for one deliverer: it sets their NextAt
+	// to until in the same write, so that no other claim returns them
+	// before then, and returns them oldest first. Every node's deliverer
+	// claims from one outbox, so each notification goes out from one node
+	// (again after until if its deliverer died before marking it). Claims
+	// running at once never wait for each other's rows.
+	ClaimNotifications(ctx context.Context, now, until time.Time, limit int) ([]*Notification, error)
 	// MarkDelivered sets DeliveredAt. Returns ENOTFOUND.
 	MarkDelivered(ctx context.Context, id string, at time.Time) error
 	// MarkAttempt records a failed try: Attempts+1, NextAt, LastError.
@@ -66,6 +76,16 @@ type NotificationStore interface {
 	// attempts) and created before before. Undelivered ones still being
 	// retried are kept. It returns how many it deleted.
 	DeleteNotificationsBefore(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// SortNotifications orders ns oldest first: by CreatedAt, then ID.
+func SortNotifications(ns []*Notification) {
+	slices.SortFunc(ns, func(a, b *Notification) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // NotificationService lists what the notification actor has sent.

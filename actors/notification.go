@@ -19,6 +19,10 @@ const (
 	notifySweepDefault = time.Second
 	notifyStoreWait    = 5 * time.Second
 	notifySendTimeout  = 5 * time.Second // one Send of the sender
+	// notifyClaimLease is how long a claimed notification is this node's
+	// to deliver: more than a delivery can take (a send and two store
+	// writes), so that no other node sends it while this one still may.
+	notifyClaimLease = notifySendTimeout + 2*notifyStoreWait + 15*time.Second
 )
 
 // Messages of the notification actor (local to its node).
@@ -117,11 +121,14 @@ func (a *notificationActor) fetch(ctx actor.Context) {
 		return
 	}
 	a.fetching = true
-	self, root, n := ctx.Self(), ctx.ActorSystem().Root, a.n
+	// Claim no more than the free workers can start: a claimed
+	// notification left undelivered would wait for its lease to lapse.
+	// Deliveries only end while the claim runs, so these stay free.
+	self, root, n, free := ctx.Self(), ctx.ActorSystem().Root, a.n, min(notifyBatchMax, notifyWorkersMax-len(a.inflight))
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		due, err := n.due()
+		due, err := n.claim(free)
 		root.Send(self, &notifyBatch{due: due, err: err})
 	}()
 }

@@ -69,11 +69,16 @@ func (s *notifier) poke() {
 	}
 }
 
-// due reads the notifications whose time has come.
-func (s *notifier) due() ([]*boxoffice.Notification, error) {
+// claim takes up to limit notifications whose time has come for this
+// node to deliver. The outbox is shared by every node: a claim moves the
+// rows' next attempt notifyClaimLease on, so that the other nodes' claims
+// skip them while this node delivers; if it dies first, they are due
+// again after the lease.
+func (s *notifier) claim(limit int) ([]*boxoffice.Notification, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), notifyStoreWait)
 	defer cancel()
-	return s.store.DueNotifications(ctx, s.clock.Now(), notifyBatchMax)
+	now := storedNow(s.clock)
+	return s.store.ClaimNotifications(ctx, now, now.Add(notifyClaimLease), limit)
 }
 
 // deliver sends one notification and records the outcome: delivered, or

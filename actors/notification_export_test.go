@@ -1,6 +1,11 @@
 package actors
 
-import "sync"
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/boxoffice/boxoffice"
+)
 
 // outboxes holds what each notification actor reported after its last
 // message, by its notifier (one per engine).
@@ -40,3 +45,12 @@ func OutboxReads(e *Engine) (reads, inflight int) {
 	c := outboxes.m[e.notifier]
 	return c.reads, c.inflight
 }
+
+// ClaimOutbox claims up to limit due notifications of stores as one node's
+// notification actor does before it delivers them.
+func ClaimOutbox(stores *boxoffice.Stores, clock boxoffice.Clock, limit int) ([]*boxoffice.Notification, error) {
+	return newNotifier(Config{Stores: stores, Clock: clock, Logger: slog.Default()}).claim(limit)
+}
+
+// NotifyClaimLease is how long a claimed notification is its node's.
+const NotifyClaimLease = notifyClaimLease

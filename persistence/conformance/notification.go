@@ -3,6 +3,7 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ var notificationTests = []test{
 	{"EnqueueRoundTrip", testEnqueueRoundTrip},
 	{"EnqueueSameIDTwiceKeepsTheFirst", testEnqueueIdempotent},
 	{"DueNotificationsSkipDeliveredFutureAndExhausted", testDueNotifications},
+	{"ClaimNotificationsTakesDueOnesForALease", testClaimNotifications},
+	{"ClaimNotificationsAtOnceAreDisjoint", testClaimNotificationsDisjoint},
 	{"MarkDeliveredEndsDelivery", testMarkDelivered},
 	{"MarkAttemptCountsAndReschedules", testMarkAttempt},
 	{"NotificationsByUserNewestFirstAcrossPages", testNotificationsByUser},
@@ -112,6 +115,90 @@ func testDueNotifications(t *testing.T, s *boxoffice.Stores) {
 	got, err = s.Notifications.DueNotifications(ctx, now, 2)
 	require.NoError(t, err)
 	require.Equal(t, due[:2], ids(got, notificationID))
+}
+
+// testClaimNotifications claims what DueNotifications lists, oldest first
+// and up to limit; a claimed notification is not claimed again until its
+// lease ends, then it is (its deliverer died), unless it was delivered.
+func testClaimNotifications(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	now, until := at(10), at(20)
+	var due []string // oldest first
+	for i := range 4 {
+		due = append(due, mustEnqueue(t, s, newNotification("user-1", fmt.Sprintf("due-%d", i), at(i))).ID)
+	}
+	later := newNotification("user-1", "later", at(1))
+	later.NextAt = now.Add(time.Millisecond)
+	mustEnqueue(t, s, later)
+	exhausted := newNotification("user-1", "exhausted", at(2))
+	exhausted.Attempts = boxoffice.NotifyAttemptsMax
+	mustEnqueue(t, s, exhausted)
+	delivered := mustEnqueue(t, s, newNotification("user-1", "delivered", at(3)))
+	require.NoError(t, s.Notifications.MarkDelivered(ctx, delivered.ID, at(3)))
+
+	got, err := s.Notifications.ClaimNotifications(ctx, now, until, 3)
+	require.NoError(t, err)
+	require.Equal(t, due[:3], ids(got, notificationID), "the oldest due, up to limit")
+	for _, n := range got {
+		require.True(t, n.NextAt.Equal(until), "claimed until the lease ends: %v", n.NextAt)
+	}
+	got, err = s.Notifications.ClaimNotifications(ctx, now, until, 100)
+	require.NoError(t, err)
+	require.Equal(t, due[3:], ids(got, notificationID), "claimed ones are not claimed again")
+	got, err = s.Notifications.DueNotifications(ctx, now, 100)
+	require.NoError(t, err)
+	require.Empty(t, got, "claimed ones are not due during their lease")
+
+	require.NoError(t, s.Notifications.MarkDelivered(ctx, due[0], at(11)))
+	require.NoError(t, s.Notifications.MarkAttempt(ctx, due[1], at(30), "webhook: 503"))
+	got, err = s.Notifications.ClaimNotifications(ctx, until, at(40), 100)
+	require.NoError(t, err)
+	require.Equal(t, []string{later.ID, due[2], due[3]}, ids(got, notificationID),
+		"after the lease the undelivered ones are due again; a failed attempt waits for its backoff")
+}
+
+// testClaimNotificationsDisjoint has several deliverers claim at once
+// from one outbox: each notification goes to exactly one of them.
+func testClaimNotificationsDisjoint(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	const notes, claimers = 60, 4
+	for i := range notes {
+		mustEnqueue(t, s, newNotification("user-1", fmt.Sprintf("b-%02d", i), at(0).Add(time.Duration(i)*time.Second)))
+	}
+	var (
+		mu    sync.Mutex
+		taken = map[string]int{}
+		wg    sync.WaitGroup
+		errs  = make(chan error, claimers)
+	)
+	for range claimers {
+		wg.Go(func() {
+			for {
+				got, err := s.Notifications.ClaimNotifications(ctx, at(10), at(20), 7)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, n := range got {
+					taken[n.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, taken, notes, "every due notification claimed")
+	for id, n := range taken {
+		require.Equal(t, 1, n, "%s claimed %d times", id, n)
+	}
 }
 
 func testMarkDelivered(t *testing.T, s *boxoffice.Stores) {

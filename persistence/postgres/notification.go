@@ -73,6 +73,29 @@ func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time,
 	return list, s.db.translate(err)
 }
 
+// ClaimNotifications moves the claimed rows' next_at in one statement
+// outside the group commit: rows locked by another claim are skipped, not
+// waited for, and the claim's locks last only as long as its own commit.
+func (s *notificationStore) ClaimNotifications(ctx context.Context, now, until time.Time, limit int) ([]*boxoffice.Notification, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	rows, err := s.db.pool.Query(ctx, `UPDATE notifications SET next_at = $2
+		WHERE id IN (SELECT id FROM notifications
+			WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $3
+			ORDER BY created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+		RETURNING `+notificationColumns,
+		now, until, boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
+	if err != nil {
+		return nil, s.db.translate(err)
+	}
+	list, err := collectNotifications(rows)
+	if err != nil {
+		return nil, s.db.translate(err)
+	}
+	boxoffice.SortNotifications(list)
+	return list, nil
+}
+
 func (s *notificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()

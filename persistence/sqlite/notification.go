@@ -66,6 +66,33 @@ func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time,
 	return ns, translate(err, "notifications")
 }
 
+// ClaimNotifications moves the claimed rows' next_at to until in the one
+// statement that selects them, a transaction of the file's group commit
+// (SQLite has one writer at a time, so no other claim sees them due).
+func (s *notificationStore) ClaimNotifications(ctx context.Context, now, until time.Time, limit int) ([]*boxoffice.Notification, error) {
+	var ns []*boxoffice.Notification
+	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		// Once its turn has come the statement runs to the end (withTx).
+		rows, err := tx.QueryContext(context.WithoutCancel(ctx),
+			`UPDATE notifications SET next_at = ?
+			 WHERE id IN (SELECT id FROM notifications
+				WHERE delivered_at IS NULL AND next_at <= ? AND attempts < ?
+				ORDER BY created_at, id LIMIT ?)
+			 RETURNING `+notificationColumns,
+			micros(until), micros(now), boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
+		if err != nil {
+			return err
+		}
+		ns, err = collect(rows, scanNotification)
+		return err
+	})
+	if err != nil {
+		return nil, translate(err, "notifications")
+	}
+	boxoffice.SortNotifications(ns)
+	return ns, nil
+}
+
 // MarkDelivered sets DeliveredAt. Returns ENOTFOUND.
 func (s *notificationStore) MarkDelivered(ctx context.Context, id string, at time.Time) error {
 	res, err := s.db.db.ExecContext(ctx,
