@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -29,11 +31,20 @@ const (
 	wireBufBytes    = 16 << 10
 )
 
-// wireTarget is one node reached over plain HTTP.
+// wireTarget is one node reached over plain HTTP. Its idle connections
+// are a stack: a request takes the one used last, so after a burst the
+// connections it opened sink to the bottom, go unused, and are closed once
+// idle for wireIdleMax. The node then holds as many connections as the
+// load needs now, not as many as its busiest moment did (a FIFO queue kept
+// every connection ever opened warm, and a long run's open files rose with
+// each burst).
 type wireTarget struct {
 	addr string // host:port to dial
 	host string // Host header
-	idle chan *wireConn
+	max  int    // idle connections kept at most
+
+	mu   sync.Mutex
+	idle []*wireConn // least recently used first
 }
 
 type wireConn struct {
@@ -48,24 +59,23 @@ func newWireTarget(host string, conns int) *wireTarget {
 	if _, _, err := net.SplitHostPort(host); err != nil {
 		addr = net.JoinHostPort(host, "80")
 	}
-	return &wireTarget{addr: addr, host: host, idle: make(chan *wireConn, conns)}
+	return &wireTarget{addr: addr, host: host, max: conns}
 }
 
-// get returns an idle connection that is fresh enough, or dials one.
+// get returns the most recently used idle connection, or dials one.
 func (t *wireTarget) get(ctx context.Context) (*wireConn, error) {
-	for {
-		var c *wireConn
-		select {
-		case c = <-t.idle:
-		default:
-		}
-		if c == nil {
-			break
-		}
-		if time.Since(c.lastUsed) < wireIdleMax {
-			return c, nil
-		}
-		c.nc.Close()
+	t.mu.Lock()
+	stale := t.pruneLocked(time.Now())
+	var c *wireConn
+	if n := len(t.idle); n > 0 {
+		c = t.idle[n-1]
+		t.idle[n-1] = nil
+		t.idle = t.idle[:n-1]
+	}
+	t.mu.Unlock()
+	closeAll(stale)
+	if c != nil {
+		return c, nil
 	}
 	d := net.Dialer{Timeout: wireDialTimeout, KeepAlive: 30 * time.Second}
 	nc, err := d.DialContext(ctx, "tcp", t.addr)
@@ -77,23 +87,55 @@ func (t *wireTarget) get(ctx context.Context) (*wireConn, error) {
 
 // put keeps c for the next request, or closes it when enough are kept.
 func (t *wireTarget) put(c *wireConn) {
-	c.lastUsed = time.Now()
-	select {
-	case t.idle <- c:
-	default:
+	now := time.Now()
+	c.lastUsed = now
+	t.mu.Lock()
+	stale := t.pruneLocked(now)
+	if len(t.idle) < t.max {
+		t.idle = append(t.idle, c)
+		c = nil
+	}
+	t.mu.Unlock()
+	closeAll(stale)
+	if c != nil {
 		c.nc.Close()
 	}
 }
 
-func (t *wireTarget) close() {
-	for {
-		select {
-		case c := <-t.idle:
-			c.nc.Close()
-		default:
-			return
-		}
+// pruneLocked removes the connections idle for wireIdleMax or longer from
+// the bottom of the stack and returns them, to be closed outside the lock.
+func (t *wireTarget) pruneLocked(now time.Time) []*wireConn {
+	n := 0
+	for n < len(t.idle) && now.Sub(t.idle[n].lastUsed) >= wireIdleMax {
+		n++
 	}
+	if n == 0 {
+		return nil
+	}
+	stale := slices.Clone(t.idle[:n])
+	t.idle = slices.Delete(t.idle, 0, n)
+	return stale
+}
+
+func closeAll(cs []*wireConn) {
+	for _, c := range cs {
+		c.nc.Close()
+	}
+}
+
+// idleConns is how many connections wait for a request.
+func (t *wireTarget) idleConns() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.idle)
+}
+
+func (t *wireTarget) close() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	t.mu.Unlock()
+	closeAll(idle)
 }
 
 var errBodyTooLong = fmt.Errorf("answer longer than %d bytes", bodyBytesMax)

@@ -106,3 +106,51 @@ func TestWireClient(t *testing.T) {
 	r = c.Do(ctx, Request{Method: "GET", Path: "/empty"})
 	require.NoError(t, r.Err, "the client recovers after a timeout and a cancellation")
 }
+
+// TestWireClientLetsBurstConnectionsGo: after a burst opened many
+// connections, a steady load of one request at a time keeps one warm and
+// closes the others once idle for wireIdleMax. A queue that handed out the
+// least recently used connection first kept all of them warm for ever, so
+// a node's open files rose with every burst of a long run (the soak's
+// open_fds series).
+func TestWireClientLetsBurstConnectionsGo(t *testing.T) {
+	const burst = 10
+	var arrived atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/burst" && arrived.Add(1) == burst {
+			close(release)
+		}
+		if r.URL.Path == "/burst" {
+			<-release
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c := NewClient([]string{srv.URL}, 64, 5*time.Second)
+	defer c.Close()
+	target := c.wire[0]
+	require.NotNil(t, target)
+	ctx := t.Context()
+
+	done := make(chan Result, burst)
+	for range burst {
+		go func() { done <- c.Do(ctx, Request{Method: "GET", Path: "/burst"}) }()
+	}
+	for range burst {
+		require.NoError(t, (<-done).Err)
+	}
+	require.Equal(t, burst, target.idleConns(), "the burst's connections are kept")
+
+	// 20 s of a steady 10 requests a second, one at a time, with the
+	// idle connections aged by hand instead of waiting.
+	for range 200 {
+		target.mu.Lock()
+		for _, ic := range target.idle {
+			ic.lastUsed = ic.lastUsed.Add(-100 * time.Millisecond)
+		}
+		target.mu.Unlock()
+		require.NoError(t, c.Do(ctx, Request{Method: "GET", Path: "/steady"}).Err)
+	}
+	require.Equal(t, 1, target.idleConns(), "one connection serves the steady load; the rest were closed")
+}
