@@ -115,6 +115,10 @@ func TestFaults(t *testing.T) {
 				if res.Err != "" {
 					t.Errorf("%s seed %d: run not made: %s (history %s)", name, res.Seed, res.Err, res.File)
 				}
+				if len(res.NotRecovered) > 0 {
+					t.Errorf("%s seed %d: not recovered within %s of the heal: %s (history %s, node logs in faults-out/logs/)",
+						name, res.Seed, recoverMax, strings.Join(res.NotRecovered, ", "), res.File)
+				}
 				if res.Skipped != "" {
 					t.Logf("%s seed %d: skipped: %s", name, res.Seed, res.Skipped)
 				}

@@ -56,16 +56,18 @@ func summarize(nemesis string, results []RunResult) row {
 		for k, v := range res.Measures {
 			r.measures[k] = append(r.measures[k], v)
 		}
-		if len(res.Violations) > 0 || res.Err != "" {
+		if len(res.Violations) > 0 || res.Err != "" || len(res.NotRecovered) > 0 {
 			r.failedSeeds = append(r.failedSeeds, res.Seed)
 		}
 	}
 	return r
 }
 
-// passed: every run was made, exercised its fault, and found nothing.
+// passed: every run was made, exercised its fault, found nothing, and
+// every node answered again within recoverMax of the heal (nodes must
+// recover by themselves).
 func (r row) passed() bool {
-	return r.runs > 0 && r.errs == 0 && r.violations == 0 && r.incomplete == 0 && r.skipped == 0
+	return r.runs > 0 && r.errs == 0 && r.violations == 0 && r.incomplete == 0 && r.skipped == 0 && r.notRecovered == 0
 }
 
 func (r row) recoverText() string {
