@@ -57,14 +57,19 @@ func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffic
 	return s.db.translate(err)
 }
 
+// dueNotifications selects the due rows, oldest first, from the partial
+// index of undelivered ones: $1 now, $2 NotifyAttemptsMax, $3 the limit.
+// DueNotifications reads them and ClaimNotifications claims them.
+const dueNotifications = `notifications
+	WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $2
+	ORDER BY created_at, id LIMIT $3`
+
 // DueNotifications lists oldest first from the partial index of
 // undelivered rows.
 func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*boxoffice.Notification, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $2
-		ORDER BY created_at, id LIMIT $3`,
+	rows, err := s.db.pool.Query(ctx, `SELECT `+notificationColumns+` FROM `+dueNotifications,
 		now, boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
 	if err != nil {
 		return nil, s.db.translate(err)
@@ -79,12 +84,10 @@ func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time,
 func (s *notificationStore) ClaimNotifications(ctx context.Context, now, until time.Time, limit int) ([]*boxoffice.Notification, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	rows, err := s.db.pool.Query(ctx, `UPDATE notifications SET next_at = $2
-		WHERE id IN (SELECT id FROM notifications
-			WHERE delivered_at IS NULL AND next_at <= $1 AND attempts < $3
-			ORDER BY created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+	rows, err := s.db.pool.Query(ctx, `UPDATE notifications SET next_at = $4
+		WHERE id IN (SELECT id FROM `+dueNotifications+` FOR UPDATE SKIP LOCKED)
 		RETURNING `+notificationColumns,
-		now, until, boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
+		now, boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit), until)
 	if err != nil {
 		return nil, s.db.translate(err)
 	}

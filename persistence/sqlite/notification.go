@@ -50,14 +50,19 @@ func (s *notificationStore) EnqueueNotification(ctx context.Context, n *boxoffic
 	return translate(err, "notification "+n.ID)
 }
 
+// dueNotifications selects the due rows, oldest first; its parameters are
+// now, NotifyAttemptsMax and the limit. DueNotifications reads them and
+// ClaimNotifications claims them.
+const dueNotifications = `notifications
+	WHERE delivered_at IS NULL AND next_at <= ? AND attempts < ?
+	ORDER BY created_at, id LIMIT ?`
+
 // DueNotifications lists undelivered notifications with NextAt <= now and
 // Attempts below NotifyAttemptsMax, oldest first, at most limit
 // (PageLimitMax if limit <= 0).
 func (s *notificationStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*boxoffice.Notification, error) {
 	rows, err := s.db.db.QueryContext(ctx,
-		`SELECT `+notificationColumns+` FROM notifications
-		 WHERE delivered_at IS NULL AND next_at <= ? AND attempts < ?
-		 ORDER BY created_at, id LIMIT ?`,
+		`SELECT `+notificationColumns+` FROM `+dueNotifications,
 		micros(now), boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
 	if err != nil {
 		return nil, translate(err, "notifications")
@@ -75,9 +80,7 @@ func (s *notificationStore) ClaimNotifications(ctx context.Context, now, until t
 		// Once its turn has come the statement runs to the end (withTx).
 		rows, err := tx.QueryContext(context.WithoutCancel(ctx),
 			`UPDATE notifications SET next_at = ?
-			 WHERE id IN (SELECT id FROM notifications
-				WHERE delivered_at IS NULL AND next_at <= ? AND attempts < ?
-				ORDER BY created_at, id LIMIT ?)
+			 WHERE id IN (SELECT id FROM `+dueNotifications+`)
 			 RETURNING `+notificationColumns,
 			micros(until), micros(now), boxoffice.NotifyAttemptsMax, boxoffice.ScanLimit(limit))
 		if err != nil {
