@@ -86,17 +86,15 @@ func (t *wireTarget) get(ctx context.Context) (*wireConn, error) {
 }
 
 // put keeps c for the next request, or closes it when enough are kept.
+// The stale ones are closed by the next get, which every request makes.
 func (t *wireTarget) put(c *wireConn) {
-	now := time.Now()
-	c.lastUsed = now
+	c.lastUsed = time.Now()
 	t.mu.Lock()
-	stale := t.pruneLocked(now)
 	if len(t.idle) < t.max {
 		t.idle = append(t.idle, c)
 		c = nil
 	}
 	t.mu.Unlock()
-	closeAll(stale)
 	if c != nil {
 		c.nc.Close()
 	}
