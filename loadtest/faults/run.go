@@ -165,6 +165,7 @@ func (h *harness) run(ctx context.Context, nem nemesis, seed int64) RunResult {
 			for i := range h.nw.n {
 				if rec.at[i] < 0 {
 					res.NotRecovered = append(res.NotRecovered, h.c.name(i))
+					f.note("%s", h.c.diagnose(ctx, i, runName))
 				} else {
 					targets = append(targets, h.c.URL(i))
 				}
