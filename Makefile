@@ -43,6 +43,16 @@ test: lint ## vet, format check and every test (PostgreSQL ones need BOXOFFICE_T
 	@if command -v docker-compose >/dev/null 2>&1; then \
 		echo "docker-compose config"; docker-compose -f docker-compose.yml config -q; \
 	else echo "docker-compose not installed: compose file not checked"; fi
+	@$(MAKE) --no-print-directory alerts
+
+.PHONY: alerts
+alerts: ## check the Prometheus config and unit-test the alert rules of deploy/ (promtool, Debian package prometheus)
+	@if command -v promtool >/dev/null 2>&1; then \
+		promtool check config deploy/prometheus/prometheus.yml && \
+		promtool check rules deploy/prometheus/rules/boxoffice.yml && \
+		promtool test rules deploy/prometheus/rules/boxoffice_test.yml; \
+	elif [ -n "$$CI" ]; then echo "promtool missing (apt-get install prometheus): the alert rules must be tested in CI"; exit 1; \
+	else echo "promtool not installed (apt-get install prometheus): alert rules not tested"; fi
 
 .PHONY: lint
 lint: ## gofmt check and go vet
