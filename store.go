@@ -14,6 +14,9 @@ type Stores struct {
 	Bookings      BookingStore
 	Payments      PaymentStore
 	Notifications NotificationStore
+	// Events is the events outbox, in the bookings database (the
+	// bookings store writes it with each booking's change of state).
+	Events EventStore
 
 	// Ping checks that every database answers (for /readyz).
 	Ping func(ctx context.Context) error

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) *boxoffice.Stores) {
 		{"Bookings", bookingTests},
 		{"Payments", paymentTests},
 		{"Notifications", notificationTests},
+		{"Events", eventTests},
 		{"Retention", retentionTests},
 	}
 	for _, g := range groups {

@@ -66,10 +66,16 @@ func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) 
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	payID, payStatus := summaryColumns(b.Payment)
-	tag, err := s.db.exec(ctx,
-		`UPDATE bookings SET status = $2, failure = $3, failure_code = $4, payment_id = $5, payment_status = $6,
-		updated_at = $7 WHERE id = $1`,
-		b.ID, b.Status, b.Failure, b.FailureCode, payID, payStatus, b.UpdatedAt)
+	// One statement, so one transaction: the booking's events (the
+	// outbox) are stored with the change that implies them, or neither.
+	// It returns a row when the booking exists.
+	args := append([]any{b.ID, b.Status, b.Failure, b.FailureCode, payID, payStatus, b.UpdatedAt},
+		eventArgs(boxoffice.BookingEvents(b))...)
+	tag, err := s.db.exec(ctx, `WITH b AS (
+			UPDATE bookings SET status = $2, failure = $3, failure_code = $4, payment_id = $5, payment_status = $6,
+			updated_at = $7 WHERE id = $1 RETURNING 1
+		), e AS (`+insertEvents(8, "WHERE EXISTS (SELECT 1 FROM b)")+`)
+		SELECT 1 FROM b`, args...)
 	if err != nil {
 		return s.db.translate(err)
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	// Logger receives database creation and migration messages; nil
 	// discards them.
 	Logger *slog.Logger
+	// EventSettle is how old an event must be before the outbox lists it
+	// (see boxoffice.EventSettle); 0: boxoffice.EventSettle. Tests lower it.
+	EventSettle time.Duration
 }
 
 // ConfigFromEnv reads the database settings of the API contract with

@@ -5,6 +5,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +57,7 @@ func Open(ctx context.Context, cfg Config) (*boxoffice.Stores, error) {
 		Bookings:      &bookingStore{db: dbs["bookings"]},
 		Payments:      &paymentStore{db: dbs["payments"]},
 		Notifications: &notificationStore{db: dbs["notifications"]},
+		Events:        &eventStore{db: dbs["bookings"], settle: cmp.Or(cfg.EventSettle, boxoffice.EventSettle)},
 		Ping:          func(ctx context.Context) error { return pingAll(ctx, dbs) },
 		Close:         func() error { closeAll(dbs); return nil },
 		Conns:         func() map[string]boxoffice.ConnStats { return connStats(dbs) },

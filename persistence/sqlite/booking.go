@@ -62,13 +62,24 @@ func (s *bookingStore) CreateBooking(ctx context.Context, b *boxoffice.Booking) 
 
 // UpdateBooking stores b's Status, Failure, FailureCode, Payment and
 // UpdatedAt. Returns ENOTFOUND.
+// The booking's events (the outbox) are stored in the same transaction,
+// so neither is kept without the other.
 func (s *bookingStore) UpdateBooking(ctx context.Context, b *boxoffice.Booking) error {
 	payID, payStatus := summaryColumns(b.Payment)
-	res, err := s.db.db.ExecContext(ctx,
-		`UPDATE bookings SET status = ?, failure = ?, failure_code = ?, payment_id = ?,
-		 payment_status = ?, updated_at = ? WHERE id = ?`,
-		b.Status, b.Failure, b.FailureCode, payID, payStatus, micros(b.UpdatedAt), b.ID)
-	return notFoundIfNone(res, err, "booking "+b.ID)
+	events := boxoffice.BookingEvents(b)
+	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		// Once its turn has come the transaction runs to the end (withTx).
+		ctx := context.WithoutCancel(ctx)
+		res, err := tx.ExecContext(ctx,
+			`UPDATE bookings SET status = ?, failure = ?, failure_code = ?, payment_id = ?,
+			 payment_status = ?, updated_at = ? WHERE id = ?`,
+			b.Status, b.Failure, b.FailureCode, payID, payStatus, micros(b.UpdatedAt), b.ID)
+		if err := notFoundIfNone(res, err, "booking "+b.ID); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, events)
+	})
+	return translate(err, "booking "+b.ID)
 }
 
 // Booking returns ENOTFOUND.

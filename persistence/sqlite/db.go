@@ -99,6 +99,7 @@ func open(ctx context.Context, dir string, migrating bool) (_ *boxoffice.Stores,
 		Bookings:      &bookingStore{db: byService["bookings"]},
 		Payments:      &paymentStore{db: byService["payments"]},
 		Notifications: &notificationStore{db: byService["notifications"]},
+		Events:        &eventStore{db: byService["bookings"]},
 		Ping: func(ctx context.Context) error {
 			for _, d := range dbs {
 				if err := d.ping(ctx); err != nil {
