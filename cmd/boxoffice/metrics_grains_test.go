@@ -13,12 +13,12 @@ import (
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
 )
 
-// TestMetricsGrainsAndPools: /metrics counts the live grains (a seat map
+// TestMetricsGrainsAndPools: /metrics (on the ops listener) counts the live grains (a seat map
 // read activates a showtime grain) and shows each service's PostgreSQL
 // pool, the series the soak watches for growth.
 func TestMetricsGrainsAndPools(t *testing.T) {
 	m := mustStartMain(t, "m1", pgtest.MustTestConfig(t), true)
-	url := m.HTTP.URL()
+	url := m.OpsURL()
 	if got := metricValue(t, url, `boxoffice_db_connections{service="seats",state="max"}`); got != 4 {
 		t.Fatalf("seats pool max = %v, want the URL's pool_max_conns 4", got)
 	}

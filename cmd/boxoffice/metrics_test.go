@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMetricsJournal: a node's /metrics carries the seat journal's
+// TestMetricsJournal: a node's /metrics (on its ops listener) carries the seat journal's
 // committer counters, and a hold moves them.
 func TestMetricsJournal(t *testing.T) {
 	n := startNode(t, t.TempDir())
@@ -18,17 +18,17 @@ func TestMetricsJournal(t *testing.T) {
 	admin.login(testAdminEmail, testAdminPassword)
 	st := setupShowtime(t, admin, "AB", 5)
 
-	before := journalMetric(t, n.URL, "boxoffice_journal_events_total")
+	before := journalMetric(t, n.OpsURL, "boxoffice_journal_events_total")
 	alice := registerUser(t, n.URL, "alice@example.com")
 	alice.must(201, "POST", "/api/v1/showtimes/"+st+"/holds", map[string]any{"seats": []string{"A1"}}, nil)
-	require.Greater(t, journalMetric(t, n.URL, "boxoffice_journal_events_total"), before)
-	require.GreaterOrEqual(t, journalMetric(t, n.URL, "boxoffice_journal_writes_total"), 1.0)
-	require.Zero(t, journalMetric(t, n.URL, "boxoffice_journal_busy_total"))
+	require.Greater(t, journalMetric(t, n.OpsURL, "boxoffice_journal_events_total"), before)
+	require.GreaterOrEqual(t, journalMetric(t, n.OpsURL, "boxoffice_journal_writes_total"), 1.0)
+	require.Zero(t, journalMetric(t, n.OpsURL, "boxoffice_journal_busy_total"))
 }
 
-func journalMetric(t *testing.T, base, name string) float64 {
+func journalMetric(t *testing.T, opsURL, name string) float64 {
 	t.Helper()
-	res, err := http.Get(base + "/metrics")
+	res, err := http.Get(opsURL + "/metrics")
 	require.NoError(t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
