@@ -75,7 +75,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "boxoffice_http_panics_total", Help: "Handler panics recovered.",
 		})),
 		sseStreams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "boxoffice_http_seat_streams", Help: "Open seat event streams.",
+			Name: "boxoffice_sse_streams", Help: "Live seat streams (Server-Sent Events) open on this node.",
 		})),
 	}
 	m.series = newSeriesCache(m.requests, m.duration)

@@ -77,6 +77,7 @@ func TestMetrics(t *testing.T) {
 	assert.Contains(t, body, `boxoffice_http_request_duration_seconds_count{method="GET",route="/api/v1/movies/:id"} 4`)
 	assert.Contains(t, body, `boxoffice_http_request_duration_seconds_count{method="DELETE",route="/api/v1/movies/:id"} 3`)
 	assert.Contains(t, body, "boxoffice_http_request_duration_seconds_bucket")
+	assert.Contains(t, body, "boxoffice_sse_streams 0")
 }
 
 // TestCluster proves the cluster route is admin-only and 404 without a

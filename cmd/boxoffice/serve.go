@@ -153,11 +153,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.card, err = m.cardGateway(); err != nil {
 		return err
 	}
+	metrics := actors.NewMetrics()
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
 		CardGateway: m.card, NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
 		Epoch: m.epoch, FenceLoads: cfg.Clustered(), Gone: m.gone,
-		HoldCaps: cfg.EngineHoldCaps(),
+		HoldCaps: cfg.EngineHoldCaps(), Metrics: metrics,
 	})
 	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
 		m.Logger.Warn("hold caps are off: one user may hold every seat (load tests and benchmarks only)")
@@ -170,7 +171,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Engine.Start(ctx); err != nil {
 		return fmt.Errorf("start actors: %w", err)
 	}
-	reg := newRegistry(m.Engine, &m.rejoin, m.Stores)
+	reg := m.newRegistry(metrics)
 	m.HTTP = bohttp.NewServer(bohttp.Config{
 		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,

@@ -102,8 +102,8 @@ func (s *scraper) scrape(ctx context.Context, opsURL string) (map[string]float64
 		seriesGoroutines: value(families, "go_goroutines", nil),
 		seriesFDs:        value(families, "process_open_fds", nil),
 		seriesDBConns:    value(families, "boxoffice_db_connections", map[string]string{"state": "open"}),
-		seriesShowtimes:  value(families, "boxoffice_grains", map[string]string{"kind": "showtime"}),
-		seriesBookings:   value(families, "boxoffice_grains", map[string]string{"kind": "booking"}),
+		seriesShowtimes:  value(families, "boxoffice_grains_active", map[string]string{"kind": "showtime"}),
+		seriesBookings:   value(families, "boxoffice_grains_active", map[string]string{"kind": "booking"}),
 	}
 	h := requestHistogram(families["boxoffice_http_request_duration_seconds"])
 	if prev := s.prev[opsURL]; prev != nil && len(prev.counts) == len(h.counts) {
