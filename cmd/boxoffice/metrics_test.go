@@ -38,8 +38,7 @@ var domainMetrics = []string{
 	"boxoffice_holds_total", "boxoffice_bookings_total", "boxoffice_saga_step_seconds", "boxoffice_payments_total",
 	"boxoffice_grains_active", "boxoffice_grain_activations_total", "boxoffice_journal_flush_events",
 	"boxoffice_journal_flush_seconds", "boxoffice_journal_queue_depth", "boxoffice_notifications_total",
-	"boxoffice_cluster_members", "boxoffice_node_fenced", "boxoffice_sse_streams",
-	"boxoffice_http_requests_total", "boxoffice_http_request_duration_seconds", "boxoffice_journal_writes_total",
+	"boxoffice_cluster_members", "boxoffice_node_fenced", "boxoffice_sse_streams", "boxoffice_journal_writes_total",
 }
 
 // TestMetricsDomain drives one of each outcome through the API of a real
