@@ -41,6 +41,7 @@ type bookingEnv struct {
 	chargeTimeout time.Duration
 	idleTimeout   time.Duration // an idle grain passivates after it
 	active        atomic.Int64  // booking grains live on this node
+	metrics       *Metrics      // nil: not counted
 }
 
 // bookingGrain runs the saga of one booking: its commands run one at a
@@ -67,6 +68,7 @@ func (g *bookingGrain) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		g.env.active.Add(1)
+		g.env.metrics.activated(grainBooking)
 	case *actor.Stopped:
 		g.env.active.Add(-1)
 	case *pcluster.ClusterInit:
@@ -140,6 +142,7 @@ func (g *bookingGrain) load() (*boxoffice.Booking, error) {
 func (g *bookingGrain) save(b *boxoffice.Booking) error {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
+	defer g.env.metrics.step(stepSave, time.Now())
 	b.UpdatedAt = storedNow(g.env.clock)
 	if err := g.env.bookings.UpdateBooking(ctx, b); err != nil {
 		g.log.Error("booking: store write failed", "status", b.Status, "err", err)
@@ -153,6 +156,7 @@ func (g *bookingGrain) save(b *boxoffice.Booking) error {
 func (g *bookingGrain) notify(kind string, b *boxoffice.Booking) error {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
+	defer g.env.metrics.step(stepNotify, time.Now())
 	if err := g.env.notifier.enqueue(ctx, kind, b); err != nil {
 		g.log.Error("booking: notification not enqueued", "kind", kind, "err", err)
 		return boxoffice.StorageFull(unavailable("booking %s could not be completed now; it will be", g.id), err)

@@ -3,6 +3,7 @@ package actors
 import (
 	"cmp"
 	"context"
+	"time"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -72,7 +73,9 @@ func (g *bookingGrain) checkNotStarted(b *boxoffice.Booking) error {
 // a crash finishes the job without doing any step twice.
 func (g *bookingGrain) completeCancel(b *boxoffice.Booking, showtimeCancelled bool) (*boxoffice.Booking, error) {
 	ctx, cancel := step(stepTimeout)
+	start := time.Now()
 	err := g.env.showtimes.CancelSeats(ctx, b.ShowtimeID, b.ID)
+	g.env.metrics.step(stepFreeSeats, start)
 	cancel()
 	switch boxoffice.ErrorCode(err) {
 	case "":
@@ -85,7 +88,9 @@ func (g *bookingGrain) completeCancel(b *boxoffice.Booking, showtimeCancelled bo
 		return nil, unavailable("booking %s is being cancelled; retry shortly", b.ID)
 	}
 	ctx, cancel = step(g.env.chargeTimeout)
+	start = time.Now()
 	p, err := g.env.payments.refund(ctx, b.ID)
+	g.env.metrics.step(stepRefund, start)
 	cancel()
 	if err != nil && boxoffice.ErrorCode(err) != boxoffice.ENOTFOUND {
 		g.log.Warn("booking: refund not done yet", "err", err)
@@ -105,6 +110,7 @@ func (g *bookingGrain) completeCancel(b *boxoffice.Booking, showtimeCancelled bo
 		return nil, err
 	}
 	g.env.notifier.poke()
+	g.env.metrics.booking(bookingCancelled)
 	g.log.Info("booking cancelled", "notification", kind)
 	return b, nil
 }

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"time"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -25,6 +27,7 @@ func (g *bookingGrain) pay(b *boxoffice.Booking, fresh bool) (p *boxoffice.Payme
 	}
 	ctx, cancel := step(g.env.chargeTimeout)
 	defer cancel()
+	defer g.env.metrics.step(stepCharge, time.Now())
 	p, err = g.env.payments.charge(ctx, &chargeCmd{
 		PaymentID: id, BookingID: b.ID, UserID: b.UserID, AmountCents: b.TotalCents, Currency: b.Currency,
 		Method: boxoffice.PaymentMethodCard, Token: g.token,
@@ -55,5 +58,6 @@ func (g *bookingGrain) storedPayment(bookingID string) (*boxoffice.Payment, erro
 func (g *bookingGrain) recordPayment(p *boxoffice.Payment) (*boxoffice.Payment, error) {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
+	defer g.env.metrics.step(stepRecordPayment, time.Now())
 	return g.env.paymentLog.record(ctx, p)
 }

@@ -82,7 +82,9 @@ func (g *bookingGrain) settled(b *boxoffice.Booking, fresh bool) (*boxoffice.Boo
 func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, fresh bool, err error) {
 	ctx, cancel := step(stepTimeout)
 	defer cancel()
+	start := time.Now()
 	h, err := g.claimHold(ctx, m.HoldId, m.UserId, false)
+	g.env.metrics.step(stepClaim, start)
 	switch {
 	case boxoffice.UnknownOutcome(err):
 		// The showtime is unavailable, and may have taken the claim
@@ -101,7 +103,10 @@ func (g *bookingGrain) begin(m *StartBooking) (b *boxoffice.Booking, fresh bool,
 		TotalCents: h.TotalCents, Currency: h.Currency, Status: boxoffice.BookingPending,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	switch err := g.env.bookings.CreateBooking(ctx, b); boxoffice.ErrorCode(err) {
+	start = time.Now()
+	err = g.env.bookings.CreateBooking(ctx, b)
+	g.env.metrics.step(stepCreate, start)
+	switch boxoffice.ErrorCode(err) {
 	case "":
 		g.log.Info("booking started", "showtime", b.ShowtimeID, "hold", b.HoldID, "user", b.UserID)
 		return b, true, nil
@@ -202,6 +207,7 @@ func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment, store
 		return nil, err
 	}
 	g.env.notifier.poke()
+	g.env.metrics.booking(bookingConfirmed)
 	g.log.Info("booking confirmed", "payment", p.ID, "total_cents", b.TotalCents)
 	return b, nil
 }
@@ -209,6 +215,7 @@ func (g *bookingGrain) confirm(b *boxoffice.Booking, p *boxoffice.Payment, store
 // confirmSeats asks the showtime to book the hold's seats for b, again
 // while the outcome is unknown (Confirm is idempotent per booking).
 func (g *bookingGrain) confirmSeats(b *boxoffice.Booking) error {
+	defer g.env.metrics.step(stepConfirmSeats, time.Now())
 	var err error
 	for try := 0; try < confirmTries; try++ {
 		if try > 0 {
@@ -231,7 +238,9 @@ func (g *bookingGrain) confirmSeats(b *boxoffice.Booking) error {
 func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, detail string) (*boxoffice.Booking, error) {
 	if p != nil && p.Status == boxoffice.PaymentCaptured {
 		ctx, cancel := step(g.env.chargeTimeout)
+		start := time.Now()
 		rp, err := g.env.payments.refund(ctx, b.ID)
+		g.env.metrics.step(stepRefund, start)
 		cancel()
 		if err != nil {
 			g.log.Warn("booking: refund failed; left pending", "err", err)
@@ -244,7 +253,9 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, de
 	// gateway has no capture under its key. They are freed before the
 	// booking says failed; a booking with no seats booked is a no-op here.
 	ctx, cancel := step(stepTimeout)
+	start := time.Now()
 	err := g.env.showtimes.CancelSeats(ctx, b.ShowtimeID, b.ID)
+	g.env.metrics.step(stepFreeSeats, start)
 	cancel()
 	if err != nil && boxoffice.ErrorCode(err) != boxoffice.ENOTFOUND {
 		g.log.Warn("booking: seats of a failing booking not freed; left pending", "err", err)
@@ -262,6 +273,7 @@ func (g *bookingGrain) fail(b *boxoffice.Booking, p *boxoffice.Payment, code, de
 		return nil, err
 	}
 	g.env.notifier.poke()
+	g.env.metrics.booking(bookingFailed)
 	g.releaseClaim(b.HoldID, b.UserID) // a declined card may be followed by another on the same hold
 	g.log.Info("booking failed", "code", code, "reason", b.Failure)
 	return b, nil

@@ -79,6 +79,9 @@ type Config struct {
 	// Each write holds a connection of the seats database's pool while it
 	// runs, so that pool must allow at least as many, with room for loads.
 	JournalWrites int
+	// Metrics counts what the engine does (see Metrics); nil counts
+	// nothing.
+	Metrics *Metrics
 }
 
 // IdleTimeoutDefault is how long a showtime grain stays in memory without a
@@ -129,8 +132,10 @@ func New(cfg Config) *Engine {
 		catalog: cfg.Stores.Catalog, seats: cfg.Stores.Seats, bookings: cfg.Stores.Bookings, clock: cfg.Clock, log: cfg.Logger,
 		idleTimeout: cfg.IdleTimeout, healthy: e.healthy, epoch: e.epoch, fenceLoads: cfg.FenceLoads, gone: cfg.Gone, holdCaps: cfg.HoldCaps,
 		journal: newJournal(cfg.Stores.Seats, cfg.Logger.With("actor", "journal"), cfg.JournalWrites),
+		metrics: cfg.Metrics,
 	}
-	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy}
+	e.env.journal.metrics = cfg.Metrics
+	e.showtimes = &Showtimes{cluster: e.cluster.Load, holdTTL: cfg.HoldTTL, healthy: e.healthy, metrics: cfg.Metrics}
 	e.initBookings()
 	return e
 }
@@ -165,6 +170,11 @@ func (e *Engine) Showtimes() *Showtimes { return e.showtimes }
 // JournalStats returns the counters of the node's seat journal committer
 // (writes, showtimes and events written, commands refused as busy).
 func (e *Engine) JournalStats() JournalStats { return e.env.journal.Stats() }
+
+// JournalQueue is how many seat events wait for the journal committer to
+// write them (commands that change seats are refused past
+// journalEventsMax).
+func (e *Engine) JournalQueue() int64 { return e.env.journal.events.Load() }
 
 // Grains counts the grains live on this node: showtimes and bookings
 // (idle ones passivate, so both stay bounded under steady load).
@@ -215,14 +225,14 @@ func (e *Engine) initBookings() {
 		chargeTimeout = chargeTimeoutDefault
 	}
 	e.paymentSvc = &paymentService{store: cfg.Stores.Payments, provider: provider, clock: cfg.Clock,
-		log: cfg.Logger.With("actor", "payments")}
+		log: cfg.Logger.With("actor", "payments"), metrics: cfg.Metrics}
 	e.notifier = newNotifier(cfg)
 	e.life.payments = &paymentClient{}
 	e.bookingEnv = &bookingEnv{
 		bookings: cfg.Stores.Bookings, paymentStore: cfg.Stores.Payments, paymentLog: e.paymentSvc, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, payments: e.life.payments, notifier: e.notifier,
 		clock: cfg.Clock, log: cfg.Logger.With("kind", KindBooking), chargeTimeout: chargeTimeout,
-		idleTimeout: cfg.BookingIdleTimeout,
+		idleTimeout: cfg.BookingIdleTimeout, metrics: cfg.Metrics,
 	}
 	e.bookings = &Bookings{cluster: e.cluster.Load, store: cfg.Stores.Bookings, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, clock: cfg.Clock, log: cfg.Logger.With("service", "bookings")}

@@ -37,6 +37,7 @@ type env struct {
 	// maps check the caps per showtime, openHolds the one across them.
 	holdCaps  boxoffice.HoldCaps
 	openHolds openHolds
+	metrics   *Metrics // nil: not counted
 }
 
 // layoutsMax bounds the layout cache; past it the cache starts over.

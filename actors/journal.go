@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -60,7 +61,8 @@ type journal struct {
 	unsnapped int                                // event writes since snapshots were last taken
 	writers   int
 
-	stats journalCounters
+	stats   journalCounters
+	metrics *Metrics // nil: not counted; set before use
 }
 
 // journalEntry is one showtime's batch and who waits for its result.
@@ -181,7 +183,9 @@ func (j *journal) writeEvents(batch []journalEntry) {
 		events += len(e.append.Events)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	start := time.Now()
 	errs := j.store.AppendSeatsMany(ctx, appends)
+	j.metrics.journalFlush(events, time.Since(start))
 	cancel()
 	j.stats.writes.Add(1)
 	j.stats.appends.Add(uint64(len(batch)))

@@ -22,6 +22,7 @@ type notifier struct {
 	log        *slog.Logger
 	sender     boxoffice.NotificationSender // nil: the log only
 	sweepEvery time.Duration
+	metrics    *Metrics // nil: not counted
 
 	wg     sync.WaitGroup // deliveries and outbox reads in flight
 	system atomic.Pointer[actor.ActorSystem]
@@ -35,7 +36,7 @@ func newNotifier(cfg Config) *notifier {
 	}
 	return &notifier{
 		store: cfg.Stores.Notifications, clock: cfg.Clock, log: cfg.Logger.With("actor", "notifications"),
-		sender: cfg.NotificationSender, sweepEvery: sweep,
+		sender: cfg.NotificationSender, sweepEvery: sweep, metrics: cfg.Metrics,
 	}
 }
 
@@ -91,6 +92,7 @@ func (s *notifier) deliver(n *boxoffice.Notification) {
 	defer cancel()
 	now := storedNow(s.clock)
 	if err == nil {
+		s.metrics.notification(notifyDelivered)
 		if err := s.store.MarkDelivered(ctx, n.ID, now); err != nil {
 			s.log.Error("notification delivered but not marked; it will be sent again", "id", n.ID, "err", err)
 		}
@@ -98,8 +100,10 @@ func (s *notifier) deliver(n *boxoffice.Notification) {
 	}
 	next := now.Add(notifyBackoff(n.Attempts))
 	if n.Attempts+1 >= boxoffice.NotifyAttemptsMax {
+		s.metrics.notification(notifyDropped)
 		s.log.Error("notification failed for the last time; giving up", "id", n.ID, "attempts", n.Attempts+1, "err", err)
 	} else {
+		s.metrics.notification(notifyRetry)
 		s.log.Warn("notification failed; will retry", "id", n.ID, "attempts", n.Attempts+1, "next_at", next, "err", err)
 	}
 	if err := s.store.MarkAttempt(ctx, n.ID, next, err.Error()); err != nil {

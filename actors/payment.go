@@ -151,6 +151,7 @@ type paymentService struct {
 	provider boxoffice.PaymentProvider
 	clock    boxoffice.Clock
 	log      *slog.Logger
+	metrics  *Metrics // nil: not counted
 }
 
 // run calls a job, turning a panic in a provider into an internal error
@@ -186,13 +187,16 @@ func (s *paymentService) charge(ctx context.Context, cmd *chargeCmd) (*boxoffice
 	switch code := boxoffice.ErrorCode(err); {
 	case code == "":
 		p.Status, p.ProviderRef = boxoffice.PaymentCaptured, ref
+		s.metrics.payment(paymentCaptured)
 	case code == boxoffice.EINVALID && cmd.Token == "":
 		return nil, nil // the gateway never took this key
 	case code == boxoffice.EUNPROCESSABLE || code == boxoffice.EINVALID:
 		// A definite refusal: no money moved under this key.
 		p.Status, p.Failure = boxoffice.PaymentDeclined, boxoffice.ErrorMessage(err)
+		s.metrics.payment(paymentDeclined)
 	default:
 		s.log.Warn("payment: outcome unknown", "payment", p.ID, "booking", p.BookingID, "err", err)
+		s.metrics.payment(paymentError)
 		return nil, unavailable("the card gateway did not answer; the booking will be completed or refunded")
 	}
 	return p, nil
@@ -254,8 +258,10 @@ func (s *paymentService) refund(ctx context.Context, bookingID string) (*boxoffi
 	}
 	if err := s.provider.Refund(ctx, p.ProviderRef, p.AmountCents); err != nil {
 		s.log.Warn("payment: refund failed", "payment", p.ID, "booking", bookingID, "err", err)
+		s.metrics.payment(paymentError)
 		return p, unavailable("the refund did not go through; it will be retried")
 	}
+	s.metrics.payment(paymentRefunded)
 	p.Status = boxoffice.PaymentRefunded
 	return p, s.save(ctx, p)
 }

@@ -117,6 +117,7 @@ func (g *showtimeGrain) Receive(ctx actor.Context) {
 		g.log = g.env.log.With("showtime", g.id)
 		g.self, g.root = ctx.Self(), ctx.ActorSystem().Root
 		g.env.active.Store(g.id, struct{}{})
+		g.env.metrics.activated(grainShowtime)
 		g.lastCmd = time.Now()
 		g.armIdle(ctx, g.env.idleTimeout)
 		if g.load() == nil {

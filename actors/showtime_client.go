@@ -24,6 +24,7 @@ type Showtimes struct {
 	cluster func() *pcluster.Cluster
 	holdTTL time.Duration
 	healthy func() bool // nil: always; see Config.Healthy
+	metrics *Metrics    // nil: not counted
 }
 
 var _ boxoffice.ShowtimeService = (*Showtimes)(nil)
@@ -46,6 +47,7 @@ func (s *Showtimes) call(ctx context.Context, showtimeID string, msg proto.Messa
 func (s *Showtimes) Hold(ctx context.Context, showtimeID, owner string, seats []string) (*boxoffice.Hold, error) {
 	req := &Hold{HoldId: boxoffice.NewHoldID(showtimeID), Owner: owner, Seats: seats, TtlMs: s.holdTTL.Milliseconds()}
 	r, err := replyAs[*HoldReply](s.call(ctx, showtimeID, req))
+	s.metrics.hold(err)
 	if err != nil {
 		return nil, err
 	}

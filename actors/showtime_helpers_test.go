@@ -41,6 +41,8 @@ type ShowtimeOptions struct {
 	// Epoch and FenceLoads are the engine's (Config.Epoch, FenceLoads).
 	Epoch      func() uint64
 	FenceLoads bool
+	// Metrics counts what the engine does; nil: nothing is counted.
+	Metrics *actors.Metrics
 }
 
 // ShowtimeEnv is one node hosting showtime grains.
@@ -177,7 +179,7 @@ func startEngine(tb, owner testing.TB, opts ShowtimeOptions) (*actors.Engine, *c
 	}
 	e := actors.New(actors.Config{Stores: &stores, Clock: opts.Clock, HoldTTL: opts.HoldTTL,
 		IdleTimeout: opts.IdleTimeout, Logger: testLogger(tb), HoldCaps: opts.HoldCaps,
-		JournalWrites: opts.JournalWrites, Epoch: opts.Epoch, FenceLoads: opts.FenceLoads})
+		JournalWrites: opts.JournalWrites, Epoch: opts.Epoch, FenceLoads: opts.FenceLoads, Metrics: opts.Metrics})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	n, err := cluster.Start(ctx, cluster.Config{Name: "n1", Kinds: e.Kinds(), RemoteAddr: "127.0.0.1:0", Logger: testLogger(tb)})

@@ -150,8 +150,7 @@ func TestFailures(t *testing.T) {
 		assert.NotContains(t, string(r.Body), "secret")
 		assert.Contains(t, ts.Logs.String(), "boom: secret state")
 		assert.Contains(t, ts.Logs.String(), r.Header.Get("X-Request-ID"))
-		m := ts.Do(t, "GET", "/metrics", "", nil)
-		assert.Contains(t, string(m.Body), "boxoffice_http_panics_total 1")
+		assert.Contains(t, ts.Metrics(t), "boxoffice_http_panics_total 1")
 		ts.Do(t, "GET", "/healthz", "", nil).Decode(t, http.StatusOK, nil) // still serving
 	})
 	t.Run("UnexpectedError", func(t *testing.T) {

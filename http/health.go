@@ -7,8 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -49,11 +47,6 @@ func (s *Server) handleReadyz(c echo.Context) error {
 	return c.JSON(nethttp.StatusOK, statusResponse{Status: "ready"})
 }
 
-func (s *Server) handleMetrics(c echo.Context) error {
-	s.metrics.handler.ServeHTTP(c.Response(), c.Request())
-	return nil
-}
-
 // metrics are the server's Prometheus series.
 type metrics struct {
 	requests   *prometheus.CounterVec
@@ -61,16 +54,14 @@ type metrics struct {
 	series     *seriesCache
 	panics     prometheus.Counter
 	sseStreams prometheus.Gauge
-	handler    nethttp.Handler
 }
 
-// newMetrics registers the series in reg, or in a new registry with the Go
-// and process collectors when reg is nil. Series already registered by
-// another server on the same registry are shared.
-func newMetrics(reg *prometheus.Registry) *metrics {
+// newMetrics registers the series in reg, or in a registry of their own
+// that nobody reads when reg is nil. Series already registered by another
+// server on the same registry are shared.
+func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m := &metrics{
 		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -84,15 +75,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "boxoffice_http_panics_total", Help: "Handler panics recovered.",
 		})),
 		sseStreams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "boxoffice_http_seat_streams", Help: "Open seat event streams.",
+			Name: "boxoffice_sse_streams", Help: "Live seat streams (Server-Sent Events) open on this node.",
 		})),
 	}
 	m.series = newSeriesCache(m.requests, m.duration)
-	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
 }
 
-func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	if err := reg.Register(c); err != nil {
 		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
 			if existing, ok := are.ExistingCollector.(C); ok {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	boxhttp "github.com/boxoffice/boxoffice/http"
@@ -55,10 +54,11 @@ func TestHealthzSaysWhyFenced(t *testing.T) {
 	assert.Equal(t, "rejoining the cluster", s.Reason)
 }
 
-// TestMetrics proves /metrics serves Prometheus text with request counts
-// labelled by route template, not by raw path: each method, route and
-// status its own series, counted again on every later request of the
-// same kind, and unknown methods under one label.
+// TestMetrics proves the server counts requests in its registry labelled
+// by route template, not by raw path: each method, route and status its
+// own series, counted again on every later request of the same kind, and
+// unknown methods under one label. The API port itself serves no
+// /metrics: cmd/boxoffice serves the registry on the ops listener.
 func TestMetrics(t *testing.T) {
 	ts := MustOpenServer(t)
 	ts.Do(t, "GET", path("/movies/%s", boxoffice.NewID()), "", nil)
@@ -68,18 +68,16 @@ func TestMetrics(t *testing.T) {
 		ts.Do(t, "DELETE", path("/movies/%s", boxoffice.NewID()), "", nil)
 	}
 	ts.Do(t, "BREW", "/healthz", "", nil)
-	r := ts.Do(t, "GET", "/metrics", "", nil)
-	require.Equal(t, http.StatusOK, r.Status)
-	assert.Contains(t, r.Header.Get("Content-Type"), "text/plain")
-	body := string(r.Body)
+	ts.Do(t, "GET", "/metrics", "", nil).RequireError(t, http.StatusNotFound, boxoffice.ENOTFOUND)
+	body := ts.Metrics(t)
 	assert.Contains(t, body, `boxoffice_http_requests_total{method="GET",route="/api/v1/movies/:id",status="404"} 4`)
 	assert.Contains(t, body, `boxoffice_http_requests_total{method="DELETE",route="/api/v1/movies/:id",status="401"} 3`)
-	assert.Contains(t, body, `boxoffice_http_requests_total{method="GET",route="unmatched",status="404"} 1`)
+	assert.Contains(t, body, `boxoffice_http_requests_total{method="GET",route="unmatched",status="404"} 2`)
 	assert.Contains(t, body, `boxoffice_http_requests_total{method="other",route="/healthz",status="405"} 1`)
 	assert.Contains(t, body, `boxoffice_http_request_duration_seconds_count{method="GET",route="/api/v1/movies/:id"} 4`)
 	assert.Contains(t, body, `boxoffice_http_request_duration_seconds_count{method="DELETE",route="/api/v1/movies/:id"} 3`)
 	assert.Contains(t, body, "boxoffice_http_request_duration_seconds_bucket")
-	assert.Contains(t, body, "go_goroutines")
+	assert.Contains(t, body, "boxoffice_sse_streams 0")
 }
 
 // TestCluster proves the cluster route is admin-only and 404 without a

@@ -74,9 +74,11 @@ type Config struct {
 	Logger *slog.Logger    // default slog.Default()
 
 	// Optional knobs; the zero value picks the default.
-	RequestTimeout time.Duration        // per-request handler deadline, default 10s
-	BcryptCost     int                  // default bcrypt.DefaultCost; tests use bcrypt.MinCost
-	Registry       *prometheus.Registry // served at /metrics; default a new one with Go and process collectors
+	RequestTimeout time.Duration // per-request handler deadline, default 10s
+	BcryptCost     int           // default bcrypt.DefaultCost; tests use bcrypt.MinCost
+	// Registry takes the request series; cmd/boxoffice serves it on the
+	// ops listener, never on this server. Nil: series nobody reads.
+	Registry prometheus.Registerer
 
 	// RateLimits bounds register, login, refresh and hold requests per
 	// client IP and per account; the zero value applies DefaultRateLimits.
@@ -189,7 +191,6 @@ func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
-	e.GET("/metrics", s.handleMetrics)
 	e.GET("/openapi.json", s.handleOpenAPI)
 
 	api := routeGroup{e.Group(APIPrefix)}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
@@ -47,7 +49,10 @@ type TestServer struct {
 	Engine  *testEngine
 	Clock   *clocktest.Clock
 	Logs    *syncBuffer
-	client  *http.Client
+	// Registry holds the server's series (cmd/boxoffice serves its own on
+	// the ops listener); Metrics reads it.
+	Registry *prometheus.Registry
+	client   *http.Client
 }
 
 // syncBuffer collects log output from many goroutines.
@@ -72,8 +77,9 @@ func (b *syncBuffer) String() string {
 func NewTestServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 	tb.Helper()
 	ts := &TestServer{
-		Clock: clocktest.New(time.Now().UTC().Truncate(time.Second)),
-		Logs:  &syncBuffer{},
+		Clock:    clocktest.New(time.Now().UTC().Truncate(time.Second)),
+		Logs:     &syncBuffer{},
+		Registry: prometheus.NewRegistry(),
 	}
 	ts.Stores = openStores(tb)
 	ts.Users, ts.Catalog, ts.Notes = ts.Stores.Users, ts.Stores.Catalog, ts.Stores.Notifications
@@ -82,7 +88,7 @@ func NewTestServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 		Addr: "127.0.0.1:0", Users: ts.Users, Catalog: ts.Catalog, Notifications: ts.Notes,
 		Showtimes: ts.Engine, Bookings: ts.Engine, JWTSecret: testSecret, Clock: ts.Clock,
 		Logger:     slog.New(slog.NewTextHandler(ts.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		BcryptCost: bcrypt.MinCost,
+		BcryptCost: bcrypt.MinCost, Registry: ts.Registry,
 	}
 	for _, o := range opts {
 		o(&ts.Config)
@@ -117,6 +123,16 @@ func MustOpenServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 	ts.client = &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
 	tb.Cleanup(func() { ts.MustClose(tb) })
 	return ts
+}
+
+// Metrics is the server's series in Prometheus' text format, as the ops
+// listener of cmd/boxoffice serves them.
+func (ts *TestServer) Metrics(tb testing.TB) string {
+	tb.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(ts.Registry, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	require.Equal(tb, http.StatusOK, rec.Code)
+	return rec.Body.String()
 }
 
 func (ts *TestServer) MustClose(tb testing.TB) {

@@ -43,6 +43,7 @@ func mustStartMain(tb testing.TB, name string, pg postgres.Config, demo bool, jo
 		HTTPAddr: "127.0.0.1:0", DatabaseURL: url, DatabasePrefix: pg.Prefix, JWTSecret: inprocSecret,
 		HoldTTL: time.Minute, IdleTimeout: 10 * time.Minute, Demo: demo, Node: name,
 		GossipAddr: "127.0.0.1:0", RemoteAddr: "127.0.0.1:0", Join: join,
+		OpsAddr:      "127.0.0.1:0",                // each node its own /metrics
 		HoldCapsMode: "off",                        // the races hold many seats as one user
 		RateLimits:   bohttp.RateLimits{Off: true}, // one address, faster than a client may
 	})

@@ -44,6 +44,8 @@ type Config struct {
 	WebhookURL     string
 	WebhookSecret  string // signs webhook requests; BOXOFFICE_NOTIFY_WEBHOOK_SECRET
 	LogLevel       string
+	OpsAddr        string // the ops listener (/metrics); "" or "off": none
+	OpsPprof       bool   // the ops listener serves Go profiles too
 	DebugAddr      string // pprof listener; empty: off
 	DebugClock     bool   // the node's clock takes an offset set on the debug listener
 	RateLimits     bohttp.RateLimits
@@ -83,6 +85,8 @@ var envVars = map[string]string{
 	"join":               "BOXOFFICE_JOIN",
 	"advertise":          "BOXOFFICE_ADVERTISE_HOST",
 	"log-level":          "BOXOFFICE_LOG_LEVEL",
+	"ops-addr":           "BOXOFFICE_OPS_ADDR",
+	"ops-pprof":          "BOXOFFICE_OPS_PPROF",
 	"debug-addr":         "BOXOFFICE_DEBUG_ADDR",
 	"debug-clock":        "BOXOFFICE_DEBUG_CLOCK",
 	"rate-limits":        "BOXOFFICE_RATE_LIMITS",
@@ -139,6 +143,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&join, "join", "", "comma-separated gossip addresses of nodes already in the cluster (needs PostgreSQL)")
 	fs.StringVar(&c.Advertise, "advertise", "", "host name or IP other nodes reach this node by; required when --gossip or --remote binds every interface (0.0.0.0)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.OpsAddr, "ops-addr", opsAddrDefault, "serve the node's Prometheus metrics (/metrics) on this address; empty or off: no ops listener")
+	fs.BoolVar(&c.OpsPprof, "ops-pprof", false, "serve Go profiles (/debug/pprof/) on --ops-addr as well")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	fs.BoolVar(&c.DebugClock, "debug-clock", false, "fault tests only: the node's clock is real time plus an offset that POST /debug/clock?offset=DURATION on --debug-addr sets (needs --debug-addr)")
 	fs.Func("rate-limits", "request limits per client IP and account: on (the defaults), off, or overrides NAME=BURST/PERIOD,... such as hold-account=20/1s", func(v string) (err error) {
@@ -248,6 +254,13 @@ func (c Config) Validate() error {
 		return errors.New("set both BOXOFFICE_ADMIN_EMAIL and BOXOFFICE_ADMIN_PASSWORD, or neither")
 	case c.DebugClock && c.DebugAddr == "":
 		return errors.New("--debug-clock (BOXOFFICE_DEBUG_CLOCK) needs --debug-addr (BOXOFFICE_DEBUG_ADDR): the clock's offset is set on the debug listener")
+	case c.OpsPprof && !c.OpsOn():
+		return errors.New("--ops-pprof (BOXOFFICE_OPS_PPROF) needs the ops listener: set --ops-addr (BOXOFFICE_OPS_ADDR)")
+	}
+	if c.OpsOn() {
+		if _, _, err := net.SplitHostPort(c.OpsAddr); err != nil {
+			return fmt.Errorf("--ops-addr (BOXOFFICE_OPS_ADDR) %q is not host:port (or off): %w", c.OpsAddr, err)
+		}
 	}
 	if err := c.checkKnownSecrets(); err != nil {
 		return err
@@ -267,6 +280,10 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// OpsOn reports whether the node runs its ops listener (--ops-addr neither
+// empty nor off).
+func (c Config) OpsOn() bool { return c.OpsAddr != "" && c.OpsAddr != "off" }
 
 // Persistence is the choice of stores these settings make: the one place
 // that turns them into a persistence.Config (which also says whether the
@@ -306,8 +323,12 @@ func (c Config) String() string {
 	if c.DebugClock {
 		debug += " debug-clock=on"
 	}
-	return fmt.Sprintf("http=%s store=%s retention=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t %s",
-		c.HTTPAddr, store, c.Retention, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), debug,
+	ops := "off"
+	if c.OpsOn() {
+		ops = fmt.Sprintf("%s ops-pprof=%t", c.OpsAddr, c.OpsPprof)
+	}
+	return fmt.Sprintf("http=%s store=%s retention=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s ops=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t %s",
+		c.HTTPAddr, store, c.Retention, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), ops, debug,
 		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams, c.TLSCert != "", c.clusterSecurityString())
 }
 

@@ -13,49 +13,64 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// debugServer serves Go's runtime profiles (net/http/pprof) on their own
+// startDebug serves Go's runtime profiles (net/http/pprof) on their own
 // listener, for an operator who needs to see where a node spends its time.
 // It is off unless --debug-addr is given; bind it to loopback: profiles
-// show the node's internals and need no credentials. The command line
-// (pprof's /debug/pprof/cmdline) is not served: it is nobody's business but
-// the operator's. With a debug clock (--debug-clock) it also serves
-// /debug/clock (see debugClock); without one that path is not found.
-type debugServer struct {
-	srv *nethttp.Server
-	ln  net.Listener
+// show the node's internals and need no credentials. With a debug clock
+// (--debug-clock) it also serves /debug/clock (see debugClock); without one
+// that path is not found. clock is the node's debug clock, or nil. The
+// ops listener serves the same profiles with --ops-pprof.
+func startDebug(addr string, clock *boxoffice.OffsetClock, log *slog.Logger) (*sideServer, error) {
+	mux := nethttp.NewServeMux()
+	registerPprof(mux)
+	if clock != nil {
+		debugClock{clock: clock, log: log}.register(mux)
+	}
+	return serveSide("debug", addr, mux)
 }
 
-// startDebug listens on addr; clock is the node's debug clock, or nil.
-func startDebug(addr string, clock *boxoffice.OffsetClock, log *slog.Logger) (*debugServer, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("debug listener: %w", err)
-	}
-	mux := nethttp.NewServeMux()
+// registerPprof adds Go's profiles under /debug/pprof/. The command line
+// (pprof's /debug/pprof/cmdline) is not served: it is nobody's business
+// but the operator's.
+func registerPprof(mux *nethttp.ServeMux) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	if clock != nil {
-		debugClock{clock: clock, log: log}.register(mux)
+}
+
+// sideServer is a listener of the node's beside the API (the debug and the
+// ops listeners), for operators and tools only.
+type sideServer struct {
+	srv *nethttp.Server
+	ln  net.Listener
+}
+
+// serveSide listens on addr and serves h in the background until Close;
+// name says which listener failed to listen.
+func serveSide(name, addr string, h nethttp.Handler) (*sideServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s listener: %w", name, err)
 	}
-	d := &debugServer{ln: ln, srv: &nethttp.Server{
-		Handler:           mux,
+	s := &sideServer{ln: ln, srv: &nethttp.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		// A CPU profile or trace streams for its ?seconds= (at most a few minutes).
 		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  time.Minute,
 	}}
-	go d.srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed on Close
-	return d, nil
+	go s.srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed on Close
+	return s, nil
 }
 
-// Addr is the address the debug listener bound (useful with port 0).
-func (d *debugServer) Addr() string { return d.ln.Addr().String() }
+// Addr is the address the listener bound (useful with port 0).
+func (s *sideServer) Addr() string { return s.ln.Addr().String() }
 
-func (d *debugServer) Close(ctx context.Context) error {
-	err := d.srv.Shutdown(ctx)
+func (s *sideServer) Close(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return d.srv.Close()
+		return s.srv.Close()
 	}
 	return err
 }

@@ -13,19 +13,19 @@ import (
 	"github.com/boxoffice/boxoffice/persistence/postgres/pgtest"
 )
 
-// TestMetricsGrainsAndPools: /metrics counts the live grains (a seat map
+// TestMetricsGrainsAndPools: /metrics (on the ops listener) counts the live grains (a seat map
 // read activates a showtime grain) and shows each service's PostgreSQL
 // pool, the series the soak watches for growth.
 func TestMetricsGrainsAndPools(t *testing.T) {
 	m := mustStartMain(t, "m1", pgtest.MustTestConfig(t), true)
-	url := m.HTTP.URL()
+	url := m.OpsURL()
 	if got := metricValue(t, url, `boxoffice_db_connections{service="seats",state="max"}`); got != 4 {
 		t.Fatalf("seats pool max = %v, want the URL's pool_max_conns 4", got)
 	}
 	if got := metricValue(t, url, `boxoffice_db_connections{service="users",state="open"}`); got < 1 {
 		t.Fatalf("users pool open = %v: the admin bootstrap used it", got)
 	}
-	before := metricValue(t, url, `boxoffice_grains{kind="showtime"}`)
+	before := metricValue(t, url, `boxoffice_grains_active{kind="showtime"}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ids := futureShowtimes(t, m)
@@ -35,9 +35,9 @@ func TestMetricsGrainsAndPools(t *testing.T) {
 		}
 	}
 	testwait.Until(t, 5*time.Second, "three more showtime grains", func() bool {
-		return metricValue(t, url, `boxoffice_grains{kind="showtime"}`) == before+3
+		return metricValue(t, url, `boxoffice_grains_active{kind="showtime"}`) == before+3
 	})
-	if got := metricValue(t, url, `boxoffice_grains{kind="booking"}`); got != 0 {
+	if got := metricValue(t, url, `boxoffice_grains_active{kind="booking"}`); got != 0 {
 		t.Fatalf("booking grains = %v before any booking", got)
 	}
 }

@@ -44,7 +44,10 @@ type Main struct {
 	// rejoin starts a new one, which gossip holds.
 	Gossip *cluster.Memberlist
 	HTTP   *bohttp.Server
-	debug  *debugServer
+	// ops serves /metrics (and with --ops-pprof Go's profiles); nil when
+	// off. debug serves profiles and the debug clock (--debug-addr).
+	ops   *sideServer
+	debug *sideServer
 	// debugClock is the node's clock when started with --debug-clock: the
 	// debug listener moves it.
 	debugClock *boxoffice.OffsetClock
@@ -150,11 +153,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.card, err = m.cardGateway(); err != nil {
 		return err
 	}
+	metrics := actors.NewMetrics()
 	m.Engine = actors.New(actors.Config{
 		Stores: m.Stores, Clock: m.Clock, HoldTTL: cfg.HoldTTL, IdleTimeout: cfg.IdleTimeout,
 		CardGateway: m.card, NotificationSender: sender, Logger: m.Logger, Healthy: m.healthy,
 		Epoch: m.epoch, FenceLoads: cfg.Clustered(), Gone: m.gone,
-		HoldCaps: cfg.EngineHoldCaps(),
+		HoldCaps: cfg.EngineHoldCaps(), Metrics: metrics,
 	})
 	if cfg.EngineHoldCaps() == (boxoffice.HoldCaps{}) {
 		m.Logger.Warn("hold caps are off: one user may hold every seat (load tests and benchmarks only)")
@@ -167,17 +171,26 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Engine.Start(ctx); err != nil {
 		return fmt.Errorf("start actors: %w", err)
 	}
+	reg := m.newRegistry(metrics)
 	m.HTTP = bohttp.NewServer(bohttp.Config{
 		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Fenced: m.fenced, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, SeatStreams: cfg.SeatStreams,
-		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: newRegistry(m.Engine, &m.rejoin, m.Stores),
+		TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey, Registry: reg,
 	})
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("open HTTP: %w", err)
 	}
 	m.startRejoin()
+	if cfg.OpsOn() {
+		if m.ops, err = startOps(cfg.OpsAddr, reg, cfg.OpsPprof); err != nil {
+			return err
+		}
+		if cfg.OpsPprof {
+			m.Logger.Warn("serving Go profiles on the ops listener: keep this address private", "ops_addr", m.ops.Addr())
+		}
+	}
 	if cfg.DebugAddr != "" {
 		if m.debug, err = startDebug(cfg.DebugAddr, m.debugClock, m.Logger); err != nil {
 			return err
@@ -204,6 +217,9 @@ func (m *Main) startSweeps() {
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
 	m.stopRejoin()
+	if m.ops != nil {
+		errs = append(errs, m.ops.Close(ctx))
+	}
 	if m.debug != nil {
 		errs = append(errs, m.debug.Close(ctx))
 	}
@@ -400,6 +416,12 @@ func (m *Main) banner() {
 	fmt.Fprintf(&b, "  API:      %s/api/v1/showtimes\n", url)
 	fmt.Fprintf(&b, "  OpenAPI:  %s/openapi.json\n", url)
 	fmt.Fprintf(&b, "  Health:   %s/healthz  %s/readyz\n", url, url)
+	if m.ops != nil {
+		fmt.Fprintf(&b, "  Metrics:  %s/metrics\n", m.OpsURL())
+		if m.Config.OpsPprof {
+			fmt.Fprintf(&b, "  Profiles: %s/debug/pprof/ (keep private)\n", m.OpsURL())
+		}
+	}
 	if m.Config.Persistence().Postgres() {
 		fmt.Fprintf(&b, "  Stores:   PostgreSQL, databases %s_<service>\n", m.Config.DatabasePrefix)
 	} else {
@@ -415,6 +437,15 @@ func (m *Main) banner() {
 		fmt.Fprintf(&b, "  Demo user (dev default, change it): %s / %s\n", demoUserEmail, demoUserPassword)
 	}
 	fmt.Fprintln(m.Stdout, b.String())
+}
+
+// OpsURL is the ops listener's base URL (http://host:port), "" when it is
+// off.
+func (m *Main) OpsURL() string {
+	if m.ops == nil {
+		return ""
+	}
+	return "http://" + m.ops.Addr()
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

@@ -46,7 +46,7 @@ func selfSigned(t *testing.T, dir string) (string, string, *x509.CertPool) {
 // its API over HTTPS; one without the other is refused.
 func TestServeTLSFlags(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t, t.TempDir())
-	cfg, err := ParseConfig([]string{"--http", "127.0.0.1:0", "--data", t.TempDir(), "--remote", "127.0.0.1:0", "--tls-cert", certFile},
+	cfg, err := ParseConfig([]string{"--http", "127.0.0.1:0", "--data", t.TempDir(), "--remote", "127.0.0.1:0", "--ops-addr", "off", "--tls-cert", certFile},
 		envOf(map[string]string{"BOXOFFICE_TLS_KEY": keyFile}), io.Discard)
 	require.NoError(t, err)
 	require.NoError(t, cfg.Validate())

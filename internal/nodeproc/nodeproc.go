@@ -63,7 +63,8 @@ func FreeAddr() (string, error) {
 // Options says how to start a node.
 type Options struct {
 	Binary string
-	// Args follow `serve --http <a free loopback address>`.
+	// Args follow `serve --http <a free loopback address> --ops-addr
+	// <another>` (an --ops-addr among them wins).
 	Args []string
 	// Env is added to this process's environment.
 	Env []string
@@ -74,22 +75,30 @@ type Options struct {
 
 // Node is one `boxoffice serve` process.
 type Node struct {
-	URL  string // http://<its HTTP address>
-	Cmd  *exec.Cmd
-	out  *lockedBuffer // nil when Options.Output was given
-	done chan struct{}
+	URL string // http://<its HTTP address>
+	// OpsURL is http://<the ops listener's address> as Start chose it
+	// (/metrics); Args may have moved or switched it off.
+	OpsURL string
+	Cmd    *exec.Cmd
+	out    *lockedBuffer // nil when Options.Output was given
+	done   chan struct{}
 }
 
-// Start starts a node on a free HTTP address; it does not wait for it to
-// be ready (WaitReady).
+// Start starts a node on a free HTTP address, with its ops listener on
+// another (several nodes on one machine must not share the default); it
+// does not wait for it to be ready (WaitReady).
 func Start(o Options) (*Node, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(o.Binary, append([]string{"serve", "--http", addr}, o.Args...)...)
+	ops, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(o.Binary, append([]string{"serve", "--http", addr, "--ops-addr", ops}, o.Args...)...)
 	cmd.Env = append(os.Environ(), o.Env...)
-	n := &Node{URL: "http://" + addr, Cmd: cmd, done: make(chan struct{})}
+	n := &Node{URL: "http://" + addr, OpsURL: "http://" + ops, Cmd: cmd, done: make(chan struct{})}
 	out := o.Output
 	if out == nil {
 		n.out = &lockedBuffer{}

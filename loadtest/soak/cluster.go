@@ -12,9 +12,10 @@ import (
 
 // node is one `boxoffice serve` of the soak's cluster.
 type node struct {
-	name, url, debug string
-	proc             *nodeproc.Node
-	log              *os.File
+	name, url string
+	ops       string // http://<its ops listener>: /metrics and /debug/pprof/
+	proc      *nodeproc.Node
+	log       *os.File
 }
 
 // startCluster runs n nodes on loopback, all on PostgreSQL databases
@@ -46,8 +47,8 @@ func startNode(o options, dir, prefix, name, join string) (*node, string, error)
 		}
 		addrs[i] = a
 	}
-	remote, gossip, debug := addrs[0], addrs[1], addrs[2]
-	args := []string{"--node", name, "--remote", remote, "--gossip", gossip, "--debug-addr", debug,
+	remote, gossip, ops := addrs[0], addrs[1], addrs[2]
+	args := []string{"--node", name, "--remote", remote, "--gossip", gossip, "--ops-addr", ops, "--ops-pprof",
 		"--log-level", "warn", "--database-url", o.databaseURL, "--database-prefix", prefix,
 		"--db-max-conns", o.dbMaxConns, "--idle-timeout", o.idleTimeout.String(), "--retention", o.retention}
 	if o.cardCharges > 0 {
@@ -68,7 +69,7 @@ func startNode(o options, dir, prefix, name, join string) (*node, string, error)
 		logs.Close()
 		return nil, "", err
 	}
-	nd := &node{name: name, url: p.URL, debug: debug, proc: p, log: logs}
+	nd := &node{name: name, url: p.URL, ops: "http://" + ops, proc: p, log: logs}
 	if err := p.WaitReady(readyWait); err != nil {
 		stopCluster([]*node{nd})
 		b, _ := os.ReadFile(logs.Name())

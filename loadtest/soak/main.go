@@ -147,7 +147,7 @@ func run(ctx context.Context, o options) error {
 	var targets []string
 	for _, n := range nodes {
 		targets = append(targets, n.url)
-		fmt.Fprintf(os.Stderr, "soak: %s on %s (pprof on http://%s/debug/pprof/)\n", n.name, n.url, n.debug)
+		fmt.Fprintf(os.Stderr, "soak: %s on %s (metrics on %s/metrics, pprof on %s/debug/pprof/)\n", n.name, n.url, n.ops, n.ops)
 	}
 	res := &result{Command: strings.Join(os.Args, " "), StartedAt: time.Now().UTC(), Rate: o.rate, IntervalS: o.interval.Seconds()}
 	if res.Rate == 0 {
@@ -235,7 +235,7 @@ func soak(ctx context.Context, o options, nodes []*node, targets []string, prefi
 		t := time.Since(start).Seconds()
 		line := fmt.Sprintf("soak %5.0fs", t)
 		for _, n := range nodes {
-			v, err := sc.scrape(ctx, n.url)
+			v, err := sc.scrape(ctx, n.ops)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "soak: %s: %v\n", n.name, err)
 				continue

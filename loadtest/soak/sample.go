@@ -61,11 +61,11 @@ func sampleNodes(samples []sample) []string {
 	return nodes
 }
 
-// scraper reads a node's /metrics and keeps the request histogram of the
+// scraper reads a node's /metrics on its ops listener and keeps the request histogram of the
 // previous reading, so that each reading's latency is of its interval.
 type scraper struct {
 	client *http.Client
-	prev   map[string]*histogram // node URL: cumulative buckets last time
+	prev   map[string]*histogram // ops URL: cumulative buckets last time
 }
 
 type histogram struct {
@@ -77,9 +77,9 @@ func newScraper() *scraper {
 	return &scraper{client: &http.Client{Timeout: 5 * time.Second}, prev: map[string]*histogram{}}
 }
 
-// scrape reads one node.
-func (s *scraper) scrape(ctx context.Context, nodeURL string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, nodeURL+"/metrics", nil)
+// scrape reads one node's ops listener (opsURL: http://host:port).
+func (s *scraper) scrape(ctx context.Context, opsURL string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, opsURL+"/metrics", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +89,12 @@ func (s *scraper) scrape(ctx context.Context, nodeURL string) (map[string]float6
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s/metrics: %s", nodeURL, res.Status)
+		return nil, fmt.Errorf("GET %s/metrics: %s", opsURL, res.Status)
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(res.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s/metrics: %w", nodeURL, err)
+		return nil, fmt.Errorf("%s/metrics: %w", opsURL, err)
 	}
 	v := map[string]float64{
 		seriesRSS:        value(families, "process_resident_memory_bytes", nil) / (1 << 20),
@@ -102,11 +102,11 @@ func (s *scraper) scrape(ctx context.Context, nodeURL string) (map[string]float6
 		seriesGoroutines: value(families, "go_goroutines", nil),
 		seriesFDs:        value(families, "process_open_fds", nil),
 		seriesDBConns:    value(families, "boxoffice_db_connections", map[string]string{"state": "open"}),
-		seriesShowtimes:  value(families, "boxoffice_grains", map[string]string{"kind": "showtime"}),
-		seriesBookings:   value(families, "boxoffice_grains", map[string]string{"kind": "booking"}),
+		seriesShowtimes:  value(families, "boxoffice_grains_active", map[string]string{"kind": "showtime"}),
+		seriesBookings:   value(families, "boxoffice_grains_active", map[string]string{"kind": "booking"}),
 	}
 	h := requestHistogram(families["boxoffice_http_request_duration_seconds"])
-	if prev := s.prev[nodeURL]; prev != nil && len(prev.counts) == len(h.counts) {
+	if prev := s.prev[opsURL]; prev != nil && len(prev.counts) == len(h.counts) {
 		d := &histogram{bounds: h.bounds, counts: make([]float64, len(h.counts))}
 		for i := range h.counts {
 			d.counts[i] = h.counts[i] - prev.counts[i]
@@ -114,7 +114,7 @@ func (s *scraper) scrape(ctx context.Context, nodeURL string) (map[string]float6
 		v[seriesP50] = 1000 * d.quantile(0.50)
 		v[seriesP99] = 1000 * d.quantile(0.99)
 	}
-	s.prev[nodeURL] = h
+	s.prev[opsURL] = h
 	return v, nil
 }
 
