@@ -176,6 +176,10 @@ func (e *Engine) JournalStats() JournalStats { return e.env.journal.Stats() }
 // journalEventsMax).
 func (e *Engine) JournalQueue() int64 { return e.env.journal.events.Load() }
 
+// JournalQueueCapacity is the bound of JournalQueue past which seat-changing
+// commands are refused (503).
+func (e *Engine) JournalQueueCapacity() int { return e.env.journal.eventsMax }
+
 // Grains counts the grains live on this node: showtimes and bookings
 // (idle ones passivate, so both stay bounded under steady load).
 func (e *Engine) Grains() (showtimes, bookings int) {

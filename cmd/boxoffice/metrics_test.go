@@ -37,7 +37,7 @@ func TestMetricsJournal(t *testing.T) {
 var domainMetrics = []string{
 	"boxoffice_holds_total", "boxoffice_bookings_total", "boxoffice_saga_step_seconds", "boxoffice_payments_total",
 	"boxoffice_grains_active", "boxoffice_grain_activations_total", "boxoffice_journal_flush_events",
-	"boxoffice_journal_flush_seconds", "boxoffice_journal_queue_depth", "boxoffice_notifications_total",
+	"boxoffice_journal_flush_seconds", "boxoffice_journal_queue_depth", "boxoffice_journal_queue_capacity", "boxoffice_notifications_total",
 	"boxoffice_cluster_members", "boxoffice_node_fenced", "boxoffice_sse_streams", "boxoffice_journal_writes_total",
 }
 
