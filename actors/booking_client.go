@@ -32,6 +32,7 @@ const (
 type Bookings struct {
 	cluster   func() *pcluster.Cluster
 	store     boxoffice.BookingStore
+	events    boxoffice.EventStore // nil: stores without an outbox (tests)
 	catalog   boxoffice.CatalogStore
 	showtimes *Showtimes
 	clock     boxoffice.Clock
@@ -121,7 +122,8 @@ func (s *Bookings) CancelShowtime(ctx context.Context, showtimeID string) (*boxo
 	defer cancel()
 	s.cancelling.Store(showtimeID, struct{}{})
 	defer s.cancelling.Delete(showtimeID)
-	if _, err := s.catalog.StartCancelShowtime(ctx, showtimeID); err != nil {
+	started, err := s.catalog.StartCancelShowtime(ctx, showtimeID)
+	if err != nil {
 		return nil, err
 	}
 	// Closed before the bookings are read: from here on no hold can be
@@ -135,6 +137,16 @@ func (s *Bookings) CancelShowtime(ctx context.Context, showtimeID string) (*boxo
 	}
 	if failed > 0 {
 		return nil, unavailable("showtime %s is being cancelled, but %d of its bookings are not refunded yet; they will be, or retry", showtimeID, failed)
+	}
+	// The event before the mark: a failure here leaves the showtime
+	// cancelling, so that recovery (or the admin's retry) writes it; its
+	// ID makes a second write a no-op.
+	if s.events != nil {
+		ev := boxoffice.ShowtimeCancelledEvent(started, s.clock.Now().UTC())
+		if err := s.events.AppendEvents(ctx, []boxoffice.Event{ev}); err != nil {
+			s.log.Warn("showtime cancel: event not stored yet", "showtime", showtimeID, "err", err)
+			return nil, unavailable("showtime %s is being cancelled; it will be finished, or retry", showtimeID)
+		}
 	}
 	st, err := s.catalog.CancelShowtime(ctx, showtimeID)
 	if err != nil {

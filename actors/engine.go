@@ -238,7 +238,7 @@ func (e *Engine) initBookings() {
 		clock: cfg.Clock, log: cfg.Logger.With("kind", KindBooking), chargeTimeout: chargeTimeout,
 		idleTimeout: cfg.BookingIdleTimeout, metrics: cfg.Metrics,
 	}
-	e.bookings = &Bookings{cluster: e.cluster.Load, store: cfg.Stores.Bookings, catalog: cfg.Stores.Catalog,
+	e.bookings = &Bookings{cluster: e.cluster.Load, store: cfg.Stores.Bookings, events: cfg.Stores.Events, catalog: cfg.Stores.Catalog,
 		showtimes: e.showtimes, clock: cfg.Clock, log: cfg.Logger.With("service", "bookings")}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // Retention says how long finished rows stay in the stores that would
 // otherwise grow with every login and booking: refresh tokens, idempotency
-// keys and notifications. A sweep deletes what is past it, at most Batch
+// keys, notifications and the events outbox. A sweep deletes what is past it, at most Batch
 // rows of each table per round, every Every.
 type Retention struct {
 	// RefreshTokens: a refresh token is deleted this long after it expired
@@ -26,9 +26,12 @@ type Retention struct {
 	// Notifications: a delivered (or given up) notification is listed to
 	// its user this long.
 	Notifications time.Duration
-	Every         time.Duration // time between sweeps
-	Batch         int           // rows deleted per table and statement
-	Off           bool          // no sweep at all
+	// Events: an event stays in the outbox (GET /api/v1/admin/events)
+	// this long after it was stored.
+	Events time.Duration
+	Every  time.Duration // time between sweeps
+	Batch  int           // rows deleted per table and statement
+	Off    bool          // no sweep at all
 }
 
 // Retention defaults.
@@ -36,6 +39,7 @@ const (
 	RetentionRefreshTokensDefault = 7 * 24 * time.Hour
 	RetentionIdempotencyDefault   = 24 * time.Hour
 	RetentionNotificationsDefault = 30 * 24 * time.Hour
+	RetentionEventsDefault        = 7 * 24 * time.Hour
 	RetentionEveryDefault         = time.Minute
 	RetentionBatchDefault         = 500
 	// retentionRoundsMax bounds one sweep: at most this many batches per
@@ -47,7 +51,8 @@ const (
 func DefaultRetention() Retention {
 	return Retention{
 		RefreshTokens: RetentionRefreshTokensDefault, Idempotency: RetentionIdempotencyDefault,
-		Notifications: RetentionNotificationsDefault, Every: RetentionEveryDefault, Batch: RetentionBatchDefault,
+		Notifications: RetentionNotificationsDefault, Events: RetentionEventsDefault,
+		Every: RetentionEveryDefault, Batch: RetentionBatchDefault,
 	}
 }
 
@@ -56,13 +61,13 @@ func (r Retention) String() string {
 	if r.Off {
 		return "off"
 	}
-	return fmt.Sprintf("refresh-tokens=%s,idempotency=%s,notifications=%s,every=%s,batch=%d",
-		r.RefreshTokens, r.Idempotency, r.Notifications, r.Every, r.Batch)
+	return fmt.Sprintf("refresh-tokens=%s,idempotency=%s,notifications=%s,events=%s,every=%s,batch=%d",
+		r.RefreshTokens, r.Idempotency, r.Notifications, r.Events, r.Every, r.Batch)
 }
 
 // ParseRetention reads "off", or overrides of the defaults:
 // NAME=VALUE,... with NAME one of refresh-tokens, idempotency,
-// notifications, every (durations) and batch (a count).
+// notifications, events, every (durations) and batch (a count).
 func ParseRetention(v string) (Retention, error) {
 	r := DefaultRetention()
 	v = strings.TrimSpace(v)
@@ -97,10 +102,12 @@ func ParseRetention(v string) (Retention, error) {
 			r.Idempotency = d
 		case "notifications":
 			r.Notifications = d
+		case "events":
+			r.Events = d
 		case "every":
 			r.Every = d
 		default:
-			return r, fmt.Errorf("unknown retention %q (refresh-tokens, idempotency, notifications, every, batch)", name)
+			return r, fmt.Errorf("unknown retention %q (refresh-tokens, idempotency, notifications, events, every, batch)", name)
 		}
 	}
 	return r, nil
@@ -108,7 +115,7 @@ func ParseRetention(v string) (Retention, error) {
 
 // SweepCounts is what one sweep deleted.
 type SweepCounts struct {
-	RefreshTokens, Idempotency, Notifications int
+	RefreshTokens, Idempotency, Notifications, Events int
 }
 
 // Sweep deletes once what is past the retention at now: each table in
@@ -125,6 +132,11 @@ func (r Retention) Sweep(ctx context.Context, s *boxoffice.Stores, now time.Time
 	}
 	if c.Notifications, err = r.drain(ctx, now.Add(-r.Notifications), s.Notifications.DeleteNotificationsBefore); err != nil {
 		return c, fmt.Errorf("notifications: %w", err)
+	}
+	if s.Events != nil && r.Events > 0 {
+		if c.Events, err = r.drain(ctx, now.Add(-r.Events), s.Events.DeleteEventsBefore); err != nil {
+			return c, fmt.Errorf("events: %w", err)
+		}
 	}
 	return c, nil
 }

@@ -29,7 +29,11 @@ func TestParseRetention(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, DefaultRetention(), back, "String reads back")
 
-	for _, bad := range []string{"idempotency", "idempotency=0s", "notifications=-1h", "batch=0", "batch=x", "tokens=1h"} {
+	r, err = ParseRetention("events=48h")
+	require.NoError(t, err)
+	require.Equal(t, 48*time.Hour, r.Events)
+
+	for _, bad := range []string{"idempotency", "idempotency=0s", "notifications=-1h", "events=0s", "batch=0", "batch=x", "tokens=1h"} {
 		_, err := ParseRetention(bad)
 		require.Error(t, err, bad)
 	}
@@ -73,6 +77,31 @@ func TestSweepDrainsInBatches(t *testing.T) {
 	c, err = r.Sweep(t.Context(), s, now)
 	require.NoError(t, err)
 	require.Equal(t, 1, c.RefreshTokens, "the next sweep takes the rest")
+}
+
+// TestSweepDeletesOldEvents: events leave the outbox after their
+// retention, oldest first, and not before.
+func TestSweepDeletesOldEvents(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	var events []boxoffice.Event
+	for range 5 {
+		events = append(events, boxoffice.Event{ID: boxoffice.NewID(), Type: boxoffice.EventTypeShowtimeCancelled, Time: time.Now()})
+	}
+	require.NoError(t, s.Events.AppendEvents(t.Context(), events))
+	r := DefaultRetention()
+	r.Events, r.Batch = time.Hour, 2
+
+	c, err := r.Sweep(t.Context(), s, time.Now())
+	require.NoError(t, err)
+	require.Zero(t, c.Events, "within the retention")
+	c, err = r.Sweep(t.Context(), s, time.Now().Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, 5, c.Events)
+	left, _, err := s.Events.Events(t.Context(), "", 10)
+	require.NoError(t, err)
+	require.Empty(t, left)
 }
 
 // TestRunSweepsDeletesOnItsOwn: the periodic sweep deletes without being
