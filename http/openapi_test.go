@@ -78,7 +78,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	assert.Empty(t, undocumented, "routes missing from openapi.json")
 	assert.Empty(t, unrouted, "openapi.json operations the server does not route")
-	assert.Len(t, routes, 37, "the routes of the API plus health and the document (metrics are on the ops listener)")
+	assert.Len(t, routes, 38, "the routes of the API plus health and the document (metrics are on the ops listener)")
 }
 
 // TestOpenAPIDocument proves the document is well formed: OpenAPI 3.1,

@@ -52,6 +52,7 @@ type Config struct {
 	Users         boxoffice.UserStore
 	Catalog       boxoffice.CatalogStore
 	Notifications boxoffice.NotificationStore
+	Events        boxoffice.EventStore // GET /api/v1/admin/events; nil answers 404
 	Showtimes     boxoffice.ShowtimeService
 	Bookings      boxoffice.BookingService
 
@@ -203,6 +204,7 @@ func (s *Server) routes() {
 	s.holdRoutes(api)
 	s.bookingRoutes(api)
 	s.notificationRoutes(api)
+	s.eventRoutes(api)
 	s.clusterRoutes(api)
 }
 

@@ -85,7 +85,7 @@ func NewTestServer(tb testing.TB, opts ...func(*boxhttp.Config)) *TestServer {
 	ts.Users, ts.Catalog, ts.Notes = ts.Stores.Users, ts.Stores.Catalog, ts.Stores.Notifications
 	ts.Engine = newTestEngine(tb, ts.Stores, ts.Clock)
 	ts.Config = boxhttp.Config{
-		Addr: "127.0.0.1:0", Users: ts.Users, Catalog: ts.Catalog, Notifications: ts.Notes,
+		Addr: "127.0.0.1:0", Users: ts.Users, Catalog: ts.Catalog, Notifications: ts.Notes, Events: ts.Stores.Events,
 		Showtimes: ts.Engine, Bookings: ts.Engine, JWTSecret: testSecret, Clock: ts.Clock,
 		Logger:     slog.New(slog.NewTextHandler(ts.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BcryptCost: bcrypt.MinCost, Registry: ts.Registry,

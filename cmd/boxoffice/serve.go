@@ -173,7 +173,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	reg := m.newRegistry(metrics)
 	m.HTTP = bohttp.NewServer(bohttp.Config{
-		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications,
+		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications, Events: m.Stores.Events,
 		Showtimes: m.Engine.Showtimes(), Bookings: m.Engine.Bookings(), JWTSecret: secret,
 		Ready: m.ready, ClusterInfo: m.clusterInfo, Fenced: m.fenced, Clock: m.Clock, Logger: m.Logger,
 		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, SeatStreams: cfg.SeatStreams,
