@@ -83,3 +83,32 @@ func TestAdminEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminEventsShowtimeCancelled: cancelling a showtime writes its
+// bookings' cancellations and refunds, then the showtime's own event,
+// once, even when the admin cancels it again.
+func TestAdminEventsShowtimeCancelled(t *testing.T) {
+	ts := MustOpenServer(t)
+	admin := ts.Admin(t)
+	f := ts.Fixture(t, admin)
+	_, ann := ts.Register(t, "ann")
+	h := ts.Hold(t, ann.AccessToken, f.Showtime.ID, "A1")
+	var b boxoffice.Booking
+	ts.Do(t, "POST", "/api/v1/bookings", ann.AccessToken, bookingBody(h.ID, "tok_visa")).Decode(t, http.StatusCreated, &b)
+
+	ts.Do(t, "DELETE", path("/showtimes/%s", f.Showtime.ID), admin, nil).Decode(t, http.StatusOK, nil)
+	ts.Do(t, "DELETE", path("/showtimes/%s", f.Showtime.ID), admin, nil).Decode(t, http.StatusOK, nil)
+
+	var got eventList
+	ts.Do(t, "GET", "/api/v1/admin/events", admin, nil).Decode(t, http.StatusOK, &got)
+	var types []any
+	for _, e := range got.Items {
+		types = append(types, e["type"])
+	}
+	require.Equal(t, []any{"payment.captured", "booking.confirmed", "booking.cancelled", "payment.refunded", "showtime.cancelled"}, types)
+	last := got.Items[4]
+	assert.Equal(t, "showtimes/"+f.Showtime.ID, last["subject"])
+	data := last["data"].(map[string]any)
+	assert.Equal(t, f.Showtime.ID, data["showtime_id"])
+	assert.Equal(t, f.Showtime.MovieID, data["movie_id"])
+}
