@@ -59,7 +59,9 @@ func TestEventWithoutDataHasAnEmptyObject(t *testing.T) {
 // in order, with IDs that do not change with later states.
 func TestBookingEventsFollowTheState(t *testing.T) {
 	at := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
-	pay := func(status string) *boxoffice.PaymentSummary { return &boxoffice.PaymentSummary{ID: "pay-1", Status: status} }
+	pay := func(status string) *boxoffice.PaymentSummary {
+		return &boxoffice.PaymentSummary{ID: "pay-1", Status: status}
+	}
 	types := func(b *boxoffice.Booking) []string {
 		var out []string
 		for _, e := range boxoffice.BookingEvents(b) {
