@@ -23,6 +23,7 @@ Usage:
   boxoffice migrate  [flags]   create and migrate the databases, then exit
   boxoffice health   [--url U] exit 0 if a node's /readyz answers 200
   boxoffice loadtest [flags]   drive a flash sale against nodes and audit the invariants
+  boxoffice events tail [flags] print booking events as they arrive (a node's outbox, RabbitMQ or NATS)
   boxoffice version            print the version
 
 Run "boxoffice <command> -h" for the flags of a command.
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return health(ctx, args[1:], stdout, stderr)
 	case "loadtest":
 		return loadtestCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "events":
+		return events(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "boxoffice", version)
 		return nil
