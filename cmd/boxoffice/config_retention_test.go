@@ -18,7 +18,7 @@ func TestRetentionFlag(t *testing.T) {
 	c, err := ParseConfig(nil, env(nil), nil)
 	require.NoError(t, err)
 	assert.Equal(t, persistence.DefaultRetention(), c.Retention)
-	assert.Contains(t, c.String(), "retention=refresh-tokens=168h0m0s,idempotency=24h0m0s,notifications=720h0m0s,every=1m0s,batch=500")
+	assert.Contains(t, c.String(), "retention=refresh-tokens=168h0m0s,idempotency=24h0m0s,notifications=720h0m0s,events=168h0m0s,every=1m0s,batch=500")
 
 	c, err = ParseConfig(nil, env(map[string]string{"BOXOFFICE_RETENTION": "off"}), nil)
 	require.NoError(t, err)
