@@ -111,6 +111,19 @@ type EventStore interface {
 	// DeleteEventsBefore deletes at most limit events stored before before
 	// (the retention sweep) and returns how many it deleted.
 	DeleteEventsBefore(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// ClaimEvents claims for a publisher, until until, at most limit of the
+	// events no broker has yet, oldest first; it claims none while a
+	// claim made before lasts at now. So one node publishes at a time, in
+	// the order the events were stored, and a node that dies with a claim
+	// leaves its events to the next claim once until has passed.
+	ClaimEvents(ctx context.Context, now, until time.Time, limit int) ([]Event, error)
+	// MarkPublished records that the brokers have the events with these
+	// IDs, and ends their claim.
+	MarkPublished(ctx context.Context, ids []string, at time.Time) error
+	// EventBacklog counts the events no broker has yet and says when the
+	// oldest of them was stored (zero time when there is none).
+	EventBacklog(ctx context.Context) (n int, oldest time.Time, err error)
 }
 
 // BookingEventData is the data of the booking.* events.

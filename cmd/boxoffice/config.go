@@ -55,6 +55,7 @@ type Config struct {
 	TLSCert        string                  // PEM certificate file: the HTTP listener serves HTTPS
 	TLSKey         string                  // its PEM private key file
 	SeatStreams    bohttp.SeatStreamLimits // live seat feed bounds
+	Events         Events                  // the brokers the events outbox is published to
 
 	// DBMaxConns sizes every PostgreSQL pool, DBServiceMaxConns single
 	// services' (--db-max-conns); unset: postgres.MaxConnsDefault.
@@ -163,6 +164,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return err
 	})
 	clusterTLSFlags(fs, &c)
+	eventFlags(fs, &c)
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
@@ -235,6 +237,9 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 
 // Validate checks values that flag parsing cannot.
 func (c Config) Validate() error {
+	if err := c.Events.validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.HoldTTL <= 0 || c.HoldTTL > boxoffice.HoldTTLMax:
 		return fmt.Errorf("--hold-ttl must be between 1ms and %s, got %s", boxoffice.HoldTTLMax, c.HoldTTL)
@@ -329,7 +334,7 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("http=%s store=%s retention=%s hold-ttl=%s node=%s gossip=%s remote=%s advertise=%s join=%v demo=%t jwt-secret=%s admin=%s webhook=%s webhook-secret=%s ops=%s debug=%s hold-caps=%s rate-limits=%s trusted-proxies=%v seat-streams=%s tls=%t %s",
 		c.HTTPAddr, store, c.Retention, c.HoldTTL, c.Node, gossip, c.RemoteAddr, c.Advertise, c.Join, c.Demo, mask(c.JWTSecret), c.AdminEmail, mask(c.WebhookURL), mask(c.WebhookSecret), ops, debug,
-		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams, c.TLSCert != "", c.clusterSecurityString())
+		c.holdCapsString(), c.RateLimits, c.TrustedProxies, c.SeatStreams, c.TLSCert != "", c.clusterSecurityString()) + " " + c.Events.String()
 }
 
 // redactURL hides the password of a database URL.

@@ -61,6 +61,7 @@ func (m *Main) newRegistry(em *actors.Metrics) *prometheus.Registry {
 		grains(actors.KindShowtime, func() float64 { st, _ := e.Grains(); return float64(st) }),
 		grains(actors.KindBooking, func() float64 { _, bk := e.Grains(); return float64(bk) }),
 	)
+	reg.MustRegister(outboxCollector{m: m})
 	if m.Stores != nil && m.Stores.Conns != nil {
 		reg.MustRegister(&connCollector{conns: m.Stores.Conns})
 	}

@@ -39,6 +39,7 @@ var domainMetrics = []string{
 	"boxoffice_grains_active", "boxoffice_grain_activations_total", "boxoffice_journal_flush_events",
 	"boxoffice_journal_flush_seconds", "boxoffice_journal_queue_depth", "boxoffice_journal_queue_capacity", "boxoffice_notifications_total",
 	"boxoffice_cluster_members", "boxoffice_node_fenced", "boxoffice_sse_streams", "boxoffice_journal_writes_total",
+	"boxoffice_outbox_backlog", "boxoffice_outbox_oldest_seconds", "boxoffice_events_published_total", "boxoffice_events_publish_failures_total",
 }
 
 // TestMetricsDomain drives one of each outcome through the API of a real

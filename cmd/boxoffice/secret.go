@@ -15,7 +15,8 @@ import (
 // Secrets are never flags: a command line shows in ps and in process
 // listings to every user of the machine.
 func secretVars() []string {
-	vars := []string{"BOXOFFICE_JWT_SECRET", "BOXOFFICE_ADMIN_PASSWORD", "BOXOFFICE_DATABASE_URL", "BOXOFFICE_NOTIFY_WEBHOOK_SECRET", clusterKeyEnv}
+	vars := []string{"BOXOFFICE_JWT_SECRET", "BOXOFFICE_ADMIN_PASSWORD", "BOXOFFICE_DATABASE_URL", "BOXOFFICE_NOTIFY_WEBHOOK_SECRET", clusterKeyEnv,
+		"BOXOFFICE_AMQP_URL", "BOXOFFICE_NATS_URL"}
 	for _, s := range boxoffice.Services {
 		vars = append(vars, "BOXOFFICE_"+strings.ToUpper(s)+"_DATABASE_URL")
 	}

@@ -70,6 +70,8 @@ type Main struct {
 	node   atomic.Pointer[cluster.Node]
 	gossip atomic.Pointer[cluster.Memberlist]
 	rejoin rejoiner
+	// relay publishes the events outbox to the brokers; nil without any.
+	relay *eventRelay
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -171,6 +173,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Engine.Start(ctx); err != nil {
 		return fmt.Errorf("start actors: %w", err)
 	}
+	m.relay = m.newRelay()
 	reg := m.newRegistry(metrics)
 	m.HTTP = bohttp.NewServer(bohttp.Config{
 		Addr: cfg.HTTPAddr, Users: m.Stores.Users, Catalog: m.Stores.Catalog, Notifications: m.Stores.Notifications, Events: m.Stores.Events,
@@ -198,6 +201,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Logger.Warn("serving Go profiles: keep this address private", "debug_addr", m.debug.Addr())
 	}
 	m.startSweeps()
+	m.relay.start()
 	m.banner()
 	return nil
 }
@@ -238,6 +242,7 @@ func (m *Main) Close(ctx context.Context) error {
 	if n := m.node.Load(); n != nil {
 		errs = append(errs, n.Stop(ctx))
 	}
+	errs = append(errs, m.relay.close(ctx))
 	if m.stopSweeps != nil {
 		m.stopSweeps()
 		select {

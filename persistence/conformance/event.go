@@ -20,6 +20,9 @@ var eventTests = []test{
 	{"EventsPageByCursorAndRefuseABadOne", testEventsPaging},
 	{"EventsWrittenAtOnceAreAllListedOnce", testEventsConcurrent},
 	{"DeleteEventsBeforeTakesTheOldest", testDeleteEventsBefore},
+	{"ClaimEventsTakesTheOldestForALease", testClaimEvents},
+	{"ClaimEventsAtOnceOneClaimerTakesThem", testClaimEventsConcurrent},
+	{"EventBacklogCountsWhatNoBrokerHas", testEventBacklog},
 }
 
 // eventsListWithin bounds the wait for an event to be listed: a store may
@@ -215,4 +218,90 @@ func testDeleteEventsBefore(t *testing.T, s *boxoffice.Stores) {
 	n, err = s.Events.DeleteEventsBefore(ctx, time.Now().Add(-time.Hour), 10)
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing was stored an hour ago")
+}
+
+func eventIDs(events []boxoffice.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.ID
+	}
+	return out
+}
+
+func testClaimEvents(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	require.NoError(t, s.Events.AppendEvents(ctx, newEvents(5, "c")))
+	first, err := s.Events.ClaimEvents(ctx, at(0), at(1), 3)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c-000", "c-001", "c-002"}, eventIDs(first), "oldest first, up to the limit")
+	require.JSONEq(t, `{"n": 1}`, string(first[1].Data))
+
+	none, err := s.Events.ClaimEvents(ctx, at(0), at(1), 10)
+	require.NoError(t, err)
+	require.Empty(t, none, "a claim lasts: nobody else publishes meanwhile")
+
+	require.NoError(t, s.Events.MarkPublished(ctx, eventIDs(first[:2]), at(0)))
+	again, err := s.Events.ClaimEvents(ctx, at(0), at(1), 10)
+	require.NoError(t, err)
+	require.Empty(t, again, "c-002 is still claimed")
+
+	later, err := s.Events.ClaimEvents(ctx, at(2), at(3), 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c-002", "c-003", "c-004"}, eventIDs(later), "after the lease: the unpublished ones, claimed or not")
+	require.NoError(t, s.Events.MarkPublished(ctx, eventIDs(later), at(2)))
+	done, err := s.Events.ClaimEvents(ctx, at(4), at(5), 10)
+	require.NoError(t, err)
+	require.Empty(t, done, "everything is published")
+
+	// The outbox still lists the published events.
+	all, _ := allEvents(t, s, "", 5)
+	require.Len(t, all, 5)
+}
+
+// testClaimEventsConcurrent: claims at once take the backlog once, and all
+// of it goes to one claimer (events leave in order from one node).
+func testClaimEventsConcurrent(t *testing.T, s *boxoffice.Stores) {
+	require.NoError(t, s.Events.AppendEvents(t.Context(), newEvents(60, "x")))
+	const claimers = 4
+	got := make([][]boxoffice.Event, claimers)
+	var wg sync.WaitGroup
+	for i := range claimers {
+		wg.Go(func() {
+			var err error
+			got[i], err = s.Events.ClaimEvents(t.Context(), at(0), at(1), 100)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	seen, takers := map[string]bool{}, 0
+	for _, g := range got {
+		if len(g) > 0 {
+			takers++
+		}
+		for _, e := range g {
+			require.False(t, seen[e.ID], "%s claimed twice", e.ID)
+			seen[e.ID] = true
+		}
+	}
+	require.Len(t, seen, 60)
+	require.Equal(t, 1, takers, "the backlog was split between claimers")
+}
+
+func testEventBacklog(t *testing.T, s *boxoffice.Stores) {
+	ctx := t.Context()
+	n, oldest, err := s.Events.EventBacklog(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.True(t, oldest.IsZero())
+
+	before := time.Now().Add(-time.Minute)
+	require.NoError(t, s.Events.AppendEvents(ctx, newEvents(3, "k")))
+	n, oldest, err = s.Events.EventBacklog(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	require.True(t, oldest.After(before) && oldest.Before(time.Now().Add(time.Minute)), "oldest %v", oldest)
+	require.NoError(t, s.Events.MarkPublished(ctx, []string{"k-000"}, time.Now()))
+	n, _, err = s.Events.EventBacklog(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
 }

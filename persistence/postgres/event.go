@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/boxoffice/boxoffice"
@@ -105,4 +107,81 @@ func (s *eventStore) DeleteEventsBefore(ctx context.Context, before time.Time, l
 		SELECT seq FROM events WHERE created_at < $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		before, boxoffice.ScanLimit(limit))
 	return int(tag.RowsAffected()), s.db.translate(err)
+}
+
+// claimLock is the advisory lock key of ClaimEvents: one claim statement
+// at a time on the database, so that two nodes claiming at once do not
+// each take half of the backlog (SKIP LOCKED alone would let them).
+const claimLock = 0x626f78657674 // "boxevt"
+
+// ClaimEvents takes the oldest unpublished events when no claim on them
+// lasts, in one statement: the advisory lock (held to the end of the
+// statement's transaction) makes concurrent claims take turns, and the
+// loser of a turn sees the winner's claim and takes nothing.
+func (s *eventStore) ClaimEvents(ctx context.Context, now, until time.Time, limit int) ([]boxoffice.Event, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	rows, err := s.db.pool.Query(ctx, `WITH turn AS (SELECT pg_try_advisory_xact_lock($1) AS ok),
+		pick AS (
+			SELECT e.seq FROM events e, turn
+			WHERE turn.ok AND e.published_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM events c WHERE c.published_at IS NULL AND c.claimed_until > $2)
+			ORDER BY e.seq LIMIT $4
+			FOR UPDATE OF e SKIP LOCKED
+		)
+		UPDATE events SET claimed_until = $3 WHERE seq IN (SELECT seq FROM pick)
+		RETURNING seq, id, type, subject, time, data::text`,
+		int64(claimLock), now, until, boxoffice.ScanLimit(limit))
+	if err != nil {
+		return nil, s.db.translate(err)
+	}
+	type row struct {
+		seq int64
+		e   boxoffice.Event
+	}
+	var got []row
+	for rows.Next() {
+		var r row
+		var data string
+		if err := rows.Scan(&r.seq, &r.e.ID, &r.e.Type, &r.e.Subject, &r.e.Time, &data); err != nil {
+			rows.Close()
+			return nil, s.db.translate(err)
+		}
+		r.e.Time, r.e.Data = r.e.Time.UTC(), []byte(data)
+		got = append(got, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.db.translate(err)
+	}
+	slices.SortFunc(got, func(a, b row) int { return cmp.Compare(a.seq, b.seq) }) // RETURNING keeps no order
+	out := make([]boxoffice.Event, len(got))
+	for i, r := range got {
+		out[i] = r.e
+	}
+	return out, nil
+}
+
+// MarkPublished sets published_at and ends the claim of the events.
+func (s *eventStore) MarkPublished(ctx context.Context, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	_, err := s.db.pool.Exec(ctx, `UPDATE events SET published_at = $2, claimed_until = NULL WHERE id = ANY($1)`, ids, at)
+	return s.db.translate(err)
+}
+
+// EventBacklog reads the partial index of unpublished events.
+func (s *eventStore) EventBacklog(ctx context.Context) (int, time.Time, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	var n int
+	var oldest *time.Time
+	err := s.db.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM events WHERE published_at IS NULL`).Scan(&n, &oldest)
+	if err != nil || oldest == nil {
+		return n, time.Time{}, s.db.translate(err)
+	}
+	return n, oldest.UTC(), nil
 }

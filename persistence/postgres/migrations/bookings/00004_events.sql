@@ -1,6 +1,6 @@
 -- The events outbox: each booking's events, written in the transaction
 -- that changes the booking (and a showtime's cancellation), in the order
--- seq gives them. published_at is set once a broker has them.
+-- seq gives them. published_at is set once the brokers have them.
 
 -- +goose Up
 CREATE TABLE events (
@@ -11,9 +11,11 @@ CREATE TABLE events (
     time         timestamptz NOT NULL,
     data         jsonb NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
-    published_at timestamptz
+    published_at  timestamptz,
+    claimed_until timestamptz -- a publisher's claim (ClaimEvents)
 );
 CREATE INDEX events_created ON events (created_at);
+CREATE INDEX events_unpublished ON events (seq) WHERE published_at IS NULL;
 
 -- +goose Down
 DROP TABLE events;
