@@ -261,8 +261,8 @@ func testClaimEvents(t *testing.T, s *boxoffice.Stores) {
 // testClaimEventsConcurrent: claims at once take the backlog once, and all
 // of it goes to one claimer (events leave in order from one node).
 func testClaimEventsConcurrent(t *testing.T, s *boxoffice.Stores) {
-	require.NoError(t, s.Events.AppendEvents(t.Context(), newEvents(60, "x")))
-	const claimers = 4
+	const events, claimers = 600, 8
+	require.NoError(t, s.Events.AppendEvents(t.Context(), newEvents(events, "x")))
 	got := make([][]boxoffice.Event, claimers)
 	var wg sync.WaitGroup
 	for i := range claimers {
@@ -283,7 +283,7 @@ func testClaimEventsConcurrent(t *testing.T, s *boxoffice.Stores) {
 			seen[e.ID] = true
 		}
 	}
-	require.Len(t, seen, 60)
+	require.Len(t, seen, 100, "one claim of the limit")
 	require.Equal(t, 1, takers, "the backlog was split between claimers")
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -109,49 +111,55 @@ func (s *eventStore) DeleteEventsBefore(ctx context.Context, before time.Time, l
 	return int(tag.RowsAffected()), s.db.translate(err)
 }
 
-// claimLock is the advisory lock key of ClaimEvents: one claim statement
-// at a time on the database, so that two nodes claiming at once do not
-// each take half of the backlog (SKIP LOCKED alone would let them).
+// claimLock is the advisory lock key of ClaimEvents: one claim at a time
+// on the database, so that two nodes claiming at once neither take the
+// same events (a row claimed by the other would pass FOR UPDATE's recheck
+// of published_at alone) nor split the backlog between them (SKIP LOCKED
+// alone would let them).
 const claimLock = 0x626f78657674 // "boxevt"
 
 // ClaimEvents takes the oldest unpublished events when no claim on them
-// lasts, in one statement: the advisory lock (held to the end of the
-// statement's transaction) makes concurrent claims take turns, and the
-// loser of a turn sees the winner's claim and takes nothing.
+// lasts. It runs in a transaction of its own: the advisory lock first (a
+// claimer that does not get it takes nothing: another claims now), then
+// the claim, whose snapshot is taken after the lock and so sees the claim
+// of whoever held it before.
 func (s *eventStore) ClaimEvents(ctx context.Context, now, until time.Time, limit int) ([]boxoffice.Event, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	rows, err := s.db.pool.Query(ctx, `WITH turn AS (SELECT pg_try_advisory_xact_lock($1) AS ok),
-		pick AS (
-			SELECT e.seq FROM events e, turn
-			WHERE turn.ok AND e.published_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM events c WHERE c.published_at IS NULL AND c.claimed_until > $2)
-			ORDER BY e.seq LIMIT $4
-			FOR UPDATE OF e SKIP LOCKED
-		)
-		UPDATE events SET claimed_until = $3 WHERE seq IN (SELECT seq FROM pick)
-		RETURNING seq, id, type, subject, time, data::text`,
-		int64(claimLock), now, until, boxoffice.ScanLimit(limit))
-	if err != nil {
-		return nil, s.db.translate(err)
-	}
 	type row struct {
 		seq int64
 		e   boxoffice.Event
 	}
 	var got []row
-	for rows.Next() {
-		var r row
-		var data string
-		if err := rows.Scan(&r.seq, &r.e.ID, &r.e.Type, &r.e.Subject, &r.e.Time, &data); err != nil {
-			rows.Close()
-			return nil, s.db.translate(err)
+	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		var turn bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(claimLock)).Scan(&turn); err != nil || !turn {
+			return err
 		}
-		r.e.Time, r.e.Data = r.e.Time.UTC(), []byte(data)
-		got = append(got, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		rows, err := tx.Query(ctx, `UPDATE events SET claimed_until = $2 WHERE seq IN (
+				SELECT seq FROM events
+				WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $1)
+				AND NOT EXISTS (SELECT 1 FROM events c WHERE c.published_at IS NULL AND c.claimed_until > $1)
+				ORDER BY seq LIMIT $3
+				FOR UPDATE SKIP LOCKED)
+			RETURNING seq, id, type, subject, time, data::text`,
+			now, until, boxoffice.ScanLimit(limit))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r row
+			var data string
+			if err := rows.Scan(&r.seq, &r.e.ID, &r.e.Type, &r.e.Subject, &r.e.Time, &data); err != nil {
+				return err
+			}
+			r.e.Time, r.e.Data = r.e.Time.UTC(), []byte(data)
+			got = append(got, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, s.db.translate(err)
 	}
 	slices.SortFunc(got, func(a, b row) int { return cmp.Compare(a.seq, b.seq) }) // RETURNING keeps no order
