@@ -60,6 +60,22 @@ func FreeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// FreeAddrs returns n distinct free loopback addresses: each is held until
+// all are chosen, so that the kernel cannot hand one port out twice (as
+// FreeAddr called n times may).
+func FreeAddrs(n int) ([]string, error) {
+	out := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
+	}
+	return out, nil
+}
+
 // Options says how to start a node.
 type Options struct {
 	Binary string
@@ -88,14 +104,11 @@ type Node struct {
 // another (several nodes on one machine must not share the default); it
 // does not wait for it to be ready (WaitReady).
 func Start(o Options) (*Node, error) {
-	addr, err := FreeAddr()
+	addrs, err := FreeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
-	ops, err := FreeAddr()
-	if err != nil {
-		return nil, err
-	}
+	addr, ops := addrs[0], addrs[1]
 	cmd := exec.Command(o.Binary, append([]string{"serve", "--http", addr, "--ops-addr", ops}, o.Args...)...)
 	cmd.Env = append(os.Environ(), o.Env...)
 	n := &Node{URL: "http://" + addr, OpsURL: "http://" + ops, Cmd: cmd, done: make(chan struct{})}
