@@ -1,8 +1,6 @@
 package http
 
 import (
-	"strconv"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice"
@@ -24,13 +22,9 @@ func (s *Server) handleEvents(c echo.Context) error {
 	if len(after) > cursorLenMax {
 		return boxoffice.Errorf(boxoffice.EINVALID, "after is longer than %d bytes", cursorLenMax)
 	}
-	limit := boxoffice.PageLimitDefault
-	if raw := c.QueryParam("limit"); raw != "" || c.QueryParams().Has("limit") {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > boxoffice.PageLimitMax {
-			return boxoffice.Errorf(boxoffice.EINVALID, "limit must be a whole number from 1 to %d", boxoffice.PageLimitMax)
-		}
-		limit = n
+	limit, err := limitParam(c)
+	if err != nil {
+		return err
 	}
 	items, next, err := s.cfg.Events.Events(c.Request().Context(), after, limit)
 	if err != nil {

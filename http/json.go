@@ -107,18 +107,29 @@ func jsonKind(t reflect.Type) string {
 // page reads ?limit= and ?cursor=. An absent limit is the default; one that
 // is not a whole number from 1 to 200 is EINVALID.
 func page(c echo.Context) (boxoffice.Page, error) {
-	p := boxoffice.Page{Limit: boxoffice.PageLimitDefault, Cursor: c.QueryParam("cursor")}
-	if raw := c.QueryParam("limit"); raw != "" || c.QueryParams().Has("limit") {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > boxoffice.PageLimitMax {
-			return p, boxoffice.Errorf(boxoffice.EINVALID, "limit must be a whole number from 1 to %d", boxoffice.PageLimitMax)
-		}
-		p.Limit = n
+	p := boxoffice.Page{Cursor: c.QueryParam("cursor")}
+	var err error
+	if p.Limit, err = limitParam(c); err != nil {
+		return p, err
 	}
 	if len(p.Cursor) > cursorLenMax {
 		return p, boxoffice.Errorf(boxoffice.EINVALID, "cursor is longer than %d bytes", cursorLenMax)
 	}
 	return p, nil
+}
+
+// limitParam is the limit query parameter of a list: PageLimitDefault when
+// absent, else a whole number from 1 to PageLimitMax.
+func limitParam(c echo.Context) (int, error) {
+	raw := c.QueryParam("limit")
+	if raw == "" && !c.QueryParams().Has("limit") {
+		return boxoffice.PageLimitDefault, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > boxoffice.PageLimitMax {
+		return 0, boxoffice.Errorf(boxoffice.EINVALID, "limit must be a whole number from 1 to %d", boxoffice.PageLimitMax)
+	}
+	return n, nil
 }
 
 // listResponse is the body of every list: items and the cursor of the next

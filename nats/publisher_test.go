@@ -3,7 +3,6 @@ package nats_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,18 +15,6 @@ import (
 	"github.com/boxoffice/boxoffice/internal/brokertest"
 	"github.com/boxoffice/boxoffice/nats"
 )
-
-// testEvents are n events of every type in turn.
-func testEvents(n int) []boxoffice.Event {
-	at := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
-	out := make([]boxoffice.Event, n)
-	for i := range out {
-		out[i] = boxoffice.Event{ID: boxoffice.NewID(), Type: boxoffice.EventTypes[i%len(boxoffice.EventTypes)],
-			Subject: fmt.Sprintf("bookings/b-%d", i), Time: at.Add(time.Duration(i) * time.Second),
-			Data: json.RawMessage(fmt.Sprintf(`{"booking_id":"b-%d","n":%d}`, i, i))}
-	}
-	return out
-}
 
 // testStream is a stream and subjects of the test's own, deleted after.
 func testStream(t *testing.T, url string) (nats.Config, jetstream.JetStream) {
@@ -59,7 +46,7 @@ func TestPublishStoresEveryEventInOrder(t *testing.T) {
 	p := nats.New(cfg)
 	t.Cleanup(func() { p.Close() })
 
-	events := testEvents(60)
+	events := brokertest.Events(60)
 	require.NoError(t, p.Publish(ctx, events[:25]))
 	require.NoError(t, p.Publish(ctx, events[25:]))
 	require.NoError(t, p.Publish(ctx, events[10:20]), "a retry of events already stored")
@@ -102,6 +89,6 @@ func TestPublishToAServerThatIsNotThere(t *testing.T) {
 	defer cancel()
 	p := nats.New(nats.Config{URL: "nats://127.0.0.1:1"})
 	defer p.Close()
-	require.Error(t, p.Publish(ctx, testEvents(1)))
+	require.Error(t, p.Publish(ctx, brokertest.Events(1)))
 	require.NoError(t, ctx.Err(), "Publish waited for the whole context")
 }

@@ -15,18 +15,6 @@ import (
 	"github.com/boxoffice/boxoffice/rabbitmq"
 )
 
-// testEvents are n events of every type in turn.
-func testEvents(n int) []boxoffice.Event {
-	at := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
-	out := make([]boxoffice.Event, n)
-	for i := range out {
-		out[i] = boxoffice.Event{ID: boxoffice.NewID(), Type: boxoffice.EventTypes[i%len(boxoffice.EventTypes)],
-			Subject: fmt.Sprintf("bookings/b-%d", i), Time: at.Add(time.Duration(i) * time.Second),
-			Data: json.RawMessage(fmt.Sprintf(`{"booking_id":"b-%d","n":%d}`, i, i))}
-	}
-	return out
-}
-
 // consumer is a queue of its own bound to the test's exchange.
 type consumer struct {
 	conn  *amqp.Connection
@@ -90,7 +78,7 @@ func TestPublishDeliversEveryEventInOrder(t *testing.T) {
 	all := consume(t, url, exchange, "#")
 	confirmed := consume(t, url, exchange, boxoffice.EventTypeBookingConfirmed)
 
-	events := testEvents(60)
+	events := brokertest.Events(60)
 	require.NoError(t, p.Publish(ctx, events[:25]))
 	require.NoError(t, p.Publish(ctx, events[25:]))
 
@@ -125,7 +113,7 @@ func TestPublishReconnects(t *testing.T) {
 	p := rabbitmq.New(rabbitmq.Config{URL: url, Exchange: exchange})
 	t.Cleanup(func() { p.Close() })
 	c := consume(t, url, exchange, "#")
-	events := testEvents(2)
+	events := brokertest.Events(2)
 
 	require.NoError(t, p.Publish(ctx, events[:1]))
 	require.Equal(t, events[0].ID, c.next(t).MessageId)
@@ -147,7 +135,7 @@ func TestPublishToABrokerThatIsNotThere(t *testing.T) {
 			defer cancel()
 			p := rabbitmq.New(rabbitmq.Config{URL: bad, Exchange: "boxoffice.events.unused"})
 			defer p.Close()
-			err := p.Publish(ctx, testEvents(1))
+			err := p.Publish(ctx, brokertest.Events(1))
 			require.Error(t, err)
 			require.NoError(t, ctx.Err(), "Publish waited for the whole context")
 		})

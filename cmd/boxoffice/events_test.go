@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -66,23 +65,13 @@ func TestEventsTailTarget(t *testing.T) {
 	admin.login(testAdminEmail, testAdminPassword)
 	st := setupShowtime(t, admin, "A", 3)
 	alice := registerUser(t, n.URL, "alice@example.com")
-	book := func(seat string) string {
-		var hold struct {
-			HoldID string `json:"hold_id"`
-		}
-		alice.must(201, "POST", "/api/v1/showtimes/"+st+"/holds", map[string]any{"seats": []string{seat}}, &hold)
-		var b bookingJSON
-		alice.must(201, "POST", "/api/v1/bookings", map[string]any{"hold_id": hold.HoldID,
-			"payment": map[string]string{"method": "card", "token": "tok_visa"}}, &b)
-		return b.ID
-	}
-	before := book("A1") // already there: not printed without --from-start
+	before := bookOne(alice, st, "A1") // already there: not printed without --from-start
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	cmd, out, started := runTail(t, ctx, "--target", n.URL, "--count", "2")
 	<-started
-	after := book("A2")
+	after := bookOne(alice, st, "A2")
 	require.NoError(t, cmd.Wait(), "the tail ends by itself after --count")
 	got := tailEvents(t, out)
 	require.Len(t, got, 2)
@@ -102,14 +91,6 @@ func TestEventsTailTarget(t *testing.T) {
 // RabbitMQ (a queue of its own on the exchange) and from NATS (the stream,
 // from its start).
 func TestEventsTailBrokers(t *testing.T) {
-	events := func(n int) []boxoffice.Event {
-		out := make([]boxoffice.Event, n)
-		for i := range out {
-			out[i] = boxoffice.Event{ID: boxoffice.NewID(), Type: boxoffice.EventTypes[i%len(boxoffice.EventTypes)],
-				Subject: fmt.Sprintf("bookings/b-%d", i), Time: time.Now().UTC(), Data: json.RawMessage(`{"n":1}`)}
-		}
-		return out
-	}
 	t.Run("RabbitMQ", func(t *testing.T) {
 		url := brokertest.AMQPURL(t)
 		exchange := "boxoffice.events.test-" + boxoffice.NewID()
@@ -119,7 +100,7 @@ func TestEventsTailBrokers(t *testing.T) {
 		<-started
 		p := rabbitmq.New(rabbitmq.Config{URL: url, Exchange: exchange})
 		defer p.Close()
-		sent := events(3)
+		sent := brokertest.Events(3)
 		require.NoError(t, p.Publish(ctx, sent))
 		require.NoError(t, cmd.Wait())
 		got := tailEvents(t, out)
@@ -136,7 +117,7 @@ func TestEventsTailBrokers(t *testing.T) {
 		defer cancel()
 		p := nats.New(cfg)
 		defer p.Close()
-		sent := events(3)
+		sent := brokertest.Events(3)
 		require.NoError(t, p.Publish(ctx, sent))
 		t.Cleanup(func() { dropStream(t, url, cfg.Stream) })
 		cmd, out, _ := runTail(t, ctx, "--nats-url", url, "--stream", cfg.Stream, "--subject-prefix", cfg.SubjectPrefix,

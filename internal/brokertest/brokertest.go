@@ -6,11 +6,15 @@
 package brokertest
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/boxoffice/boxoffice"
 )
 
 // Environment variables naming the test brokers.
@@ -56,4 +60,17 @@ func unavailable(tb testing.TB, name, why string) {
 		tb.Fatalf("brokertest: %s: %s (CI is set: broker tests must run)", name, why)
 	}
 	tb.Skipf("brokertest: skipping %s test: %s", name, why)
+}
+
+// Events are n events for a broker test, of every type in turn, each with
+// a new ID, its own subject and a small data object.
+func Events(n int) []boxoffice.Event {
+	at := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
+	out := make([]boxoffice.Event, n)
+	for i := range out {
+		out[i] = boxoffice.Event{ID: boxoffice.NewID(), Type: boxoffice.EventTypes[i%len(boxoffice.EventTypes)],
+			Subject: fmt.Sprintf("bookings/b-%d", i), Time: at.Add(time.Duration(i) * time.Second),
+			Data: json.RawMessage(fmt.Sprintf(`{"booking_id":"b-%d","n":%d}`, i, i))}
+	}
+	return out
 }
