@@ -44,9 +44,13 @@ func freeAddr(t testing.TB) string {
 // BOXOFFICE_RATE_LIMITS=on.
 func startNode(t testing.TB, dataDir string, env ...string) *node {
 	t.Helper()
+	ports, err := nodeproc.FreeAddrs(2) // distinct, and Start picks its own apart from them
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, err := nodeproc.Start(nodeproc.Options{
 		Binary: binary,
-		Args:   []string{"--remote", freeAddr(t), "--gossip", freeAddr(t), "--data", dataDir},
+		Args:   []string{"--remote", ports[0], "--gossip", ports[1], "--data", dataDir},
 		Env: append([]string{"BOXOFFICE_ADMIN_EMAIL=" + testAdminEmail, "BOXOFFICE_ADMIN_PASSWORD=" + testAdminPassword,
 			"BOXOFFICE_HOLD_CAPS=off", "BOXOFFICE_RATE_LIMITS=off"}, env...),
 	})

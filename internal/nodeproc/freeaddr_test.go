@@ -20,3 +20,28 @@ func TestFreeAddrsAreDistinct(t *testing.T) {
 		}
 	}
 }
+
+// TestFreeAddrsButSkipsTheArguments: a node's own addresses never repeat
+// one its arguments name.
+func TestFreeAddrsButSkipsTheArguments(t *testing.T) {
+	args, err := FreeAddrs(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		got, err := freeAddrsBut(2, append([]string{"--remote"}, args...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range got {
+			for _, b := range args {
+				if a == b {
+					t.Fatalf("%s is an argument's address", a)
+				}
+			}
+		}
+		if got[0] == got[1] {
+			t.Fatalf("%s given twice", got[0])
+		}
+	}
+}

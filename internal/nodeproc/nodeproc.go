@@ -76,6 +76,37 @@ func FreeAddrs(n int) ([]string, error) {
 	return out, nil
 }
 
+// freeAddrsBut is FreeAddrs(n) without the addresses among args: the
+// caller chose those with FreeAddr and released them, so the kernel may
+// hand them out again (a node once got its ops port equal to its --remote).
+func freeAddrsBut(n int, args []string) ([]string, error) {
+	taken := map[string]bool{}
+	for _, a := range args {
+		taken[a] = true
+	}
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	var out []string
+	for len(out) < n {
+		if len(held) > n+len(args)+16 {
+			return nil, errors.New("nodeproc: no free loopback port apart from the arguments'")
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		held = append(held, l) // held, so that the next Listen gets another port
+		if a := l.Addr().String(); !taken[a] {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 // Options says how to start a node.
 type Options struct {
 	Binary string
@@ -104,7 +135,7 @@ type Node struct {
 // another (several nodes on one machine must not share the default); it
 // does not wait for it to be ready (WaitReady).
 func Start(o Options) (*Node, error) {
-	addrs, err := FreeAddrs(2)
+	addrs, err := freeAddrsBut(2, o.Args)
 	if err != nil {
 		return nil, err
 	}
