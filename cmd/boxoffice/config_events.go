@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"slices"
 
 	"github.com/boxoffice/boxoffice/nats"
 	"github.com/boxoffice/boxoffice/rabbitmq"
@@ -46,20 +47,11 @@ func (e Events) validate() error {
 			continue
 		}
 		u, err := url.Parse(v.raw)
-		if err != nil || u.Host == "" || !contains(v.schemes, u.Scheme) {
+		if err != nil || u.Host == "" || !slices.Contains(v.schemes, u.Scheme) {
 			return fmt.Errorf("%s: want a URL %s://host:port", name, v.schemes[0])
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // String is the events' part of the start line, passwords hidden.
